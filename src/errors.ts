@@ -1,0 +1,61 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Failures of a request (shared/API.md "Failures of the request"). Each is a
+ * GraphQLError with a stable `name` and `extensions.code`, so yoga passes it
+ * through unmasked while anything else is masked. Messages are fixed texts:
+ * never an upstream body, a stack or a secret.
+ */
+export type RequestErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'BAD_USER_INPUT'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_TIMEOUT'
+  | 'RATE_LIMITED'
+  | 'PERSISTED_QUERY_ONLY';
+
+export abstract class RequestError extends GraphQLError {
+  constructor(
+    readonly code: RequestErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class Unauthenticated extends RequestError {
+  override readonly name = 'Unauthenticated';
+  constructor(message = 'Sign in first: this needs a valid session.', extensions?: Record<string, unknown>) {
+    super('UNAUTHENTICATED', message, extensions);
+  }
+}
+
+export class BadUserInput extends RequestError {
+  override readonly name = 'BadUserInput';
+  constructor(message: string, extensions?: Record<string, unknown>) {
+    super('BAD_USER_INPUT', message, extensions);
+  }
+}
+
+/** The upstream is unreachable, answered 5xx or something off-contract. */
+export class UpstreamUnavailable extends RequestError {
+  override readonly name = 'UpstreamUnavailable';
+  constructor(readonly upstream: string, readonly reason: string) {
+    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { upstream });
+  }
+}
+
+export class UpstreamTimeout extends RequestError {
+  override readonly name = 'UpstreamTimeout';
+  constructor(readonly upstream: string) {
+    super('UPSTREAM_TIMEOUT', `The ${upstream} did not answer in time. Try again later.`, { upstream });
+  }
+}
+
+export class RateLimited extends RequestError {
+  override readonly name = 'RateLimited';
+  constructor(readonly retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
+    super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}
