@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+import type { Config } from './config.js';
+import { Unauthenticated } from './errors.js';
+import type { Logger } from './logger.js';
+import { createLoaders, type AccountLoaders } from './loaders.js';
+import type { AccountClient } from './upstream/account/client.js';
+
+/** What lives as long as the gateway: clients, config, logger. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  account: AccountClient;
+}
+
+/** What every resolver sees: the services plus this request's caller. */
+export interface GatewayContext extends Services {
+  /**
+   * The caller's session token from `Authorization: Bearer <token>` (HTTP) or
+   * `connectionParams.authorization` (graphql-ws). `null` when none was
+   * sent; `''` when the header is malformed, which no upstream accepts.
+   */
+  session: string | null;
+  /** The end user's IP address. */
+  clientIp: string;
+  /** The end user's `User-Agent`, if any. */
+  userAgent: string | null;
+  /** Per-request DataLoaders: each upstream resource is fetched once per request. */
+  loaders: AccountLoaders;
+}
+
+export function sessionFromAuthorization(header: string | null | undefined): string | null {
+  if (header == null || header === '') return null;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})$/i.exec(header.trim());
+  return match?.[1] ?? '';
+}
+
+export function createContext(services: Services, req: IncomingMessage | undefined, headers: Headers): GatewayContext {
+  return {
+    ...services,
+    session: sessionFromAuthorization(headers.get('authorization')),
+    clientIp: req?.socket.remoteAddress ?? '127.0.0.1',
+    userAgent: headers.get('user-agent'),
+    loaders: createLoaders(services.account),
+  };
+}
+
+/** The caller's session token, or UNAUTHENTICATED when there is none. */
+export function requireSession(ctx: Pick<GatewayContext, 'session'>): string {
+  if (!ctx.session) throw new Unauthenticated();
+  return ctx.session;
+}

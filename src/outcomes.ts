@@ -1,0 +1,77 @@
+/**
+ * Domain outcomes: the answers of an upstream that are not a success but are
+ * part of its contract (a state code in shared/UPSTREAM.md). The upstream
+ * clients return them as values; the schema exposes each as a type that
+ * implements `Error` inside the mutation's payload union.
+ */
+export type Channel = 'EMAIL' | 'PHONE';
+
+export abstract class Outcome {
+  abstract readonly message: string;
+}
+
+export interface FieldError {
+  path: string[];
+  message: string;
+}
+
+/** Input that the gateway or an upstream refused, with every bad field. */
+export class ValidationError extends Outcome {
+  readonly message: string;
+  constructor(readonly fieldErrors: FieldError[], message?: string) {
+    super();
+    this.message = message ?? `Invalid input: ${fieldErrors.map((e) => e.path.join('.')).join(', ')}.`;
+  }
+}
+
+/** The account still needs these channels verified before it can sign in. */
+export class VerificationRequired extends Outcome {
+  readonly message: string;
+  constructor(readonly channels: Channel[]) {
+    super();
+    const names = channels.map((c) => (c === 'EMAIL' ? 'email' : 'phone')).join(' and ');
+    this.message = `Verify your ${names} first: enter the code that was sent.`;
+  }
+}
+
+export class InvalidCredentials extends Outcome {
+  readonly message = 'The login or the password is wrong.';
+}
+
+export class UserNotFound extends Outcome {
+  readonly message = 'No such user.';
+}
+
+export class UserDeactivated extends Outcome {
+  readonly message = 'This account is deactivated.';
+}
+
+export class UserAlreadyExists extends Outcome {
+  readonly message = 'An account with this email or phone already exists.';
+}
+
+/** A confirmation code or token that is wrong, used or expired. */
+export class InvalidCode extends Outcome {
+  readonly message = 'The code is wrong or has expired. Request a new one.';
+}
+
+export class AlreadyVerified extends Outcome {
+  readonly message: string;
+  constructor(readonly channel: Channel) {
+    super();
+    this.message = `The ${channel === 'EMAIL' ? 'email' : 'phone'} is already verified.`;
+  }
+}
+
+/** A code was sent less than the cooldown ago; wait before asking again. */
+export class CodeCooldown extends Outcome {
+  readonly message: string;
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.message = `A code was sent recently. Try again in ${retryAfterSeconds} seconds.`;
+  }
+}
+
+export class ProductNotFound extends Outcome {
+  readonly message = 'No such product, or it cannot be changed.';
+}

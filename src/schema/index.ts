@@ -1,0 +1,11 @@
+import { builder } from './builder.js';
+import './errors.js';
+import './user.js';
+import './auth.js';
+import './settings.js';
+import './products.js';
+import './tracking.js';
+import './privacy.js';
+
+/** The gateway's schema: every domain module registers itself on import. */
+export const schema = builder.toSchema();

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { requireSession } from '../context.js';
+import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { BLOCK_REASONS } from '../upstream/account/wire.js';
+import { builder } from './builder.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { code, id, validate } from './validation.js';
+
+/* What a user controls about their data and their contacts: the data archive,
+ * blocking other users, and deleting the account. */
+
+/* ---------- requestDataArchive ---------- */
+
+class ArchiveRequested {
+  readonly requested = true;
+}
+const ArchiveRequestedType = builder.objectType(ArchiveRequested, {
+  name: 'RequestDataArchiveSuccess',
+  description: 'The archive of the user\'s data is being prepared, protected by the given password.',
+  isTypeOf: (v) => v instanceof ArchiveRequested,
+  fields: (t) => ({ requested: t.exposeBoolean('requested') }),
+});
+
+const RequestDataArchiveInput = builder.inputType('RequestDataArchiveInput', {
+  fields: (t) => ({ password: t.string({ required: true, description: 'Protects the archive; 6 to 128 characters.' }) }),
+});
+
+builder.mutationField('requestDataArchive', (t) =>
+  t.field({
+    type: builder.unionType('RequestDataArchivePayload', { types: [ArchiveRequestedType, ValidationErrorType] }),
+    description: 'Asks for an archive of all the user\'s data (user/archive). Needs a session.',
+    args: { input: t.arg({ type: RequestDataArchiveInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      const parsed = validate(z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }), input);
+      if (parsed instanceof ValidationError) return parsed;
+      const result = await ctx.account.requestArchive(session, parsed.password);
+      return result instanceof Outcome ? result : new ArchiveRequested();
+    },
+  }),
+);
+
+/* ---------- blockUser ---------- */
+
+const BlockReasonEnum = builder.enumType('BlockReason', {
+  values: {
+    NOT_INTERESTED: { description: 'Does not want to talk anymore.' },
+    SPAM: {},
+    SEXUAL_HARASSMENT: {},
+    POSSIBLE_VIOLENCE: {},
+    BREACH_OF_CONFIDENTIALITY: {},
+  } satisfies Record<(typeof BLOCK_REASONS)[number], object>,
+});
+
+class UserBlocked {
+  constructor(readonly userId: string) {}
+}
+const UserBlockedType = builder.objectType(UserBlocked, {
+  name: 'BlockUserSuccess',
+  isTypeOf: (v) => v instanceof UserBlocked,
+  fields: (t) => ({ userId: t.exposeID('userId', { description: 'The user that is now blocked.' }) }),
+});
+
+const BlockUserInput = builder.inputType('BlockUserInput', {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    reason: t.field({ type: BlockReasonEnum, defaultValue: 'NOT_INTERESTED' }),
+  }),
+});
+
+builder.mutationField('blockUser', (t) =>
+  t.field({
+    type: builder.unionType('BlockUserPayload', { types: [UserBlockedType, UserNotFoundType, ValidationErrorType] }),
+    description: 'Blocks another user (user/block). Needs a session.',
+    args: { input: t.arg({ type: BlockUserInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      const parsed = validate(z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }), input);
+      if (parsed instanceof ValidationError) return parsed;
+      const result = await ctx.account.blockUser(session, parsed.userId, parsed.reason);
+      return result instanceof Outcome ? result : new UserBlocked(parsed.userId);
+    },
+  }),
+);
+
+/* ---------- requestAccountDeletion, confirmAccountDeletion ---------- */
+
+class DeletionRequested {
+  constructor(readonly deletionToken: string, readonly codeSentTo: Channel) {}
+}
+const DeletionRequestedType = builder.objectType(DeletionRequested, {
+  name: 'RequestAccountDeletionSuccess',
+  description: 'A confirmation code went to `codeSentTo`; confirm with confirmAccountDeletion.',
+  isTypeOf: (v) => v instanceof DeletionRequested,
+  fields: (t) => ({
+    deletionToken: t.exposeString('deletionToken', { description: 'For resendCode with purpose ACCOUNT_DELETION.' }),
+    codeSentTo: t.field({ type: VerificationChannel, resolve: (d) => d.codeSentTo }),
+  }),
+});
+
+builder.mutationField('requestAccountDeletion', (t) =>
+  t.field({
+    type: builder.unionType('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFoundType] }),
+    description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
+    resolve: async (_root, _args, ctx) => {
+      const result = await ctx.account.requestDeletion(requireSession(ctx));
+      return result instanceof Outcome ? result : new DeletionRequested(result.token, result.channel);
+    },
+  }),
+);
+
+class AccountDeleted {
+  readonly deleted = true;
+}
+const AccountDeletedType = builder.objectType(AccountDeleted, {
+  name: 'ConfirmAccountDeletionSuccess',
+  description: 'The account is deleted and its sessions have ended.',
+  isTypeOf: (v) => v instanceof AccountDeleted,
+  fields: (t) => ({ deleted: t.exposeBoolean('deleted') }),
+});
+
+const ConfirmAccountDeletionInput = builder.inputType('ConfirmAccountDeletionInput', {
+  fields: (t) => ({ code: t.string({ required: true }) }),
+});
+
+builder.mutationField('confirmAccountDeletion', (t) =>
+  t.field({
+    type: builder.unionType('ConfirmAccountDeletionPayload', { types: [AccountDeletedType, InvalidCodeType, ValidationErrorType] }),
+    description: 'Deletes the account with the code sent by requestAccountDeletion (user/auth/delete_done). Needs a session.',
+    args: { input: t.arg({ type: ConfirmAccountDeletionInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      const parsed = validate(z.object({ code }), input);
+      if (parsed instanceof ValidationError) return parsed;
+      const result = await ctx.account.confirmDeletion(session, parsed.code);
+      return result instanceof Outcome ? result : new AccountDeleted();
+    },
+  }),
+);

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { requireSession } from '../context.js';
+import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
+import { builder } from './builder.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './errors.js';
+import { LanguageEnum, UserType } from './user.js';
+import { birthday, code, email, language, optional, personName, phone, validate } from './validation.js';
+
+export const SexEnum = builder.enumType('Sex', {
+  description: 'Sex and gender identity as the user states it.',
+  values: SEXES,
+});
+
+const consentDescriptions: Record<keyof Consents, string> = {
+  socioDemographic: 'Use of socio-demographic and economic indicators, geography of requests and interactions with services.',
+  webActivity: 'Use of visits to websites with activity tracking and small pieces of data sent from them (*.tazeros.com).',
+  socialProfiles: 'Use of own profiles in social networks, messengers and apps whose data may be indexed.',
+  personalityProfiling: 'Personality profiling, psycholinguistic analysis and interactions with other users.',
+  biometrics: 'Any biometric information collected while using the services (face reconstruction, voice samples, typing patterns).',
+};
+const consentNames = Object.keys(CONSENTS) as (keyof Consents)[];
+
+const ConsentsType = builder.objectRef<Consents>('Consents').implement({
+  description: 'Privacy consents: what the user allows their data to be used for.',
+  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
+});
+
+export const SettingsType = builder.objectRef<Settings>('Settings').implement({
+  description: 'Profile settings and consents of the signed-in user.',
+  fields: (t) => ({
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    avatar: t.exposeString('avatar', { nullable: true, description: 'CDN document id of the avatar.' }),
+    sex: t.field({ type: SexEnum, resolve: (s) => s.sex }),
+    news: t.exposeBoolean('news', { description: 'The user agreed to receive news.' }),
+    consents: t.field({ type: ConsentsType, resolve: (s) => s.consents }),
+    language: t.field({ type: LanguageEnum, nullable: true, resolve: (s) => s.language }),
+    birthday: t.expose('birthday', { type: 'Date', nullable: true }),
+    datingModel: t.exposeString('datingModel', { nullable: true }),
+    email: t.exposeString('email', { nullable: true, description: 'The confirmed email; a change shows here once confirmed.' }),
+    phone: t.exposeString('phone', { nullable: true, description: 'The confirmed phone; a change shows here once confirmed.' }),
+  }),
+});
+
+const ConsentsInput = builder.inputType('ConsentsInput', {
+  description: 'The consents to change; those left out stay as they are.',
+  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
+});
+
+const UpdateSettingsInput = builder.inputType('UpdateSettingsInput', {
+  description: 'The settings to change; fields left out stay as they are. A new email or phone stays pending until confirmed with confirmContactChange.',
+  fields: (t) => ({
+    firstName: t.string(),
+    lastName: t.string(),
+    avatar: t.string({ description: 'CDN document id.' }),
+    sex: t.field({ type: SexEnum }),
+    news: t.boolean(),
+    consents: t.field({ type: ConsentsInput }),
+    language: t.field({ type: LanguageEnum }),
+    birthday: t.field({ type: 'Date' }),
+    datingModel: t.string(),
+    email: t.string(),
+    phone: t.string(),
+  }),
+});
+
+const settingsPatch = z
+  .object({
+    firstName: optional(personName),
+    lastName: optional(personName),
+    avatar: optional(z.string().trim().min(1).max(200)),
+    sex: optional(z.enum(SEXES)),
+    news: optional(z.boolean()),
+    consents: optional(z.object(Object.fromEntries(consentNames.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
+    language: optional(language),
+    birthday: optional(birthday),
+    datingModel: optional(z.string().trim().min(1).max(100)),
+    email: optional(email),
+    phone: optional(phone),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'Change at least one setting.' });
+
+class SettingsUpdated {
+  constructor(readonly settings: Settings, readonly pendingConfirmation: Channel[]) {}
+}
+const SettingsUpdatedType = builder.objectType(SettingsUpdated, {
+  name: 'UpdateSettingsSuccess',
+  isTypeOf: (v) => v instanceof SettingsUpdated,
+  fields: (t) => ({
+    settings: t.field({ type: SettingsType, resolve: (s) => s.settings }),
+    pendingConfirmation: t.field({
+      type: [VerificationChannel],
+      description: 'New contacts that wait for the code sent to them (confirmContactChange).',
+      resolve: (s) => s.pendingConfirmation,
+    }),
+  }),
+});
+
+const UpdateSettingsPayload = builder.unionType('UpdateSettingsPayload', {
+  types: [SettingsUpdatedType, ValidationErrorType, UserNotFoundType],
+});
+
+builder.mutationField('updateSettings', (t) =>
+  t.field({
+    type: UpdateSettingsPayload,
+    description: 'Changes settings (user/settings/set). Needs a session.',
+    args: { input: t.arg({ type: UpdateSettingsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      const patch = validate(settingsPatch, input);
+      if (patch instanceof ValidationError) return patch;
+      const settings = await ctx.account.setSettings(session, patch);
+      if (settings instanceof Outcome) return settings;
+      ctx.loaders.settings.clear(session).prime(session, settings);
+      const pending: Channel[] = [];
+      if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
+      if (patch.phone !== undefined && settings.phone !== patch.phone) pending.push('PHONE');
+      return new SettingsUpdated(settings, pending);
+    },
+  }),
+);
+
+class ContactChangeConfirmed {
+  constructor(readonly user: AccountUser) {}
+}
+const ContactChangeConfirmedType = builder.objectType(ContactChangeConfirmed, {
+  name: 'ConfirmContactChangeSuccess',
+  isTypeOf: (v) => v instanceof ContactChangeConfirmed,
+  fields: (t) => ({ user: t.field({ type: UserType, resolve: (c) => c.user }) }),
+});
+
+const ConfirmContactChangeInput = builder.inputType('ConfirmContactChangeInput', {
+  fields: (t) => ({ code: t.string({ required: true, description: 'The 6-digit code sent to the new email or phone.' }) }),
+});
+
+const ConfirmContactChangePayload = builder.unionType('ConfirmContactChangePayload', {
+  types: [ContactChangeConfirmedType, InvalidCodeType, VerificationRequiredType, ValidationErrorType],
+});
+
+builder.mutationField('confirmContactChange', (t) =>
+  t.field({
+    type: ConfirmContactChangePayload,
+    description: 'Confirms an email or phone changed through updateSettings (user/auth/verify with `code`). Needs a session.',
+    args: { input: t.arg({ type: ConfirmContactChangeInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      const parsed = validate(z.object({ code }), input);
+      if (parsed instanceof ValidationError) return parsed;
+      const user = await ctx.account.confirmContactChange(session, parsed.code);
+      if (user instanceof Outcome) return user;
+      ctx.loaders.user.clear(session).prime(session, user);
+      ctx.loaders.settings.clear(session);
+      return new ContactChangeConfirmed(user);
+    },
+  }),
+);

@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import {
+  AlreadyVerified,
+  CodeCooldown,
+  InvalidCode,
+  InvalidCredentials,
+  type Channel,
+  type Outcome,
+  ProductNotFound,
+  UserAlreadyExists,
+  UserDeactivated,
+  UserNotFound,
+  ValidationError,
+  VerificationRequired,
+} from '../../outcomes.js';
+import { UpstreamHttp } from '../http.js';
+import {
+  type BlockReason,
+  blockReasonToWire,
+  channelTokenWire,
+  type Language,
+  modulesWire,
+  productWire,
+  type SettingsPatch,
+  settingsPatchToWire,
+  settingsWire,
+  ticketWire,
+  type Tracking,
+  trackingToWire,
+  userWire,
+} from './wire.js';
+
+const UPSTREAM = 'Account API';
+
+/**
+ * Seconds between two codes on one channel and purpose (shared/UPSTREAM.md §3).
+ * The API answers only "too soon" (404), never how long to wait, so the
+ * gateway reports this upper bound.
+ */
+export const RESEND_COOLDOWN_SECONDS = 90;
+
+/** What the Account API answers with state 200 and `data`, checked by zod. */
+type States = Record<number, () => Outcome>;
+/** The outcomes an endpoint's states can produce. */
+type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => Outcome>>;
+interface Endpoint<T, S extends States> {
+  path: string;
+  /** Needs `Authorization: Bearer`; state 403 then means the session is gone. */
+  session: boolean;
+  data: z.ZodType<T>;
+  /** Every other documented state of this endpoint, as a domain outcome. */
+  states: S;
+}
+
+const endpoint = <T, S extends States = Record<never, never>>(
+  path: string,
+  session: boolean,
+  data: z.ZodType<T>,
+  states: S = {} as S,
+): Endpoint<T, S> => ({ path, session, data, states });
+
+const verification = {
+  401: () => new VerificationRequired(['EMAIL']),
+  402: () => new VerificationRequired(['PHONE']),
+  406: () => new VerificationRequired(['EMAIL', 'PHONE']),
+};
+const invalidField = (field: string, message: string) => () => new ValidationError([{ path: [field], message }]);
+const sessionGone = (): never => {
+  throw new Unauthenticated('The session has ended. Sign in again.');
+};
+const ok = z.literal(true);
+const withSession = userWire.refine((u) => u.session !== null, 'a session was expected').transform((u) => ({ user: u.user, session: u.session! }));
+const justUser = userWire.transform((u) => u.user);
+
+/**
+ * The state tables of shared/UPSTREAM.md §1, one row per endpoint: the path,
+ * whether a session is needed, the shape of `data` on 200 and the typed
+ * outcome of every other state. 400 (missing fields) is the gateway's own
+ * bug after its validation and 403 on a session endpoint means the session
+ * is gone; both are handled for every endpoint in `call`.
+ */
+const api = {
+  getUser: endpoint('user/get', true, justUser, { ...verification, 404: () => new UserNotFound(), 405: () => new UserDeactivated() }),
+  login: endpoint('user/auth/login', false, withSession, { ...verification, 404: () => new InvalidCredentials(), 405: () => new UserDeactivated() }),
+  register: endpoint('user/auth/registration', false, z.string().min(1), {
+    401: invalidField('email', 'The Account API rejected this email format.'),
+    402: invalidField('phone', 'The Account API rejected this phone format.'),
+    405: () => new UserAlreadyExists(),
+  }),
+  verifyRegistration: endpoint('user/auth/verify', false, withSession, {
+    401: () => new VerificationRequired(['EMAIL']),
+    402: () => new VerificationRequired(['PHONE']),
+    404: () => new UserNotFound(),
+  }),
+  confirmContactChange: endpoint('user/auth/verify', true, justUser, {
+    401: () => new VerificationRequired(['EMAIL']),
+    402: () => new VerificationRequired(['PHONE']),
+    404: () => new InvalidCode(),
+  }),
+  resendCode: endpoint('user/auth/code', false, ok, {
+    401: () => new AlreadyVerified('EMAIL'),
+    402: () => new AlreadyVerified('PHONE'),
+    404: () => new CodeCooldown(RESEND_COOLDOWN_SECONDS),
+  }),
+  resendContactChangeCode: endpoint('user/auth/code', true, ok, {
+    401: () => new AlreadyVerified('EMAIL'),
+    402: () => new AlreadyVerified('PHONE'),
+    404: () => new CodeCooldown(RESEND_COOLDOWN_SECONDS),
+  }),
+  startRecovery: endpoint('user/auth/recovery', false, channelTokenWire, { 404: () => new UserNotFound() }),
+  completeRecovery: endpoint('user/auth/recovery_done', false, withSession, { 404: () => new InvalidCode() }),
+  blockUser: endpoint('user/block', true, ok, { 404: () => new UserNotFound() }),
+  requestDeletion: endpoint('user/auth/delete', true, channelTokenWire, { 404: () => new UserNotFound() }),
+  confirmDeletion: endpoint('user/auth/delete_done', true, ok, { 404: () => new InvalidCode() }),
+  getSettings: endpoint('user/settings/get', true, settingsWire, { 404: sessionGone }),
+  setSettings: endpoint('user/settings/set', true, settingsWire, {
+    401: invalidField('email', 'The Account API rejected this email format.'),
+    402: invalidField('phone', 'The Account API rejected this phone format.'),
+    404: () => new UserNotFound(),
+  }),
+  getProducts: endpoint('user/products/get', true, z.array(productWire)),
+  activateProduct: endpoint('user/products/activate', true, modulesWire, { 404: () => new ProductNotFound() }),
+  deactivateProduct: endpoint('user/products/deactivate', true, modulesWire, { 404: () => new ProductNotFound() }),
+  setTracking: endpoint('user/tracking/set', true, ok, {
+    404: () => new ValidationError([{ path: [], message: 'No tracking attribute was set.' }]),
+  }),
+  requestArchive: endpoint('user/archive', true, ok, {
+    404: invalidField('password', 'The archive password must have at least 6 characters.'),
+  }),
+  websocketTicket: endpoint('user/auth/websocket', true, ticketWire),
+  logout: endpoint('user/auth/logout', true, ok),
+};
+
+const envelope = z.object({ state: z.number().int(), data: z.unknown() });
+
+/** Which code a resend asks for: shared/UPSTREAM.md §1, `user/auth/code`. */
+export type ResendTarget =
+  | { registration: { userId: string; channel: Channel } }
+  | { recoveryToken: string }
+  | { deletionToken: string }
+  | { contactChange: { session: string } };
+
+export interface AccountClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  connections: number;
+  logger: Logger;
+}
+
+/**
+ * The Account API, one typed method per endpoint. Each returns the success
+ * value or one of the endpoint's domain outcomes, and throws only request
+ * failures (Unauthenticated, UpstreamUnavailable, UpstreamTimeout).
+ */
+export class AccountClient {
+  readonly #http: UpstreamHttp;
+  readonly #logger: Logger;
+
+  constructor(options: AccountClientOptions) {
+    this.#logger = options.logger;
+    this.#http = new UpstreamHttp({ ...options, name: UPSTREAM });
+  }
+
+  getUser = (session: string) => this.#call(api.getUser, {}, session);
+  login = (login: string, password: string) => this.#call(api.login, { login, password });
+  register = (input: { email?: string; phone?: string; name?: string; surname?: string; password: string; language?: Language }) =>
+    this.#call(api.register, {
+      email: input.email,
+      phone: input.phone,
+      name: input.name,
+      surname: input.surname,
+      password: input.password,
+      lang: input.language,
+    });
+  verifyRegistration = (input: { userId: string; emailCode?: string; phoneCode?: string }) =>
+    this.#call(api.verifyRegistration, { user_id: input.userId, email_code: input.emailCode, phone_code: input.phoneCode });
+  confirmContactChange = (session: string, code: string) => this.#call(api.confirmContactChange, { code }, session);
+  resendCode = (target: ResendTarget) => {
+    if ('contactChange' in target) return this.#call(api.resendContactChangeCode, {}, target.contactChange.session);
+    if ('registration' in target) {
+      const { userId, channel } = target.registration;
+      return this.#call(api.resendCode, { user_id: userId, type: channel === 'EMAIL' ? 'email' : 'phone' });
+    }
+    if ('recoveryToken' in target) return this.#call(api.resendCode, { recovery_token: target.recoveryToken });
+    return this.#call(api.resendCode, { deletion_token: target.deletionToken });
+  };
+  startRecovery = (login: string) => this.#call(api.startRecovery, { login });
+  completeRecovery = (token: string, code: string, password: string) => this.#call(api.completeRecovery, { token, code, password });
+  blockUser = (session: string, userId: string, reason: BlockReason) =>
+    this.#call(api.blockUser, { id: userId, reason: blockReasonToWire(reason) }, session);
+  requestDeletion = (session: string) => this.#call(api.requestDeletion, {}, session);
+  confirmDeletion = (session: string, code: string) => this.#call(api.confirmDeletion, { code }, session);
+  getSettings = (session: string) => this.#call(api.getSettings, {}, session);
+  setSettings = (session: string, patch: SettingsPatch) => this.#call(api.setSettings, settingsPatchToWire(patch), session);
+  getProducts = (session: string) => this.#call(api.getProducts, {}, session);
+  activateProduct = (session: string, productId: string) => this.#call(api.activateProduct, { product_id: productId }, session);
+  deactivateProduct = (session: string, productId: string) => this.#call(api.deactivateProduct, { product_id: productId }, session);
+  setTracking = (session: string, tracking: Tracking) => this.#call(api.setTracking, trackingToWire(tracking), session);
+  requestArchive = (session: string, password: string) => this.#call(api.requestArchive, { password }, session);
+  websocketTicket = (session: string) => this.#call(api.websocketTicket, {}, session);
+  logout = (session: string) => this.#call(api.logout, {}, session);
+
+  close = () => this.#http.close();
+
+  async #call<T, S extends States>(ep: Endpoint<T, S>, params: Record<string, unknown>, session?: string): Promise<T | OutcomeOf<S>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (session !== undefined) headers.authorization = `Bearer ${session}`;
+    const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
+    const res = await this.#http.request({ path: ep.path, headers, body });
+    if (res.status !== 200) throw this.#offContract(ep, `HTTP ${res.status}`);
+    const answer = envelope.safeParse(res.json);
+    if (!answer.success) throw this.#offContract(ep, 'not a { state, data } envelope');
+    const { state, data } = answer.data;
+    if (state === 200) {
+      const parsed = ep.data.safeParse(data);
+      if (!parsed.success) throw this.#offContract(ep, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
+      return parsed.data;
+    }
+    const outcome = ep.states[state];
+    if (outcome) return outcome() as OutcomeOf<S>;
+    if (state === 403 && ep.session) sessionGone();
+    if (state === 400) throw new BadUserInput('The Account API reported required fields as missing.');
+    throw this.#offContract(ep, `undocumented state ${state}`);
+  }
+
+  #offContract(ep: { path: string }, reason: string) {
+    this.#logger.error('Account API answer off contract', { path: ep.path, reason });
+    return new UpstreamUnavailable(UPSTREAM, reason);
+  }
+}
+
+export type { AccountUser, Product, Session, Settings } from './wire.js';

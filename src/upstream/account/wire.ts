@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import type { Channel } from '../../outcomes.js';
+
+/**
+ * The Account API's objects as they travel (shared/UPSTREAM.md §1, "Objects"),
+ * each parsed by zod and mapped to the gateway's domain shape. This file and
+ * client.ts are the only places that know snake_case, `restriction_N`, the
+ * `sex` integers and Unix timestamps.
+ */
+
+export const SEXES = [
+  'NOT_SET', // -1
+  'UNDEFINED', // 0
+  'CISGENDER_WOMAN', // 1
+  'CISGENDER_MAN', // 2
+  'TRANSGENDER_WOMAN', // 3
+  'TRANSGENDER_MAN', // 4
+  'INTERSEX', // 5
+  'NON_BINARY', // 6
+  'AGENDER', // 7
+  'ANDROGYNE', // 8
+] as const;
+export type Sex = (typeof SEXES)[number];
+const sexFromWire = (n: number): Sex => SEXES[n + 1] ?? 'NOT_SET';
+const sexToWire = (s: Sex): number => SEXES.indexOf(s) - 1;
+
+export const LANGUAGES = [
+  'en', 'ar', 'be', 'bg', 'de', 'el', 'es', 'fr', 'hi', 'hy', 'it', 'iw',
+  'ja', 'ka', 'kk', 'ko', 'mn', 'pt', 'ru', 'tr', 'uk', 'vi', 'zh',
+] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** The five privacy consents, named after what they permit (seed texts). */
+export const CONSENTS = {
+  socioDemographic: 'restriction_1',
+  webActivity: 'restriction_2',
+  socialProfiles: 'restriction_3',
+  personalityProfiling: 'restriction_4',
+  biometrics: 'restriction_5',
+} as const;
+export type Consents = Record<keyof typeof CONSENTS, boolean>;
+
+export const BLOCK_REASONS = [
+  'NOT_INTERESTED', // 1 don't want to talk anymore
+  'SPAM', // 2
+  'SEXUAL_HARASSMENT', // 3
+  'POSSIBLE_VIOLENCE', // 4
+  'BREACH_OF_CONFIDENTIALITY', // 5
+] as const;
+export type BlockReason = (typeof BLOCK_REASONS)[number];
+export const blockReasonToWire = (r: BlockReason): number => BLOCK_REASONS.indexOf(r) + 1;
+
+const channel = z.enum(['email', 'phone']).transform((c): Channel => (c === 'email' ? 'EMAIL' : 'PHONE'));
+
+/** `YYYY-MM-DD` of a Unix timestamp (seconds), read in UTC. */
+const dateOfTimestamp = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+/** Unix timestamp (seconds) of midnight UTC of a `YYYY-MM-DD` date. */
+export const timestampOfDate = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000);
+
+const text = z.string().nullish().transform((v) => v ?? null);
+
+export const sessionWire = z
+  .object({ token: z.string().min(1), expires_at: z.iso.datetime({ offset: true }) })
+  .transform((s) => ({ token: s.token, expiresAt: new Date(s.expires_at) }));
+export type Session = z.output<typeof sessionWire>;
+
+export const userWire = z
+  .object({
+    id: z.string().min(1),
+    email: text,
+    phone: text,
+    email_verified: z.boolean(),
+    phone_verified: z.boolean(),
+    name: text,
+    surname: text,
+    lang: z.enum(LANGUAGES).nullish(),
+    modules: z.array(z.string()),
+    created_at: z.iso.datetime({ offset: true }),
+    session: sessionWire.nullish(),
+  })
+  .transform((u) => ({
+    user: {
+      id: u.id,
+      email: u.email,
+      phone: u.phone,
+      emailVerified: u.email_verified,
+      phoneVerified: u.phone_verified,
+      name: u.name,
+      surname: u.surname,
+      language: u.lang ?? null,
+      modules: u.modules,
+      createdAt: new Date(u.created_at),
+    },
+    session: u.session ?? null,
+  }));
+export type AccountUser = z.output<typeof userWire>['user'];
+
+export const settingsWire = z
+  .object({
+    first_name: text,
+    last_name: text,
+    avatar: text,
+    sex: z.number().int().min(-1).max(8).nullish(),
+    news: z.boolean().nullish(),
+    restriction_1: z.boolean().nullish(),
+    restriction_2: z.boolean().nullish(),
+    restriction_3: z.boolean().nullish(),
+    restriction_4: z.boolean().nullish(),
+    restriction_5: z.boolean().nullish(),
+    lang: z.enum(LANGUAGES).nullish(),
+    birthday: z.number().int().nullish(),
+    dating: z.object({ model: text }).nullish(),
+    email: text,
+    phone: text,
+  })
+  .transform((s) => ({
+    firstName: s.first_name,
+    lastName: s.last_name,
+    avatar: s.avatar,
+    sex: sexFromWire(s.sex ?? -1),
+    news: s.news ?? false,
+    consents: Object.fromEntries(
+      Object.entries(CONSENTS).map(([name, key]) => [name, s[key] ?? false]),
+    ) as Consents,
+    language: s.lang ?? null,
+    birthday: s.birthday == null ? null : dateOfTimestamp(s.birthday),
+    datingModel: s.dating?.model ?? null,
+    email: s.email,
+    phone: s.phone,
+  }));
+export type Settings = z.output<typeof settingsWire>;
+
+/** A change of settings; each field optional, `null` clears where the API allows. */
+export interface SettingsPatch {
+  firstName?: string;
+  lastName?: string;
+  avatar?: string;
+  sex?: Sex;
+  news?: boolean;
+  consents?: Partial<Consents>;
+  language?: Language;
+  /** `YYYY-MM-DD` */
+  birthday?: string;
+  datingModel?: string | null;
+  email?: string;
+  phone?: string;
+}
+
+export function settingsPatchToWire(p: SettingsPatch): Record<string, unknown> {
+  const wire: Record<string, unknown> = {
+    first_name: p.firstName,
+    last_name: p.lastName,
+    avatar: p.avatar,
+    sex: p.sex === undefined ? undefined : sexToWire(p.sex),
+    news: p.news,
+    lang: p.language,
+    birthday: p.birthday === undefined ? undefined : timestampOfDate(p.birthday),
+    'dating.model': p.datingModel,
+    email: p.email,
+    phone: p.phone,
+  };
+  for (const [name, key] of Object.entries(CONSENTS)) {
+    wire[key] = p.consents?.[name as keyof Consents];
+  }
+  return withoutUndefined(wire);
+}
+
+export const PRODUCT_STATES = ['ACTIVATED', 'DEACTIVATED', 'DISABLED'] as const;
+export const productWire = z
+  .object({
+    id: z.string().min(1),
+    title: z.string(),
+    description: z.string(),
+    policy: z.string(),
+    icon: z.string(),
+    info: z.string().nullish(),
+    state: z.enum(['activated', 'deactivated', 'disabled']),
+  })
+  .transform((p) => ({
+    id: p.id,
+    title: p.title,
+    description: p.description,
+    policy: p.policy,
+    icon: p.icon,
+    infoUrl: p.info ?? null,
+    state: p.state.toUpperCase() as (typeof PRODUCT_STATES)[number],
+  }));
+export type Product = z.output<typeof productWire>;
+
+export const modulesWire = z
+  .object({ modules: z.array(z.string()), subscription_cancel: z.string().nullish() })
+  .transform((m) => ({ modules: m.modules, subscriptionCancelUrl: m.subscription_cancel ?? null }));
+
+export const channelTokenWire = z
+  .object({ token: z.string().min(1), type: channel })
+  .transform((t) => ({ token: t.token, channel: t.type }));
+
+export const ticketWire = z.object({ url: z.string().min(1), ticket: z.string().min(1) });
+
+/** What `user/tracking/set` accepts, in the gateway's words. */
+export interface Tracking {
+  webstatVisitorId?: string;
+  webstatFingerprintId?: string;
+  webstatSessionId?: string;
+  webstatApiHandler?: string;
+  wifiMac?: string;
+  bluetoothMac?: string;
+  location?: { latitude: number; longitude: number; altitude?: number | null };
+  screen?: { width: number; height: number };
+  deviceId?: string;
+  gaid?: string;
+  idfa?: string;
+  pushDeviceId?: string;
+  unsetPushDeviceId?: string;
+  webUris?: string[];
+  webEvents?: string[];
+  appUris?: string[];
+  appEvents?: string[];
+  batteryCharge?: number;
+  providerName?: string;
+  providerQuality?: number;
+}
+
+export function trackingToWire(t: Tracking): Record<string, unknown> {
+  const { location, screen } = t;
+  return withoutUndefined({
+    webstat_visitor_id: t.webstatVisitorId,
+    webstat_fingerprint_id: t.webstatFingerprintId,
+    webstat_session_id: t.webstatSessionId,
+    webstat_api_handler: t.webstatApiHandler,
+    wifi_mac: t.wifiMac,
+    bluetooth_mac: t.bluetoothMac,
+    location: location && [location.latitude, location.longitude, ...(location.altitude == null ? [] : [location.altitude])],
+    screen: screen && [screen.width, screen.height],
+    device_id: t.deviceId,
+    gaid: t.gaid,
+    idfa: t.idfa,
+    push_device_id: t.pushDeviceId,
+    unset_push_device_id: t.unsetPushDeviceId,
+    web_uri: t.webUris,
+    web_event: t.webEvents,
+    app_uri: t.appUris,
+    app_event: t.appEvents,
+    battery_charge: t.batteryCharge,
+    provider_name: t.providerName,
+    provider_quality: t.providerQuality,
+  });
+}
+
+function withoutUndefined(record: Record<string, unknown>) {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+}
