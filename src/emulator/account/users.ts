@@ -78,6 +78,10 @@ export class UserStore {
     return user;
   }
 
+  all(): UserRecord[] {
+    return [...this.#byId.values()];
+  }
+
   get(id: string): UserRecord | undefined {
     return this.#byId.get(id);
   }

@@ -1,0 +1,90 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../../logger.js';
+import { handleApiRequest } from './api-http.js';
+import { handleDev } from './dev.js';
+import { readJsonBody, sendJson } from './http-io.js';
+import { EmulatorState } from './state.js';
+import { handleUpgrade } from './upgrade.js';
+
+/**
+ * The bundled Account API emulator (shared/UPSTREAM.md §1, §3, §4): one
+ * node:http server with the 19 endpoints (`POST /{path}`), the dev endpoints
+ * under `/_emulator` (listed in dev.ts) and the push websocket on `/ws`.
+ * State lives in memory. Dev and test only.
+ */
+
+export interface AccountEmulatorOptions {
+  /** Port to listen on. Default 0 (a free port). */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Where delivered codes (info `code delivered`) and debug lines go. Default: stdout at info. */
+  logger?: Logger;
+  /** Interval of websocket pings. Default 30000 (shared/UPSTREAM.md §1). */
+  pingIntervalMs?: number;
+  /**
+   * How long a new socket's events wait for its first frame (`{ resume_after }`)
+   * before they flow; any first frame ends the wait. Default 250.
+   */
+  resumeWindowMs?: number;
+}
+
+export interface AccountEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  port: number;
+  /** Stops the server and terminates every socket. */
+  close(): Promise<void>;
+}
+
+const DEV_PREFIX = '/_emulator/';
+
+async function handleRequest(state: EmulatorState, req: IncomingMessage, res: ServerResponse, fallbackHost: string): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  if (url.pathname.startsWith(DEV_PREFIX)) {
+    const parsed = await readJsonBody(req);
+    if (!parsed.ok) return sendJson(res, parsed.status, { error: parsed.error });
+    const answer = handleDev(state, req.method ?? 'GET', url.pathname.slice(DEV_PREFIX.length), parsed.body, url.searchParams);
+    return sendJson(res, answer.status, answer.body);
+  }
+  return handleApiRequest(state, req, res, url.pathname.slice(1), fallbackHost);
+}
+
+export async function startAccountEmulator(options: AccountEmulatorOptions = {}): Promise<AccountEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? createLogger({ bindings: { component: 'account-emulator' } });
+  const state = new EmulatorState(logger, {
+    pingIntervalMs: options.pingIntervalMs ?? 30_000,
+    resumeWindowMs: options.resumeWindowMs ?? 250,
+  });
+  let fallbackHost = host;
+  const server = createServer((req, res) => {
+    handleRequest(state, req, res, fallbackHost).catch((error: unknown) => {
+      logger.error('account emulator request failed', { error });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(state, req, socket, head));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  fallbackHost = `${urlHost}:${port}`;
+  logger.info('account emulator listening', { url: `http://${fallbackHost}` });
+  return {
+    url: `http://${fallbackHost}`,
+    port,
+    close: async () => {
+      state.push.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { afterAll, expect } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startAccountEmulator, type AccountEmulator } from '../../src/emulator/account/server.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+
+/**
+ * Real servers on free ports for the tests: the Account API emulator and a
+ * gateway in front of it. Every gateway log line of a test file is kept,
+ * and every secret a test handles (passwords and codes it sends, session
+ * tokens it receives) is remembered; when the file ends, no line may hold
+ * any of them. The emulators' own logs are their simulated SMS and e-mail
+ * outbox and are not part of the gateway's logs.
+ */
+
+const logLines: string[] = [];
+const secrets = new Set<string>();
+let leakCheckRegistered = false;
+
+/** Remembers a secret that must never reach a gateway log line. */
+export function rememberSecret(value: string | null | undefined) {
+  if (value && value.length >= 6) secrets.add(value);
+}
+
+function registerLeakCheck() {
+  if (leakCheckRegistered) return;
+  leakCheckRegistered = true;
+  afterAll(() => {
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      const leaking = logLines.find((line) => line.includes(secret));
+      expect(leaking, `a log line holds a secret`).toBeUndefined();
+    }
+  });
+}
+
+/** A logger whose lines are kept for the leak check (debug level: everything). */
+export function captureLogger(bindings: Record<string, unknown> = {}): Logger {
+  registerLeakCheck();
+  return createLogger({ level: 'debug', write: (line) => logLines.push(line), bindings });
+}
+
+export const silentLogger = createLogger({ level: 'silent' });
+
+export interface GraphQLResult<T = any> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+}
+
+export interface GqlOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+const SECRET_FIELDS = /^(password|newPassword|code|emailCode|phoneCode)$/;
+
+function rememberSecretsIn(value: unknown) {
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' && (SECRET_FIELDS.test(key) || key === 'token')) rememberSecret(v);
+    else rememberSecretsIn(v);
+  }
+}
+
+/** POSTs one GraphQL operation; remembers the secrets it carries either way. */
+export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, options: GqlOptions = {}): Promise<GraphQLResult<T> & { status: number }> {
+  rememberSecretsIn(variables);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as GraphQLResult<T>;
+  rememberSecretsIn(body.data);
+  return { ...body, status: res.status };
+}
+
+export interface OutboxMessage {
+  to: string;
+  channel: 'email' | 'phone';
+  purpose: 'registration' | 'contact_change' | 'recovery' | 'deletion';
+  code: string;
+  at: string;
+}
+
+export class AccountEmulatorClient {
+  constructor(readonly url: string) {}
+
+  async messages(): Promise<OutboxMessage[]> {
+    const res = await fetch(`${this.url}/_emulator/messages`);
+    return (await res.json()) as OutboxMessage[];
+  }
+
+  /** The newest code sent to `to` for `purpose`. */
+  async code(to: string, purpose: OutboxMessage['purpose']): Promise<string> {
+    const found = (await this.messages()).filter((m) => m.to === to && m.purpose === purpose).at(-1);
+    if (!found) throw new Error(`no ${purpose} code was sent to ${to}`);
+    rememberSecret(found.code);
+    return found.code;
+  }
+
+  async post(path: string, body: unknown = {}): Promise<unknown> {
+    const res = await fetch(`${this.url}/_emulator/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`/_emulator/${path} answered ${res.status}`);
+    return res.status === 204 ? undefined : res.json();
+  }
+
+  async calls(): Promise<Record<string, number>> {
+    return (await (await fetch(`${this.url}/_emulator/calls`)).json()) as Record<string, number>;
+  }
+
+  async resetCalls() {
+    await fetch(`${this.url}/_emulator/calls`, { method: 'DELETE' });
+  }
+}
+
+export interface Stack {
+  url: string;
+  gateway: Gateway;
+  emulator: AccountEmulator;
+  account: AccountEmulatorClient;
+  gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => ReturnType<typeof gql<T>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the Account emulator and a gateway on free ports; `env` overrides the gateway's config. */
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const emulator = await startAccountEmulator({ port: 0, logger: silentLogger });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...env });
+  const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
+  const { url } = await gateway.start();
+  return {
+    url,
+    gateway,
+    emulator,
+    account: new AccountEmulatorClient(emulator.url),
+    gql: (query, variables, options) => gql(url, query, variables, options),
+    stop: async () => {
+      await gateway.stop();
+      await emulator.close();
+    },
+  };
+}
+
+let counter = 0;
+/** A unique email or phone for this test run. */
+export function uniqueEmail(prefix = 'user') {
+  return `${prefix}.${process.pid}.${Date.now()}.${++counter}@example.com`;
+}
+export function uniquePhone() {
+  return `+1555${String(process.pid % 1000).padStart(3, '0')}${String(++counter).padStart(4, '0')}`;
+}
+
+export interface SignedUpUser {
+  userId: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+/** Registers with an email, verifies it and returns the session, all through GraphQL. */
+export async function signUp(stack: Stack, overrides: { email?: string; password?: string } = {}): Promise<SignedUpUser> {
+  const email = overrides.email ?? uniqueEmail();
+  const password = overrides.password ?? `pw-${Math.random().toString(36).slice(2, 12)}`;
+  const registered = await stack.gql(
+    `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on RegisterSuccess { userId } } }`,
+    { input: { email, password, name: 'Ann', surname: 'Lee', language: 'EN' } },
+  );
+  const userId = registered.data?.register?.userId;
+  if (!userId) throw new Error(`register failed: ${JSON.stringify(registered)}`);
+  const code = await stack.account.code(email, 'registration');
+  const verified = await stack.gql(
+    `mutation($input: VerifyRegistrationInput!) { verifyRegistration(input: $input) { __typename ... on AuthSuccess { session { token } } } }`,
+    { input: { userId, emailCode: code } },
+  );
+  const token = verified.data?.verifyRegistration?.session?.token;
+  if (!token) throw new Error(`verify failed: ${JSON.stringify(verified)}`);
+  return { userId, email, password, token };
+}
