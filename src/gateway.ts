@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
 import { createContext, type Services } from './context.js';
 import type { Logger } from './logger.js';
@@ -48,6 +49,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     landingPage: false,
     graphiql: { title: 'Account & Dating gateway' },
     renderGraphiQL,
+    plugins: [useBadUserInputCode()],
   });
 
   const server = createServer(yoga);

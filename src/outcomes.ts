@@ -75,3 +75,28 @@ export class CodeCooldown extends Outcome {
 export class ProductNotFound extends Outcome {
   readonly message = 'No such product, or it cannot be changed.';
 }
+
+/** The dating site's email check found the address invalid or unreachable (Dating API 406). */
+export class EmailRejected extends Outcome {
+  readonly message = 'The dating site rejected this email address as invalid or unreachable.';
+  constructor(readonly siteId: string) {
+    super();
+  }
+}
+
+/** A user with this email exists on the dating site already (Dating API 409). */
+export class AlreadyRegistered extends Outcome {
+  readonly message = 'A user with this email is already registered on the dating site.';
+  constructor(readonly siteId: string) {
+    super();
+  }
+}
+
+/** The dating site's per-minute limit is reached (Dating API 429); nothing was created. */
+export class SiteRateLimited extends Outcome {
+  readonly message: string;
+  constructor(readonly siteId: string, readonly retryAfterSeconds: number) {
+    super();
+    this.message = `The dating site is busy. Try again in ${retryAfterSeconds} seconds.`;
+  }
+}

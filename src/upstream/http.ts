@@ -28,6 +28,8 @@ export interface UpstreamResponse {
   status: number;
   /** The parsed JSON body. */
   json: unknown;
+  /** Response headers, names lower-cased. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -66,7 +68,7 @@ export class UpstreamHttp {
       });
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw new UpstreamUnavailable(name, 'body too large');
       }
       const chunks: Buffer[] = [];
@@ -74,7 +76,7 @@ export class UpstreamHttp {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
         if (size > maxBodyBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw new UpstreamUnavailable(name, 'body too large');
         }
         chunks.push(chunk as Buffer);
@@ -86,7 +88,7 @@ export class UpstreamHttp {
         throw new UpstreamUnavailable(name, `HTTP ${res.statusCode} with a body that is not JSON`);
       }
       logger.debug('upstream call', { upstream: name, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
-      return { status: res.statusCode, json };
+      return { status: res.statusCode, json, headers: res.headers };
     } catch (error) {
       const failure = this.#classify(error, signal);
       logger.warn('upstream call failed', { upstream: name, path: req.path, error: failure.name, reason: failure instanceof UpstreamUnavailable ? failure.reason : 'timeout', ms: Math.round(performance.now() - started) });
@@ -112,4 +114,10 @@ export class UpstreamHttp {
   close(): Promise<void> {
     return this.#pool.close();
   }
+}
+
+/** Drops a body mid-stream; the connection is closed, and the abort is expected. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }) {
+  body.on('error', () => {});
+  body.destroy();
 }

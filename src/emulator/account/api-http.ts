@@ -33,6 +33,7 @@ export async function handleApiRequest(
   if (override?.kind === 'delay') await sleep(override.ms);
   if (override?.kind === 'http_500') return sendText(res, 500, 'text/html; charset=utf-8', HTML_500);
   if (override?.kind === 'garbage') return sendText(res, 200, 'application/json; charset=utf-8', GARBAGE);
+  if (override?.kind === 'not_envelope') return sendJson(res, 200, { ok: true, result: 'not the envelope' });
   if (!parsed.ok) return sendJson(res, parsed.status, { error: parsed.error });
   const envelope = override?.kind === 'envelope'
     ? override.envelope

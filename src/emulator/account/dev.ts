@@ -25,9 +25,10 @@ import { settingsView, userView } from './views.js';
  *                                         sessions end (and their sockets get session.expired)
  *   POST   /_emulator/force               `{ path, state, data? }` the next call of `path` answers
  *                                         `{ state, data }` (data defaults to null); queued per path
- *   POST   /_emulator/fault               `{ path, kind: "http_500" | "garbage" | "delay", ms? }` the next
- *                                         call of `path` answers HTTP 500 with HTML, or 200 with a
- *                                         body that is not JSON, or is handled after `ms` (default 1000)
+ *   POST   /_emulator/fault               `{ path, kind: "http_500" | "garbage" | "not_envelope" | "delay", ms? }`
+ *                                         the next call of `path` answers HTTP 500 with HTML, or 200 with
+ *                                         a body that is not JSON, or 200 with JSON that is not the
+ *                                         `{ state, data }` envelope, or is handled after `ms` (default 1000)
  *   POST   /_emulator/reset               forgets everything (users, codes, events, calls, injections,
  *                                         clock offset) and terminates every socket
  *   POST   /_emulator/drop                `{ user_id }` terminates that user's sockets without a close frame
@@ -53,7 +54,7 @@ const done = (body: unknown = { ok: true }): DevAnswer => ({ status: 200, body }
 const bad = (error: string): DevAnswer => ({ status: 400, body: { error } });
 const unknownUser: DevAnswer = { status: 404, body: { error: 'unknown user' } };
 
-const FAULT_KINDS = ['http_500', 'garbage', 'delay'] as const;
+const FAULT_KINDS = ['http_500', 'garbage', 'not_envelope', 'delay'] as const;
 
 function withUser(handle: (ctx: DevContext, userId: string) => DevAnswer): DevHandler {
   return (ctx) => {

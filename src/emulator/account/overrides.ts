@@ -9,6 +9,7 @@ export type Override =
   | { kind: 'envelope'; envelope: Envelope }
   | { kind: 'http_500' }
   | { kind: 'garbage' }
+  | { kind: 'not_envelope' }
   | { kind: 'delay'; ms: number };
 
 export class Overrides {

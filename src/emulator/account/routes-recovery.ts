@@ -40,8 +40,11 @@ const recoveryDone: Route = {
     state.recoveries.take(token);
     user.password = password;
     // The code proves the address (chosen): an unverified channel becomes verified.
-    if (flow.channel === 'email' && !user.emailVerified) user.emailVerified = true;
-    if (flow.channel === 'phone' && !user.phoneVerified) user.phoneVerified = true;
+    const verifiedKey = flow.channel === 'email' ? 'emailVerified' : 'phoneVerified';
+    if (!user[verifiedKey]) {
+      user[verifiedKey] = true;
+      state.push.emit(user.id, 'user.verified', { channel: flow.channel });
+    }
     state.sessions.endForUser(user.id);
     return ok(userView(user, state.sessions.create(user.id)));
   },

@@ -1,0 +1,463 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { WebSocket } from 'ws';
+import { createLogger } from '../src/logger.js';
+import { startAccountEmulator, type AccountEmulator } from '../src/emulator/account/server.js';
+
+/** The bundled Account API emulator against shared/UPSTREAM.md §1, §3, §4. */
+
+interface Envelope {
+  state: number;
+  data: any;
+}
+
+interface Frame {
+  id: string;
+  event: string;
+  at: string;
+  data: any;
+}
+
+let emulator: AccountEmulator;
+const logLines: string[] = [];
+let counter = 0;
+
+beforeAll(async () => {
+  emulator = await startAccountEmulator({
+    logger: createLogger({ level: 'info', write: (line) => logLines.push(line) }),
+    pingIntervalMs: 200,
+    resumeWindowMs: 100,
+  });
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+async function call(path: string, body: Record<string, unknown> = {}, token?: string): Promise<Envelope> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${emulator.url}/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Envelope;
+}
+
+async function dev(method: string, name: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${emulator.url}/_emulator/${name}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** The latest code delivered to `to` for `purpose`. */
+async function lastCode(to: string, purpose: string): Promise<string> {
+  const messages = (await dev('GET', `messages?to=${encodeURIComponent(to)}`)) as Array<{ purpose: string; code: string }>;
+  const code = messages.filter((m) => m.purpose === purpose).at(-1)?.code;
+  expect(code).toMatch(/^\d{6}$/);
+  return code!;
+}
+
+function uniqueEmail(): string {
+  counter += 1;
+  return `user${counter}-${Date.now()}@example.com`;
+}
+
+function uniquePhone(): string {
+  counter += 1;
+  return `+1555${String(Date.now() % 1_000_000).padStart(6, '0')}${String(counter).padStart(2, '0')}`;
+}
+
+/** Registers with an e-mail, verifies, and answers the user id, session token and e-mail. */
+async function signUp(password = 'secret-1'): Promise<{ userId: string; token: string; email: string }> {
+  const email = uniqueEmail();
+  const reg = await call('user/auth/registration', { email, password, name: 'Ann' });
+  expect(reg.state).toBe(200);
+  const verified = await call('user/auth/verify', { user_id: reg.data, email_code: await lastCode(email, 'registration') });
+  expect(verified.state).toBe(200);
+  return { userId: reg.data as string, token: verified.data.session.token as string, email };
+}
+
+interface Socket {
+  ws: WebSocket;
+  frames: Frame[];
+  next(): Promise<Frame>;
+  closed: Promise<number>;
+}
+
+/** Opens the push socket of a session; `first` is sent as the first frame. */
+async function openSocket(token: string, first?: unknown): Promise<Socket> {
+  const ticket = await call('user/auth/websocket', {}, token);
+  expect(ticket.state).toBe(200);
+  const ws = new WebSocket(`${ticket.data.url}?ticket=${ticket.data.ticket}`);
+  const frames: Frame[] = [];
+  const waiters: Array<(frame: Frame) => void> = [];
+  let read = 0;
+  ws.on('message', (raw) => {
+    const frame = JSON.parse(raw.toString()) as Frame;
+    frames.push(frame);
+    waiters.shift()?.(frame);
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  if (first !== undefined) ws.send(JSON.stringify(first));
+  const next = () => {
+    const index = read++;
+    if (index < frames.length) return Promise.resolve(frames[index]!);
+    return new Promise<Frame>((resolve) => waiters.push(resolve));
+  };
+  return { ws, frames, next, closed };
+}
+
+/** Tries to open a socket with a ticket; answers the HTTP status of a refusal, or 101. */
+function tryTicket(url: string, ticket: string): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url}?ticket=${ticket}`);
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('transport', () => {
+  it('answers 404 for an unknown path, 405 for GET, 400 for bad JSON, 403 without a session', async () => {
+    expect((await fetch(`${emulator.url}/user/nothing`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${emulator.url}/user/get`)).status).toBe(405);
+    expect((await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{nope' })).status).toBe(400);
+    expect(await call('user/get')).toEqual({ state: 403, data: null });
+    expect(await call('user/settings/get', {}, 'not-a-session')).toEqual({ state: 403, data: null });
+    expect((await call('user/auth/login', { login: 42, password: 'x' })).state).toBe(400);
+  });
+
+  it('answers an envelope to odd parameters on every path', async () => {
+    const user = await signUp();
+    const keys = ['email', 'phone', 'password', 'login', 'user_id', 'code', 'email_code', 'phone_code', 'type', 'token',
+      'recovery_token', 'deletion_token', 'id', 'reason', 'product_id', 'sex', 'lang', 'birthday', 'dating.model',
+      'first_name', 'news', 'restriction_1', 'location', 'screen', 'battery_charge', 'web_event', 'constructor', '__proto__'];
+    const paths = ['user/get', 'user/auth/login', 'user/auth/registration', 'user/auth/verify', 'user/auth/code',
+      'user/auth/recovery', 'user/auth/recovery_done', 'user/block', 'user/settings/get', 'user/settings/set',
+      'user/products/get', 'user/products/activate', 'user/products/deactivate', 'user/tracking/set', 'user/archive',
+      'user/auth/websocket'];
+    for (const odd of [42, [], { a: 1 }, true, -1.5, '']) {
+      const body = Object.fromEntries(keys.map((k) => [k, odd]));
+      for (const path of paths) {
+        const answer = await call(path, body, user.token);
+        expect(Number.isInteger(answer.state), path).toBe(true);
+      }
+    }
+    expect((await call('user/get', {}, user.token)).state).toBe(200);
+  });
+});
+
+describe('registration and verification', () => {
+  it('registers, delivers and logs a code, and verify gives a session', async () => {
+    const email = uniqueEmail();
+    const reg = await call('user/auth/registration', { email, password: 'secret-1', name: 'Ann', surname: 'Lee', lang: 'de' });
+    expect(reg.state).toBe(200);
+    expect(typeof reg.data).toBe('string');
+    const code = await lastCode(email, 'registration');
+    expect(logLines.some((line) => line.includes('"code delivered"') && line.includes(email) && line.includes(code))).toBe(true);
+    expect(await call('user/auth/verify', { user_id: reg.data, email_code: '000000x' })).toEqual({ state: 401, data: null });
+    const verified = await call('user/auth/verify', { user_id: reg.data, email_code: code });
+    expect(verified.state).toBe(200);
+    expect(verified.data).toMatchObject({
+      id: reg.data, email, phone: null, email_verified: true, phone_verified: false,
+      name: 'Ann', surname: 'Lee', lang: 'de', modules: [],
+    });
+    expect(verified.data.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(verified.data.session.token).toBeTruthy();
+    const me = await call('user/get', {}, verified.data.session.token);
+    expect(me.state).toBe(200);
+    expect(me.data.session).toBeUndefined();
+    // Used code, nothing left to verify.
+    expect((await call('user/auth/verify', { user_id: reg.data, email_code: code })).state).toBe(404);
+  });
+
+  it('answers 400, 401, 402 and 405 on registration', async () => {
+    expect((await call('user/auth/registration', { password: 'x' })).state).toBe(400);
+    expect((await call('user/auth/registration', { email: uniqueEmail() })).state).toBe(400);
+    expect((await call('user/auth/registration', { email: 'no-at-sign', password: 'x' })).state).toBe(401);
+    expect((await call('user/auth/registration', { phone: '5551234', password: 'x' })).state).toBe(402);
+    expect((await call('user/auth/registration', { email: uniqueEmail(), password: 'x', lang: 'xx' })).state).toBe(400);
+    const email = uniqueEmail();
+    expect((await call('user/auth/registration', { email, password: 'x' })).state).toBe(200);
+    expect((await call('user/auth/registration', { email: email.toUpperCase(), password: 'x' })).state).toBe(405);
+  });
+
+  it('needs both channels verified, one per call', async () => {
+    const email = uniqueEmail();
+    const phone = uniquePhone();
+    const reg = await call('user/auth/registration', { email, phone, password: 'pw' });
+    expect((await call('user/auth/login', { login: phone, password: 'pw' })).state).toBe(406);
+    expect((await call('user/auth/verify', { user_id: reg.data, email_code: '1', phone_code: '2' })).state).toBe(401);
+    const step = await call('user/auth/verify', { user_id: reg.data, email_code: await lastCode(email, 'registration') });
+    expect(step).toEqual({ state: 402, data: null });
+    expect((await call('user/auth/login', { login: email, password: 'pw' })).state).toBe(402);
+    const done = await call('user/auth/verify', { user_id: reg.data, phone_code: await lastCode(phone, 'registration') });
+    expect(done.state).toBe(200);
+    expect(done.data.session.token).toBeTruthy();
+    expect((await call('user/auth/login', { login: phone, password: 'pw' })).state).toBe(200);
+  });
+});
+
+describe('login', () => {
+  it('answers 401, 402, 404, 405 and 200', async () => {
+    const email = uniqueEmail();
+    await call('user/auth/registration', { email, password: 'pw' });
+    expect(await call('user/auth/login', { login: email, password: 'pw' })).toEqual({ state: 401, data: null });
+    const phone = uniquePhone();
+    await call('user/auth/registration', { phone, password: 'pw' });
+    expect((await call('user/auth/login', { login: phone, password: 'pw' })).state).toBe(402);
+    expect((await call('user/auth/login', { login: 'nobody@example.com', password: 'pw' })).state).toBe(404);
+    expect((await call('user/auth/login', { login: phone, password: 'wrong' })).state).toBe(404);
+    expect((await call('user/auth/login', { login: phone })).state).toBe(400);
+
+    const user = await signUp('pw-ok');
+    const login = await call('user/auth/login', { login: user.email, password: 'pw-ok' });
+    expect(login.state).toBe(200);
+    expect(login.data.session.expires_at).toMatch(/Z$/);
+    await dev('POST', 'deactivate', { user_id: user.userId });
+    expect((await call('user/auth/login', { login: user.email, password: 'pw-ok' })).state).toBe(405);
+    expect((await call('user/get', {}, user.token)).state).toBe(405);
+    expect((await call('user/settings/get', {}, user.token)).state).toBe(403);
+  });
+});
+
+describe('codes', () => {
+  it('refuses a resend within 90 s, then sends a new code', async () => {
+    const email = uniqueEmail();
+    const reg = await call('user/auth/registration', { email, password: 'pw' });
+    const first = await lastCode(email, 'registration');
+    expect(await call('user/auth/code', { user_id: reg.data, type: 'email' })).toEqual({ state: 404, data: false });
+    expect((await call('user/auth/code', { user_id: reg.data, type: 'phone' })).state).toBe(400);
+    expect((await call('user/auth/code', { user_id: reg.data })).state).toBe(400);
+    await dev('POST', 'clock', { advance_seconds: 91 });
+    expect(await call('user/auth/code', { user_id: reg.data, type: 'email' })).toEqual({ state: 200, data: true });
+    const second = await lastCode(email, 'registration');
+    if (second !== first) expect((await call('user/auth/verify', { user_id: reg.data, email_code: first })).state).toBe(401);
+    expect((await call('user/auth/verify', { user_id: reg.data, email_code: second })).state).toBe(200);
+    await dev('POST', 'clock', { advance_seconds: 91 });
+    expect((await call('user/auth/code', { user_id: reg.data, type: 'email' })).state).toBe(401);
+  });
+
+  it('expires a code after 10 minutes', async () => {
+    const email = uniqueEmail();
+    const reg = await call('user/auth/registration', { email, password: 'pw' });
+    const code = await lastCode(email, 'registration');
+    await dev('POST', 'clock', { advance_seconds: 601 });
+    expect((await call('user/auth/verify', { user_id: reg.data, email_code: code })).state).toBe(401);
+  });
+});
+
+describe('settings', () => {
+  it('keeps a changed e-mail pending until verify confirms it', async () => {
+    const user = await signUp();
+    const socket = await openSocket(user.token, {});
+    const newEmail = uniqueEmail();
+    const set = await call('user/settings/set', { email: newEmail, 'dating.model': 'm1', sex: 2, restriction_3: true, birthday: 631152000 }, user.token);
+    expect(set.state).toBe(200);
+    expect(set.data).toMatchObject({ email: user.email, dating: { model: 'm1' }, sex: 2, restriction_3: true, birthday: 631152000 });
+    expect((await call('user/settings/get', {}, user.token)).data.email).toBe(user.email);
+    expect((await call('user/settings/set', { email: 'bad' }, user.token)).state).toBe(401);
+    expect((await call('user/settings/set', { phone: '123' }, user.token)).state).toBe(402);
+    expect((await call('user/settings/set', { sex: 9 }, user.token)).state).toBe(400);
+    expect((await call('user/auth/code', {}, user.token)).state).toBe(404);
+    expect((await call('user/auth/verify', { code: 'nope' }, user.token)).state).toBe(404);
+    const code = await lastCode(newEmail, 'contact_change');
+    expect((await call('user/auth/verify', { code })).state).toBe(403);
+    const confirmed = await call('user/auth/verify', { code }, user.token);
+    expect(confirmed.state).toBe(200);
+    expect(confirmed.data.email).toBe(newEmail);
+    expect(confirmed.data.session).toBeUndefined();
+    expect((await call('user/settings/get', {}, user.token)).data.email).toBe(newEmail);
+    expect((await call('user/auth/code', {}, user.token)).state).toBe(400);
+    const events = [await socket.next(), await socket.next(), await socket.next()];
+    expect(events.map((e) => e.event)).toEqual(['settings.updated', 'settings.updated', 'user.verified']);
+    expect(events[1]!.data.email).toBe(newEmail);
+    expect(events[2]!.data).toEqual({ channel: 'email' });
+    socket.ws.close();
+  });
+});
+
+describe('recovery and deletion', () => {
+  it('recovers a password and ends the other sessions', async () => {
+    const user = await signUp('old-pass');
+    const other = await call('user/auth/login', { login: user.email, password: 'old-pass' });
+    const started = await call('user/auth/recovery', { login: user.email });
+    expect(started.state).toBe(200);
+    expect(started.data.type).toBe('email');
+    expect((await call('user/auth/recovery', { login: 'nobody@example.com' })).state).toBe(404);
+    expect((await call('user/auth/code', { recovery_token: started.data.token })).state).toBe(404);
+    const code = await lastCode(user.email, 'recovery');
+    expect((await call('user/auth/recovery_done', { token: started.data.token, code: 'bad', password: 'new-pass' })).state).toBe(404);
+    const done = await call('user/auth/recovery_done', { token: started.data.token, code, password: 'new-pass' });
+    expect(done.state).toBe(200);
+    expect((await call('user/get', {}, user.token)).state).toBe(403);
+    expect((await call('user/get', {}, other.data.session.token)).state).toBe(403);
+    expect((await call('user/get', {}, done.data.session.token)).state).toBe(200);
+    expect((await call('user/auth/login', { login: user.email, password: 'old-pass' })).state).toBe(404);
+    expect((await call('user/auth/login', { login: user.email, password: 'new-pass' })).state).toBe(200);
+  });
+
+  it('deletes a user after the code', async () => {
+    const user = await signUp();
+    const socket = await openSocket(user.token, {});
+    const started = await call('user/auth/delete', {}, user.token);
+    expect(started.state).toBe(200);
+    expect(started.data).toMatchObject({ type: 'email' });
+    expect(await call('user/auth/delete_done', { code: 'bad' }, user.token)).toEqual({ state: 404, data: false });
+    const code = await lastCode(user.email, 'deletion');
+    expect(await call('user/auth/delete_done', { code }, user.token)).toEqual({ state: 200, data: true });
+    expect((await socket.next()).event).toBe('session.expired');
+    expect(await socket.closed).toBe(4403);
+    expect((await call('user/get', {}, user.token)).state).toBe(403);
+    expect((await call('user/auth/login', { login: user.email, password: 'secret-1' })).state).toBe(404);
+  });
+});
+
+describe('products and the rest', () => {
+  it('activates and deactivates idempotently; disabled and unknown products answer 404', async () => {
+    const user = await signUp();
+    const list = await call('user/products/get', {}, user.token);
+    expect(list.data.map((p: any) => [p.id, p.state])).toEqual([
+      ['dating', 'deactivated'], ['webstat', 'deactivated'], ['legacy-chat', 'disabled'],
+    ]);
+    expect(Object.keys(list.data[0]).sort()).toEqual(['description', 'icon', 'id', 'info', 'policy', 'state', 'title']);
+    expect(await call('user/products/activate', { product_id: 'dating' }, user.token)).toEqual({ state: 200, data: { modules: ['dating'] } });
+    expect(await call('user/products/activate', { product_id: 'dating' }, user.token)).toEqual({ state: 200, data: { modules: ['dating'] } });
+    expect((await call('user/products/deactivate', { product_id: 'webstat' }, user.token)).data).toEqual({ modules: ['dating'] });
+    expect((await call('user/products/activate', { product_id: 'legacy-chat' }, user.token)).state).toBe(404);
+    expect((await call('user/products/deactivate', { product_id: 'legacy-chat' }, user.token)).state).toBe(404);
+    expect((await call('user/products/activate', { product_id: 'nope' }, user.token)).state).toBe(404);
+    expect((await call('user/get', {}, user.token)).data.modules).toEqual(['dating']);
+    const off = await call('user/products/deactivate', { product_id: 'dating' }, user.token);
+    expect(off.data.modules).toEqual([]);
+    expect(off.data.subscription_cancel).toMatch(/^https:\/\//);
+  });
+
+  it('answers tracking, archive and block states', async () => {
+    const user = await signUp();
+    const other = await signUp();
+    expect(await call('user/tracking/set', { unrelated: 1 }, user.token)).toEqual({ state: 404, data: false });
+    expect((await call('user/tracking/set', { screen: 'wide' }, user.token)).state).toBe(400);
+    expect((await call('user/tracking/set', { device_id: 'd1', location: [1, 2, 3], battery_charge: 50 }, user.token)).data).toBe(true);
+    expect((await call('user/archive', { password: '12345' }, user.token)).state).toBe(404);
+    expect((await call('user/archive', { password: '123456' }, user.token)).state).toBe(200);
+    expect((await call('user/block', { id: 'nobody' }, user.token)).state).toBe(404);
+    expect((await call('user/block', { id: other.userId, reason: 9 }, user.token)).state).toBe(400);
+    expect((await call('user/block', { id: other.userId, reason: 2 }, user.token)).data).toBe(true);
+    const users = (await dev('GET', 'users')) as any[];
+    const me = users.find((u) => u.id === user.userId);
+    expect(me).toMatchObject({ tracking: { device_id: 'd1' }, blocked: { [other.userId]: 2 }, archive_password_set: true });
+    expect(JSON.stringify(users)).not.toContain('secret-1');
+  });
+});
+
+describe('websocket', () => {
+  it('uses a ticket once and refuses an expired one', async () => {
+    const user = await signUp();
+    const first = await call('user/auth/websocket', {}, user.token);
+    expect(first.data.url).toBe(`ws://127.0.0.1:${emulator.port}/ws`);
+    expect(await tryTicket(first.data.url, first.data.ticket)).toBe(101);
+    expect(await tryTicket(first.data.url, first.data.ticket)).toBe(401);
+    expect(await tryTicket(first.data.url, 'made-up')).toBe(401);
+    const late = await call('user/auth/websocket', {}, user.token);
+    await dev('POST', 'clock', { advance_seconds: 61 });
+    expect(await tryTicket(late.data.url, late.data.ticket)).toBe(401);
+  });
+
+  it('resumes after a drop without duplicates or gaps', async () => {
+    const user = await signUp();
+    const first = await openSocket(user.token);
+    await call('user/settings/set', { news: true }, user.token);
+    await call('user/products/activate', { product_id: 'webstat' }, user.token);
+    await call('user/products/activate', { product_id: 'webstat' }, user.token); // no change, no event
+    const [a, b] = [await first.next(), await first.next()];
+    expect([a.event, b.event]).toEqual(['settings.updated', 'products.updated']);
+    expect(b.data).toEqual({ modules: ['webstat'] });
+    expect(b.id > a.id).toBe(true);
+    expect(await dev('GET', 'sockets')).toMatchObject({ [user.userId]: 1 });
+    expect(await dev('POST', 'drop', { user_id: user.userId })).toMatchObject({ dropped: 1 });
+    expect((await dev('GET', 'sockets'))[user.userId]).toBeUndefined();
+
+    await call('user/settings/set', { news: false }, user.token);
+    await dev('POST', 'notify', { user_id: user.userId, kind: 'promo', title: 'Hi', body: 'There' });
+    const second = await openSocket(user.token, { resume_after: b.id });
+    await call('user/products/deactivate', { product_id: 'webstat' }, user.token);
+    const got = [await second.next(), await second.next(), await second.next()];
+    expect(got.map((f) => f.event)).toEqual(['settings.updated', 'notification', 'products.updated']);
+    expect(got[1]!.data).toMatchObject({ kind: 'promo', title: 'Hi', body: 'There' });
+    expect(got.every((f, i) => f.id > (i === 0 ? b.id : got[i - 1]!.id))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(second.frames).toHaveLength(3);
+    second.ws.close();
+  });
+
+  it('sends session.expired and closes with 4403 on expire and on logout', async () => {
+    const user = await signUp();
+    const socket = await openSocket(user.token, {});
+    await dev('POST', 'expire', { user_id: user.userId });
+    const frame = await socket.next();
+    expect(frame).toMatchObject({ event: 'session.expired', data: {} });
+    expect(await socket.closed).toBe(4403);
+    expect((await call('user/get', {}, user.token)).state).toBe(403);
+
+    const login = await call('user/auth/login', { login: user.email, password: 'secret-1' });
+    const again = await openSocket(login.data.session.token, {});
+    expect(await call('user/auth/logout', {}, login.data.session.token)).toEqual({ state: 200, data: true });
+    expect((await again.next()).event).toBe('session.expired');
+    expect(await again.closed).toBe(4403);
+  });
+});
+
+describe('dev injections', () => {
+  it('forces an envelope and injects faults on the next call only', async () => {
+    await dev('DELETE', 'calls');
+    await dev('POST', 'force', { path: 'user/auth/login', state: 406 });
+    expect(await call('user/auth/login', { login: 'x', password: 'y' })).toEqual({ state: 406, data: null });
+    expect((await call('user/auth/login', { login: 'x', password: 'y' })).state).toBe(404);
+
+    await dev('POST', 'fault', { path: 'user/get', kind: 'http_500' });
+    const failed = await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{}' });
+    expect(failed.status).toBe(500);
+    expect(failed.headers.get('content-type')).toContain('text/html');
+    await failed.text();
+
+    await dev('POST', 'fault', { path: 'user/get', kind: 'garbage' });
+    const garbage = await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{}' });
+    expect(garbage.status).toBe(200);
+    await expect(garbage.json()).rejects.toThrow();
+
+    await dev('POST', 'fault', { path: 'user/get', kind: 'delay', ms: 150 });
+    const started = Date.now();
+    expect((await call('user/get')).state).toBe(403);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+
+    expect(await dev('GET', 'calls')).toEqual({ 'user/auth/login': 2, 'user/get': 3 });
+    const refused = await fetch(`${emulator.url}/_emulator/force`, { method: 'POST', body: JSON.stringify({ path: 'user/nope', state: 1 }) });
+    expect(refused.status).toBe(400);
+  });
+
+  it('ends sessions when the clock passes 30 days, and reset clears everything', async () => {
+    const user = await signUp();
+    const socket = await openSocket(user.token, {});
+    await dev('POST', 'clock', { advance_seconds: 30 * 24 * 3600 });
+    expect((await socket.next()).event).toBe('session.expired');
+    expect(await socket.closed).toBe(4403);
+    expect((await call('user/get', {}, user.token)).state).toBe(403);
+    await dev('POST', 'reset');
+    expect(await dev('GET', 'messages')).toEqual([]);
+    expect(await dev('GET', 'calls')).toEqual({});
+    expect((await call('user/auth/login', { login: user.email, password: 'secret-1' })).state).toBe(404);
+  });
+});

@@ -1,0 +1,86 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
+import { captureLogger, gql, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+
+const TIMEOUT_MS = 400;
+
+/** A port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function expectOnlyError(result: { errors?: { message: string; extensions?: Record<string, unknown> }[] }, code: string) {
+  expect(result.errors?.map((e) => e.extensions?.code)).toEqual([code]);
+  const text = JSON.stringify(result);
+  expect(text).not.toMatch(/<html|stack|at [A-Za-z]+ \(|ECONNREFUSED|garbage|Internal Server Error/i);
+}
+
+describe('upstream failures', () => {
+  let stack: Stack;
+  let user: SignedUpUser;
+  beforeAll(async () => {
+    stack = await startStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096' });
+    user = await signUp(stack);
+  });
+  afterAll(() => stack.stop());
+
+  it('an unreachable Account API is UPSTREAM_UNAVAILABLE', async () => {
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
+    const gateway = createGateway(config, { logger: captureLogger({ gateway: 'unreachable' }) });
+    const { url } = await gateway.start();
+    try {
+      const result = await gql(url, `mutation { login(input: { login: "a@example.com", password: "secret-pw" }) { __typename } }`);
+      expectOnlyError(result, 'UPSTREAM_UNAVAILABLE');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('a slow Account API is UPSTREAM_TIMEOUT, answered within the timeout', async () => {
+    await stack.account.post('fault', { path: 'user/get', kind: 'delay', ms: 10 * TIMEOUT_MS });
+    const started = performance.now();
+    const result = await stack.gql(`{ viewer { id } }`, {}, { token: user.token });
+    const elapsed = performance.now() - started;
+    expectOnlyError(result, 'UPSTREAM_TIMEOUT');
+    expect(elapsed).toBeLessThan(5 * TIMEOUT_MS);
+  });
+
+  it('HTTP 500 with an HTML body is UPSTREAM_UNAVAILABLE and nothing of the body leaks', async () => {
+    await stack.account.post('fault', { path: 'user/products/get', kind: 'http_500' });
+    expectOnlyError(await stack.gql(`{ products { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+  });
+
+  it('a body that is not JSON is UPSTREAM_UNAVAILABLE', async () => {
+    await stack.account.post('fault', { path: 'user/settings/get', kind: 'garbage' });
+    expectOnlyError(await stack.gql(`{ viewer { settings { sex } } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+  });
+
+  it('JSON that is not the { state, data } envelope is UPSTREAM_UNAVAILABLE', async () => {
+    await stack.account.post('fault', { path: 'user/get', kind: 'not_envelope' });
+    expectOnlyError(await stack.gql(`{ viewer { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+  });
+
+  it('state 200 whose data breaks the contract is UPSTREAM_UNAVAILABLE, never forwarded', async () => {
+    await stack.account.post('force', { path: 'user/get', state: 200, data: { id: 42, email: '<script>leak</script>' } });
+    const result = await stack.gql(`{ viewer { id email } }`, {}, { token: user.token });
+    expectOnlyError(result, 'UPSTREAM_UNAVAILABLE');
+    expect(JSON.stringify(result)).not.toContain('leak');
+  });
+
+  it('an answer larger than UPSTREAM_MAX_BODY_BYTES is UPSTREAM_UNAVAILABLE', async () => {
+    await stack.account.post('force', { path: 'user/products/get', state: 200, data: [{ id: 'x'.repeat(10_000) }] });
+    expectOnlyError(await stack.gql(`{ products { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+  });
+
+  it('after the faults the same gateway answers normally', async () => {
+    const result = await stack.gql(`{ viewer { id } products { id } }`, {}, { token: user.token });
+    expect(result.errors).toBeUndefined();
+    expect(result.data.viewer.id).toBe(user.userId);
+  });
+});

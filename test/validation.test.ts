@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+
+/** Bad input is answered with every bad field at once, before any upstream call. */
+describe('input validation', () => {
+  let stack: Stack;
+  let user: SignedUpUser;
+  beforeAll(async () => {
+    stack = await startStack();
+    user = await signUp(stack);
+  });
+  afterAll(() => stack.stop());
+
+  async function fieldErrors(mutation: string, input: unknown, token?: string) {
+    const [field, type] = mutation.split(':') as [string, string];
+    await stack.account.resetCalls();
+    const result = await stack.gql(
+      `mutation($input: ${type}!) { ${field}(input: $input) { __typename ... on ValidationError { message fieldErrors { path message } } } }`,
+      { input },
+      { token },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data[field].__typename).toBe('ValidationError');
+    expect(await stack.account.calls()).toEqual({});
+    return (result.data[field].fieldErrors as { path: string[] }[]).map((e) => e.path.join('.')).sort();
+  }
+
+  it('register: email, phone, names, password all at once', async () => {
+    expect(
+      await fieldErrors('register:RegisterInput', { email: 'not-an-email', phone: '555-1234', name: '', surname: 'x'.repeat(101), password: 'short' }),
+    ).toEqual(['email', 'name', 'password', 'phone', 'surname']);
+  });
+
+  it('register: at least one of email and phone', async () => {
+    expect(await fieldErrors('register:RegisterInput', { password: 'long enough 1' })).toEqual(['email']);
+  });
+
+  it('updateSettings: birthday in the future, bad phone, nothing else', async () => {
+    expect(await fieldErrors('updateSettings:UpdateSettingsInput', { birthday: '2999-01-01', phone: '12', email: 'a@b' }, user.token)).toEqual([
+      'birthday',
+      'email',
+      'phone',
+    ]);
+    expect(await fieldErrors('updateSettings:UpdateSettingsInput', {}, user.token)).toEqual(['']);
+  });
+
+  it('setTracking: latitude/longitude ranges, MAC format, and at least one field', async () => {
+    expect(
+      await fieldErrors(
+        'setTracking:SetTrackingInput',
+        { location: { latitude: 91, longitude: -181 }, wifiMac: 'zz', batteryCharge: 101, screen: { width: 0, height: 10 } },
+        user.token,
+      ),
+    ).toEqual(['batteryCharge', 'location.latitude', 'location.longitude', 'screen.width', 'wifiMac']);
+    expect(await fieldErrors('setTracking:SetTrackingInput', {}, user.token)).toEqual(['']);
+  });
+
+  it('codes have six digits; resend names what its purpose needs', async () => {
+    expect(await fieldErrors('verifyRegistration:VerifyRegistrationInput', { userId: 'u', emailCode: '12ab', phoneCode: '1234567' })).toEqual([
+      'emailCode',
+      'phoneCode',
+    ]);
+    expect(await fieldErrors('resendCode:ResendCodeInput', { purpose: 'REGISTRATION', userId: 'u' })).toEqual(['channel']);
+    expect(await fieldErrors('requestDataArchive:RequestDataArchiveInput', { password: '12345' }, user.token)).toEqual(['password']);
+  });
+
+  it('a variable of the wrong GraphQL type is refused before any resolver with BAD_USER_INPUT', async () => {
+    const result = await stack.gql(
+      `mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { __typename } }`,
+      { input: { birthday: '17.04.1990' } },
+      { token: user.token },
+    );
+    expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors?.[0]?.message).toMatch(/YYYY-MM-DD/);
+  });
+});
