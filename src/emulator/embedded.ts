@@ -1,6 +1,11 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { startAccountEmulator } from './account/server.js';
+import { startDatingEmulator } from './dating/server.js';
+import { DEMO_DATING_SITES } from './dating/sites.js';
+
+/** Display names of the demo dating sites. */
+const DEMO_SITE_NAMES: Record<string, string> = { wellhello: 'WellHello', lovecrush: 'LoveCrush' };
 
 export interface EmbeddedUpstreams {
   /** The config with every unset upstream pointed at its emulator. */
@@ -23,6 +28,22 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
     closers.push(emulator.close);
     resolved.ACCOUNT_API_URL = emulator.url;
     logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; delivered codes are listed at ${emulator.url}/_emulator/messages`);
+  }
+  if (!config.DATING_SITES) {
+    const emulator = await startDatingEmulator({
+      port: config.EMULATOR_DATING_PORT,
+      sites: DEMO_DATING_SITES,
+      logger: logger.child({ component: 'dating-emulator' }),
+    });
+    closers.push(emulator.close);
+    resolved.DATING_SITES = emulator.sites.map((site) => ({
+      id: site.id,
+      name: DEMO_SITE_NAMES[site.id] ?? site.id,
+      baseUrl: `${emulator.url}/${site.id}`,
+      apiKey: site.apiKey,
+      affiseAffiliateId: site.affiseAffiliateId,
+    }));
+    logger.info(`DATING_SITES is not set: started the bundled Dating API emulator at ${emulator.url} with the demo sites ${emulator.sites.map((s) => s.id).join(', ')}; created users are listed at ${emulator.url}/_emulator/users`);
   }
   return {
     config: resolved,

@@ -1,0 +1,174 @@
+import type { DatingSiteConfig } from '../../config.js';
+import { UpstreamUnavailable } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
+import { UpstreamHttp, type UpstreamResponse } from '../http.js';
+import {
+  badRequestWire,
+  createdWire,
+  type DatingUser,
+  envelopeWire,
+  errorTextWire,
+  fieldErrorsFromWire,
+  type NewDatingUser,
+  newUserToWire,
+  retryAfterSeconds,
+} from './wire.js';
+
+const USER_PATH = 'v2/api/user';
+
+/** What a dating site can answer to create-user, besides a request failure. */
+export type CreateDatingUserResult = DatingUser | ValidationError | EmailRejected | AlreadyRegistered | SiteRateLimited;
+
+/**
+ * The site answered with a status that is its problem or the gateway's
+ * configuration, not the user's (401, 402, 405, 5xx, anything undocumented).
+ * No user was created. The client sees UPSTREAM_UNAVAILABLE.
+ */
+export class DatingSiteFailed extends UpstreamUnavailable {
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, `HTTP ${status}`);
+  }
+}
+
+interface Answer {
+  siteId: string;
+  /** The email sent, reported when a 201 leaves `user_email` out. */
+  email: string;
+  res: UpstreamResponse;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The status table of shared/UPSTREAM.md §2: each documented answer the user
+ * can act on becomes a value; every other status throws DatingSiteFailed
+ * (after an alert in the log). An answer whose body does not fit its row is
+ * off contract (UpstreamUnavailable).
+ */
+const answers: Record<number, (a: Answer) => CreateDatingUserResult | null> = {
+  201: ({ siteId, email, data }) => {
+    const created = createdWire.safeParse(data);
+    return created.success ? { siteId, ...created.data, userEmail: created.data.userEmail ?? email } : null;
+  },
+  400: ({ data }) => {
+    const bad = badRequestWire.safeParse(data);
+    return bad.success ? new ValidationError(fieldErrorsFromWire(bad.data.errors)) : null;
+  },
+  406: ({ siteId }) => new EmailRejected(siteId),
+  409: ({ siteId }) => new AlreadyRegistered(siteId),
+  429: ({ siteId, res }) => new SiteRateLimited(siteId, retryAfterSeconds(res.headers['retry-after'])),
+};
+
+export interface DatingClientOptions {
+  /** The configured sites (`DATING_SITES`). Their keys stay inside this client. */
+  sites: readonly DatingSiteConfig[];
+  /** Limit of one call, in ms. */
+  timeoutMs: number;
+  /** Largest answer accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Keep-alive connections per site. */
+  connections: number;
+  logger: Logger;
+}
+
+/** A configured site as the rest of the gateway sees it: no key. */
+export interface DatingSite {
+  id: string;
+  name: string;
+}
+
+interface SiteConnection {
+  site: DatingSite;
+  http: UpstreamHttp;
+  apiKey: string;
+  affiseAffiliateId: string | undefined;
+}
+
+/**
+ * The Dating API v2, one connection pool per configured site. The only code
+ * that holds the sites' API keys. `createUser` is never retried: it creates
+ * users.
+ */
+export class DatingClient {
+  readonly #sites = new Map<string, SiteConnection>();
+  readonly #logger: Logger;
+
+  constructor(options: DatingClientOptions) {
+    this.#logger = options.logger;
+    for (const site of options.sites) {
+      this.#sites.set(site.id, {
+        site: { id: site.id, name: site.name },
+        http: new UpstreamHttp({ ...options, name: `dating site ${site.id}`, baseUrl: site.baseUrl }),
+        apiKey: site.apiKey,
+        affiseAffiliateId: site.affiseAffiliateId,
+      });
+    }
+  }
+
+  /** The configured sites, in configuration order. */
+  sites(): DatingSite[] {
+    return [...this.#sites.values()].map((s) => s.site);
+  }
+
+  site(id: string): DatingSite | undefined {
+    return this.#sites.get(id)?.site;
+  }
+
+  /**
+   * `POST {site}/v2/api/user` with a JSON body. Returns the created user or
+   * the site's refusal; throws UpstreamUnavailable (DatingSiteFailed when
+   * the site answered a status the user cannot act on) or UpstreamTimeout.
+   */
+  async createUser(siteId: string, user: NewDatingUser): Promise<CreateDatingUserResult> {
+    const conn = this.#sites.get(siteId);
+    if (!conn) throw new RangeError(`unknown dating site ${siteId}`);
+    const upstream = `dating site ${siteId}`;
+    let res: UpstreamResponse;
+    try {
+      res = await conn.http.request({
+        method: 'POST',
+        path: USER_PATH,
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: conn.apiKey },
+        body: JSON.stringify(newUserToWire(user, conn.affiseAffiliateId)),
+      });
+    } catch (error) {
+      if (error instanceof UpstreamUnavailable) this.#logger.error('dating site unreachable', { alert: true, site: siteId, reason: error.reason });
+      throw error;
+    }
+    const envelope = envelopeWire.safeParse(res.json);
+    if (!envelope.success) throw this.#offContract(conn, res.status, 'not a { success, data, status_code } envelope');
+    const { success, data, status_code } = envelope.data;
+    if (status_code !== res.status) throw this.#offContract(conn, res.status, `status_code ${status_code} differs from the HTTP status`);
+    const row = answers[res.status];
+    if (row === undefined) {
+      const error = errorTextWire.safeParse(data);
+      this.#logger.error('dating site refused the gateway', {
+        alert: true,
+        site: siteId,
+        status: res.status,
+        upstreamError: error.success ? scrub(error.data.error, conn.apiKey) : null,
+      });
+      throw new DatingSiteFailed(upstream, res.status);
+    }
+    const result = success === (res.status === 201) ? row({ siteId, email: user.email, res, data }) : null;
+    if (result === null) throw this.#offContract(conn, res.status, `data of HTTP ${res.status} off contract`);
+    this.#logger.info('dating user call answered', { site: siteId, status: res.status });
+    return result;
+  }
+
+  #offContract(conn: SiteConnection, status: number, reason: string) {
+    this.#logger.error('dating site answer off contract', { alert: true, site: conn.site.id, status, reason });
+    return new UpstreamUnavailable(`dating site ${conn.site.id}`, reason);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sites.values()].map((s) => s.http.close()));
+  }
+}
+
+/** An upstream text, short, and without the key should the site ever echo it. */
+function scrub(text: string, apiKey: string): string {
+  return text.split(apiKey).join('[redacted]').slice(0, 200);
+}
+
+export type { DatingUser, NewDatingUser } from './wire.js';

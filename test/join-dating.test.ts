@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { captureLogger, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+
+/* joinDating across both APIs: activation, the site's answer, undo, idempotency (memory and Redis). */
+
+const SITES: DatingSiteEmulation[] = [
+  { id: 'open', apiKey: 'open-site-secret-key', ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 500, paymentLinks: true },
+  { id: 'down', apiKey: 'down-site-secret-key', ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 500 },
+];
+
+const JOIN = `mutation($input: JoinDatingInput!) { joinDating(input: $input) {
+  __typename
+  ... on JoinDatingSuccess { productActivated replayed datingUser { site { id } userEmail autoLoginUrl paymentLinks { product } } }
+  ... on DatingRefused { message productDeactivated replayed site { id } reason { __typename ... on Error { message } ... on ValidationError { fieldErrors { path message } } } }
+  ... on ValidationError { fieldErrors { path message } }
+  ... on JoinDatingInProgress { retryAfterSeconds }
+  ... on ProductNotFound { message }
+} }`;
+
+let stack: Stack;
+
+const join = (url: string, who: SignedUpUser, input: Record<string, unknown>) =>
+  gql(url, JOIN, { input: { site: 'open', password: 'dating-pass-1', idempotencyKey: randomUUID(), ...input } }, { token: who.token });
+
+async function activeProducts(who: SignedUpUser): Promise<string[]> {
+  const res = await stack.gql('{ viewer { activeProductIds } }', {}, { token: who.token });
+  return res.data.viewer.activeProductIds;
+}
+
+/** A verified account with these settings. */
+async function account(settings: Record<string, unknown> = { sex: 'CISGENDER_WOMAN', birthday: '1990-04-17' }): Promise<SignedUpUser> {
+  const who = await signUp(stack);
+  if (Object.keys(settings).length > 0) {
+    const res = await stack.gql(
+      'mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { __typename } }',
+      { input: settings },
+      { token: who.token },
+    );
+    expect(res.data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
+  }
+  return who;
+}
+
+const datingUsersWith = async (email: string) =>
+  (await stack.dating!.users('open')).filter((u) => u.email.toLowerCase() === email.toLowerCase());
+
+beforeAll(async () => {
+  stack = await startStack({}, { dating: SITES });
+});
+afterAll(() => stack?.stop());
+
+describe('joinDating', () => {
+  it('activates dating and creates the user from the account', async () => {
+    const who = await account();
+    const res = await join(stack.url, who, { tracking: [{ key: 'clickid', value: 'c-1' }] });
+    expect(res.data.joinDating).toMatchObject({
+      __typename: 'JoinDatingSuccess',
+      productActivated: true,
+      replayed: false,
+      datingUser: { site: { id: 'open' }, userEmail: who.email, paymentLinks: [{ product: 'premium' }] },
+    });
+    expect(await activeProducts(who)).toContain('dating');
+    expect(await datingUsersWith(who.email)).toMatchObject([{ gender: 'female', birth_date: '1990-04-17', client_ip: '127.0.0.1', tracking: { clickid: 'c-1' } }]);
+  });
+
+  it('deactivates dating again when the site answers 409, and says so', async () => {
+    const who = await account({ sex: 'TRANSGENDER_MAN', birthday: '1985-01-02' });
+    await join(stack.url, await account(), { email: who.email }); // someone took the email on the site
+    const res = await join(stack.url, who, {});
+    expect(res.data.joinDating).toMatchObject({
+      __typename: 'DatingRefused',
+      productDeactivated: true,
+      site: { id: 'open' },
+      reason: { __typename: 'AlreadyRegistered' },
+      message: expect.stringContaining('deactivated again'),
+    });
+    expect(await activeProducts(who)).not.toContain('dating');
+  });
+
+  it('leaves dating active when it was active before the call', async () => {
+    const who = await account();
+    await stack.gql('mutation { activateProduct(input: { productId: "dating" }) { __typename } }', {}, { token: who.token });
+    const res = await join(stack.url, who, { email: 'someone@invalid.test' });
+    expect(res.data.joinDating).toMatchObject({ __typename: 'DatingRefused', productDeactivated: false, reason: { __typename: 'EmailRejected' } });
+    expect(await activeProducts(who)).toContain('dating');
+  });
+
+  it('asks for what the account cannot supply, before any call', async () => {
+    const who = await account({ sex: 'NON_BINARY' });
+    const before = await stack.dating!.requests();
+    const res = await join(stack.url, who, {});
+    expect(res.data.joinDating.__typename).toBe('ValidationError');
+    expect(res.data.joinDating.fieldErrors.map((e: { path: string[] }) => e.path[0]).sort()).toEqual(['birthDate', 'gender']);
+    expect(await stack.dating!.requests()).toEqual(before);
+    expect(await activeProducts(who)).not.toContain('dating');
+    const given = await join(stack.url, who, { gender: 'COUPLE', birthDate: '1970-05-06' });
+    expect(given.data.joinDating.__typename).toBe('JoinDatingSuccess');
+    expect(await datingUsersWith(who.email)).toMatchObject([{ gender: 'couple', birth_date: '1970-05-06' }]);
+  });
+
+  it('needs a session', async () => {
+    const res = await gql(stack.url, JOIN, { input: { site: 'open', password: 'dating-pass-1', idempotencyKey: 'k-1' } });
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('undoes the activation when the site fails, and frees the key for a retry', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    await stack.dating!.outage('down', 503);
+    try {
+      const failed = await join(stack.url, who, { site: 'down', idempotencyKey });
+      expect(failed.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(await activeProducts(who)).not.toContain('dating');
+    } finally {
+      await stack.dating!.outage('down', null);
+    }
+    const retried = await join(stack.url, who, { site: 'down', idempotencyKey });
+    expect(retried.data.joinDating).toMatchObject({ __typename: 'JoinDatingSuccess', replayed: false });
+  });
+});
+
+describe('joinDating idempotency', () => {
+  it('returns the first outcome to a repeat, creating one dating user', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const first = await join(stack.url, who, { idempotencyKey });
+    const requests = (await stack.dating!.requests()).open;
+    const again = await join(stack.url, who, { idempotencyKey });
+    expect(again.data.joinDating).toEqual({ ...first.data.joinDating, replayed: true });
+    expect((await stack.dating!.requests()).open).toBe(requests);
+    expect(await datingUsersWith(who.email)).toHaveLength(1);
+  });
+
+  it('replays a refusal too, and refuses the key for a different request', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const first = await join(stack.url, who, { idempotencyKey, email: 'x@invalid.test' });
+    expect(first.data.joinDating).toMatchObject({ __typename: 'DatingRefused', productDeactivated: true, replayed: false });
+    const again = await join(stack.url, who, { idempotencyKey, email: 'x@invalid.test' });
+    expect(again.data.joinDating).toMatchObject({ __typename: 'DatingRefused', productDeactivated: true, replayed: true, reason: { __typename: 'EmailRejected' } });
+    const other = await join(stack.url, who, { idempotencyKey, email: uniqueEmail() });
+    expect(other.data.joinDating).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['idempotencyKey'] }] });
+  });
+
+  it('creates one dating user for concurrent calls with one key', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const results = await Promise.all(Array.from({ length: 4 }, () => join(stack.url, who, { idempotencyKey })));
+    const kinds = results.map((r) => r.data.joinDating.__typename);
+    expect(kinds.every((k) => k === 'JoinDatingSuccess')).toBe(true);
+    expect(results.filter((r) => !r.data.joinDating.replayed)).toHaveLength(1);
+    expect(await datingUsersWith(who.email)).toHaveLength(1);
+  });
+});
+
+/** Redis at REDIS_URL (default redis://127.0.0.1:6379): null when it answers PING, else why not. */
+async function redisProblem(url: string): Promise<string | null> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisDown = await redisProblem(REDIS_URL);
+if (redisDown && !process.env.CI) console.warn(`join-dating: skipping the Redis tests, ${REDIS_URL} is unreachable (${redisDown})`);
+
+describe.skipIf(redisDown !== null && !process.env.CI)('joinDating idempotency across gateway instances (Redis)', () => {
+  const gateways: { url: string; gateway: Gateway }[] = [];
+  const prefix = `test:${process.pid}:${randomUUID()}:`;
+  beforeAll(async () => {
+    expect(redisDown, `Redis at ${REDIS_URL}`).toBeNull();
+    for (const name of ['a', 'b']) {
+      const env = { ...stack.env, REDIS_URL, REDIS_KEY_PREFIX: prefix, IDEMPOTENCY_TTL_SECONDS: '60' };
+      const gateway = createGateway(loadConfig(env), { logger: captureLogger({ gateway: name }) });
+      gateways.push({ gateway, url: (await gateway.start()).url });
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.gateway.stop()));
+    if (redisDown !== null) return;
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('creates one dating user for one key sent to two gateways at once, then replays it on either', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const results = await Promise.all(gateways.flatMap((g) => [join(g.url, who, { idempotencyKey }), join(g.url, who, { idempotencyKey })]));
+    expect(results.map((r) => r.data.joinDating.__typename)).toEqual(Array(4).fill('JoinDatingSuccess'));
+    expect(results.filter((r) => !r.data.joinDating.replayed)).toHaveLength(1);
+    const later = await join(gateways[1]!.url, who, { idempotencyKey });
+    expect(later.data.joinDating).toMatchObject({ replayed: true, datingUser: results[0]!.data.joinDating.datingUser });
+    expect(await datingUsersWith(who.email)).toHaveLength(1);
+  });
+});
