@@ -20,3 +20,4 @@ builder.addScalarType('Date', dateScalar);
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

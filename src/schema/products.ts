@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireSession, type GatewayContext } from '../context.js';
+import { publishAccountEvent } from '../events/publish.js';
 import { Outcome, ValidationError } from '../outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -103,6 +104,7 @@ builder.mutationField('activateProduct', (t) =>
       if (result instanceof Outcome) return result;
       ctx.loaders.products.clear(session);
       ctx.loaders.user.clear(session);
+      await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
       return new ProductActivated(parsed.productId, result.modules, null);
     },
   }),
@@ -121,6 +123,7 @@ builder.mutationField('deactivateProduct', (t) =>
       if (result instanceof Outcome) return result;
       ctx.loaders.products.clear(session);
       ctx.loaders.user.clear(session);
+      await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
       return new ProductDeactivated(parsed.productId, result.modules, result.subscriptionCancelUrl);
     },
   }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireSession } from '../context.js';
+import { changedContact, publishAccountEvent } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -113,6 +114,10 @@ builder.mutationField('updateSettings', (t) =>
       const settings = await ctx.account.setSettings(session, patch);
       if (settings instanceof Outcome) return settings;
       ctx.loaders.settings.clear(session).prime(session, settings);
+      // A new email/phone alone changes nothing yet (it waits for its code): no event.
+      if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
+        await publishAccountEvent(ctx, session, { type: 'SettingsUpdated', settings });
+      }
       const pending: Channel[] = [];
       if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
       if (patch.phone !== undefined && settings.phone !== patch.phone) pending.push('PHONE');
@@ -147,9 +152,13 @@ builder.mutationField('confirmContactChange', (t) =>
       const session = requireSession(ctx);
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
+      // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
+      const before = await ctx.loaders.user.load(session).catch(() => null);
       const user = await ctx.account.confirmContactChange(session, parsed.code);
       if (user instanceof Outcome) return user;
       ctx.loaders.user.clear(session).prime(session, user);
+      const channel = before && changedContact(before, user);
+      if (channel) await publishAccountEvent(ctx, session, { type: 'ContactVerified', channel });
       ctx.loaders.settings.clear(session);
       return new ContactChangeConfirmed(user);
     },

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { UpstreamUnavailable } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { BusMessage, EventBus } from './bus.js';
+import { EventDedupe } from './dedupe.js';
+import type { AccountEvent, AccountEventData } from './event.js';
+import { BoundedQueue } from './queue.js';
+import { UpstreamRelay, type RelayOptions } from './relay.js';
+import { sessionKey } from './session-key.js';
+
+export interface AccountEventsOptions {
+  bus: EventBus;
+  /** The upstream relay's options; it publishes to `bus`. */
+  relay: Omit<RelayOptions, 'publish' | 'logger'>;
+  logger: Logger;
+  /** Events buffered per subscription for a slow client; beyond it the oldest is dropped (and logged). */
+  bufferSize: number;
+  /** How long a subscription remembers event ids and contents to drop repeats (dedupe.ts), in ms. */
+  dedupeWindowMs: number;
+  /** How long the user id of a session is remembered, in ms. Default 5 minutes. */
+  userIdTtlMs?: number;
+}
+
+/** Remembered session → user id pairs, at most. */
+const USER_ID_CACHE_SIZE = 10_000;
+/** Ids and content keys one subscription remembers, at most. */
+const DEDUPE_ENTRIES = 512;
+
+interface Stream {
+  subscriptions: Set<Subscription>;
+  bus: Promise<() => Promise<void>>;
+}
+
+/**
+ * `accountEvents` of this instance: the subscriptions by user, the bus that
+ * brings every event of a user to every instance, and the relay that holds
+ * the upstream sockets. A user only ever receives their own events: the
+ * user id comes from the Account API for the subscription's session, and it
+ * names the only bus channel the subscription listens to.
+ */
+export class AccountEvents {
+  readonly #streams = new Map<string, Stream>();
+  readonly #userIds = new Map<string, { userId: string; expiresAt: number }>();
+  readonly #sessionEndedListeners = new Set<(key: string) => void>();
+  readonly #bus: EventBus;
+  readonly #relay: UpstreamRelay;
+  readonly #logger: Logger;
+  readonly #options: AccountEventsOptions;
+  #active = 0;
+  #closing = false;
+
+  constructor(options: AccountEventsOptions) {
+    this.#options = options;
+    this.#bus = options.bus;
+    this.#logger = options.logger;
+    this.#relay = new UpstreamRelay({
+      ...options.relay,
+      logger: options.logger.child({ component: 'push-relay' }),
+      publish: (userId, message) => {
+        this.#bus.publish(userId, message).catch((error: Error) => this.#logger.error('event bus publish failed', { user_id: userId, error: error.name }));
+      },
+    });
+  }
+
+  /**
+   * The user id of a session: remembered, or from `load` (the request's user
+   * loader, which throws UNAUTHENTICATED for an ended session).
+   */
+  async userIdOf(session: string, load: () => Promise<{ id: string }>): Promise<string> {
+    const key = sessionKey(session);
+    const known = this.#userIds.get(key);
+    if (known && known.expiresAt > Date.now()) return known.userId;
+    const { id } = await load();
+    this.rememberUser(session, id);
+    return id;
+  }
+
+  rememberUser(session: string, userId: string): void {
+    const key = sessionKey(session);
+    this.#userIds.delete(key);
+    this.#userIds.set(key, { userId, expiresAt: Date.now() + (this.#options.userIdTtlMs ?? 300_000) });
+    if (this.#userIds.size > USER_ID_CACHE_SIZE) this.#userIds.delete(this.#userIds.keys().next().value!);
+  }
+
+  /**
+   * A live subscription to the events of `userId`, signed in with `session`.
+   * Resolves once events published from now on reach it.
+   */
+  async subscribe(session: string, userId: string): Promise<AsyncIterableIterator<AccountEvent>> {
+    const subscription = new Subscription(sessionKey(session), userId, this.#options, this.#logger);
+    if (this.#closing) {
+      subscription.queue.end();
+      return subscription.queue;
+    }
+    let stream = this.#streams.get(userId);
+    if (!stream) {
+      const created: Stream = { subscriptions: new Set(), bus: this.#bus.subscribe(userId, (m) => this.#dispatch(userId, created, m)) };
+      created.bus.catch(() => undefined); // awaited below; a failure is answered there
+      this.#streams.set(userId, created);
+      stream = created;
+    }
+    const owner = stream;
+    owner.subscriptions.add(subscription);
+    let release: (() => void) | null = null;
+    subscription.onClose = () => {
+      owner.subscriptions.delete(subscription);
+      if (release) {
+        release();
+        this.#active -= 1;
+      }
+      if (owner.subscriptions.size > 0 || this.#streams.get(userId) !== owner) return;
+      this.#streams.delete(userId);
+      if (this.#closing) return;
+      owner.bus
+        .then((unsubscribe) => unsubscribe())
+        .catch((error: Error) => this.#logger.warn('event bus unsubscribe failed', { error: error.name }));
+    };
+    try {
+      await owner.bus;
+    } catch (error) {
+      await subscription.queue.return();
+      this.#logger.error('event bus subscribe failed', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      throw new UpstreamUnavailable('event bus', 'subscribe failed');
+    }
+    if (subscription.queue.closed) return subscription.queue;
+    release = this.#relay.acquire(userId, session);
+    this.#active += 1;
+    return subscription.queue;
+  }
+
+  /** Publishes an event a gateway mutation caused, at once (the upstream socket's copy is deduplicated). */
+  async publish(userId: string, data: AccountEventData): Promise<void> {
+    const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
+    await this.#bus.publish(userId, { origin: 'gateway', event });
+  }
+
+  /**
+   * For mutations: publishes `data` to the user of `session`. Never fails
+   * the mutation: a failure is logged, and the upstream socket still
+   * delivers the change, later.
+   */
+  async publishFor(session: string, loadUser: () => Promise<{ id: string }>, data: AccountEventData): Promise<void> {
+    try {
+      await this.publish(await this.userIdOf(session, loadUser), data);
+    } catch (error) {
+      this.#logger.warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+
+  /** `listener(sessionKey(session))` runs when a session with subscriptions here has ended. */
+  onSessionEnded(listener: (key: string) => void): () => void {
+    this.#sessionEndedListeners.add(listener);
+    return () => this.#sessionEndedListeners.delete(listener);
+  }
+
+  /** Live subscriptions, users with one, and upstream relays on this instance. */
+  stats(): { subscriptions: number; users: number; relays: number } {
+    return { subscriptions: this.#active, users: this.#streams.size, relays: this.#relay.users };
+  }
+
+  /** Completes every subscription (each drains what it has buffered), closes the upstream sockets and the bus. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const stream of this.#streams.values()) for (const subscription of stream.subscriptions) subscription.queue.end();
+    this.#relay.close();
+    await this.#bus.close();
+  }
+
+  #dispatch(userId: string, stream: Stream, message: BusMessage): void {
+    for (const subscription of [...stream.subscriptions]) subscription.offer(message);
+    if (message.event.type !== 'SessionExpired' || !message.sessionKey) return;
+    this.#userIds.delete(message.sessionKey);
+    for (const listener of this.#sessionEndedListeners) listener(message.sessionKey);
+    this.#logger.debug('session ended for subscriptions', { user_id: userId });
+  }
+}
+
+/** One `accountEvents` subscription: its dedupe and its bounded buffer. */
+class Subscription {
+  readonly queue: BoundedQueue<AccountEvent>;
+  readonly #dedupe: EventDedupe;
+  #dropped = 0;
+  onClose: () => void = () => undefined;
+
+  constructor(
+    readonly sessionKey: string,
+    userId: string,
+    options: AccountEventsOptions,
+    logger: Logger,
+  ) {
+    this.#dedupe = new EventDedupe({ windowMs: options.dedupeWindowMs, maxEntries: DEDUPE_ENTRIES });
+    this.queue = new BoundedQueue<AccountEvent>({
+      capacity: options.bufferSize,
+      onDrop: (event) => {
+        this.#dropped += 1;
+        if (this.#dropped === 1 || this.#dropped % 100 === 0) {
+          logger.warn('slow subscriber: oldest buffered event dropped', { user_id: userId, event_type: event.type, dropped: this.#dropped });
+        }
+      },
+      onClose: () => this.onClose(),
+    });
+  }
+
+  offer(message: BusMessage): void {
+    if (this.queue.closed) return;
+    const { event } = message;
+    if (event.type === 'SessionExpired' && message.sessionKey !== this.sessionKey) return;
+    if (!this.#dedupe.admit(event, message.origin)) return;
+    this.queue.push(event);
+    if (event.type === 'SessionExpired') this.queue.end();
+  }
+}

@@ -1,0 +1,34 @@
+import type { Channel } from '../outcomes.js';
+import type { Settings } from '../upstream/account/wire.js';
+
+/**
+ * What `accountEvents` delivers, in the gateway's words (shared/API.md). The
+ * `type` names the GraphQL union member. Upstream frames become these in
+ * src/upstream/account/push.ts; mutations of the gateway build them directly.
+ */
+export type AccountEventData =
+  | { type: 'SettingsUpdated'; settings: Settings }
+  | { type: 'ProductsUpdated'; activeProductIds: string[] }
+  | { type: 'ContactVerified'; channel: Channel }
+  | { type: 'Notification'; notificationId: string; kind: string; title: string; body: string }
+  | { type: 'SessionExpired' };
+
+export type AccountEventType = AccountEventData['type'];
+
+export const ACCOUNT_EVENT_TYPES = ['SettingsUpdated', 'ProductsUpdated', 'ContactVerified', 'Notification', 'SessionExpired'] as const satisfies readonly AccountEventType[];
+
+/**
+ * One event. `id` is the upstream event id for events that came through the
+ * Account API's websocket, and `gw-<uuid>` for events a gateway mutation
+ * published itself; clients treat it as opaque.
+ */
+export type AccountEvent = AccountEventData & { id: string; at: Date };
+
+export type AccountEventOf<T extends AccountEventType> = Extract<AccountEvent, { type: T }>;
+
+/**
+ * Where an event entered the gateway: the upstream websocket (through a
+ * relay, possibly on another instance) or a mutation of a gateway instance.
+ * The subscriber's dedupe (dedupe.ts) needs to know.
+ */
+export type EventOrigin = 'upstream' | 'gateway';

@@ -1,0 +1,205 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config.js';
+import { sessionFromAuthorization, type Services } from '../context.js';
+import { Unauthenticated } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Outcome } from '../outcomes.js';
+import { sessionKey } from './session-key.js';
+import { attachWebSocket, type Extra } from './ws-transport.js';
+
+/**
+ * Close codes of the gateway's graphql-ws sockets, besides graphql-ws's own
+ * (4400 bad message, 4408 no `connection_init` in time, 4409 duplicate id,
+ * 4429 second `connection_init`):
+ */
+export const CLOSE = {
+  /** No session, an unknown or ended one, or the session ended while connected (after SessionExpired). */
+  forbidden: 4403,
+  /** More operations at once than SUBSCRIPTIONS_MAX_PER_CONNECTION. */
+  tooManyOperations: 1008,
+  /** A message larger than SUBSCRIPTIONS_MAX_MESSAGE_BYTES (sent by `ws` itself). */
+  messageTooBig: 1009,
+  /** The gateway is shutting down: every subscription was completed first. */
+  goingAway: 1001,
+  /** The Account API could not check the session; the client may retry. */
+  tryAgainLater: 1013,
+} as const;
+
+/** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
+type GatewayYoga = YogaServerInstance<{ req: IncomingMessage }, {}>;
+type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
+type WsContext = Context<Record<string, unknown> | undefined, Extra>;
+
+/** What the gateway keeps per socket. */
+interface Connection {
+  ctx: WsContext;
+  /** `Authorization` for this socket's operations, from `connectionParams.authorization`. */
+  authorization: string;
+  sessionKey: string;
+  ended: boolean;
+}
+
+export interface GraphqlWsServer {
+  /** Open sockets. */
+  readonly sockets: number;
+  /** Refuses new sockets, waits (at most `graceMs`) for running operations to end, then closes every socket with 1001. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Only these upgrade request headers reach the context of a socket's operations. */
+const FORWARDED_HEADERS = ['user-agent', 'x-forwarded-for', 'accept-language', 'origin'];
+
+export interface GraphqlWsOptions {
+  /** Default `/graphql`. */
+  path?: string;
+  /** TRUSTED_DOCUMENTS: the document a `subscribe` payload names; throws the RequestError that refuses it. */
+  documentFor?: (payload: SubscribePayload) => string;
+}
+
+/**
+ * graphql-ws (subprotocol `graphql-transport-ws`) on the gateway's HTTP
+ * server, same port and path as HTTP. Operations run through yoga's
+ * envelop, so the gateway's plugins, context and error masking apply as over
+ * HTTP. The session comes from `connectionParams.authorization` and is
+ * checked with the Account API once, at `connection_init`.
+ */
+export function serveGraphqlWs(
+  server: Server,
+  yoga: GatewayYoga,
+  services: Pick<Services, 'config' | 'account' | 'logger' | 'events'>,
+  { path = '/graphql', documentFor }: GraphqlWsOptions = {},
+): GraphqlWsServer {
+  const config: Config = services.config;
+  const logger: Logger = services.logger.child({ component: 'graphql-ws' });
+  const connections = new Map<WebSocket, Connection>();
+
+  /** Closes with 4403 once no operation runs any more (their SessionExpired and complete go out first). */
+  const closeWhenIdle = (conn: Connection, tries = 0) => {
+    const socket = conn.ctx.extra.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.forbidden, 'Session expired');
+    setTimeout(() => closeWhenIdle(conn, tries + 1), 10).unref();
+  };
+
+  const stopListening = services.events.onSessionEnded((key) => {
+    for (const conn of connections.values()) {
+      if (conn.sessionKey !== key || conn.ended) continue;
+      conn.ended = true;
+      closeWhenIdle(conn);
+    }
+  });
+
+  const protocol = makeServer<Record<string, unknown> | undefined, Extra>(
+    {
+      connectionInitWaitTimeout: config.SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS,
+      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      onConnect: async (ctx) => {
+        const { socket } = ctx.extra;
+        const authorization = ctx.connectionParams?.authorization;
+        const session = sessionFromAuthorization(typeof authorization === 'string' ? authorization : null);
+        if (!session) return false;
+        try {
+          const user = await services.account.getUser(session);
+          if (user instanceof Outcome) return false;
+          services.events.rememberUser(session, user.id);
+        } catch (error) {
+          if (error instanceof Unauthenticated) return false;
+          logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
+          socket.close(CLOSE.tryAgainLater, 'Try again later');
+          return false;
+        }
+        if (socket.readyState !== socket.OPEN) return false;
+        connections.set(socket, { ctx, authorization: `Bearer ${session}`, sessionKey: sessionKey(session), ended: false });
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { socket } = ctx.extra;
+        const conn = connections.get(socket);
+        if (!conn || conn.ended) {
+          socket.close(CLOSE.forbidden, 'Forbidden');
+          return [new GraphQLError('Sign in first: this needs a valid session.')];
+        }
+        if (Object.keys(ctx.subscriptions).length > config.SUBSCRIPTIONS_MAX_PER_CONNECTION) {
+          logger.warn('graphql-ws socket closed: too many operations at once', { limit: config.SUBSCRIPTIONS_MAX_PER_CONNECTION });
+          socket.close(CLOSE.tooManyOperations, 'Too many operations');
+          return [new GraphQLError('Too many operations on this connection.')];
+        }
+        return executionArgs(yoga, ctx, conn, payload, logger, documentFor);
+      },
+      onComplete: (ctx) => {
+        const conn = connections.get(ctx.extra.socket);
+        if (conn?.ended) closeWhenIdle(conn);
+      },
+      onClose: (ctx) => {
+        connections.delete(ctx.extra.socket);
+      },
+    },
+  );
+  const transport = attachWebSocket(server, protocol, {
+    path,
+    maxPayload: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
+    keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
+    logger,
+  });
+
+  return {
+    get sockets() {
+      return transport.sockets.size;
+    },
+    close: async (graceMs = 1000) => {
+      transport.stopAccepting();
+      stopListening();
+      const deadline = Date.now() + graceMs;
+      const busy = () => [...connections.values()].some((c) => Object.keys(c.ctx.subscriptions).length > 0);
+      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await transport.close(CLOSE.goingAway, 'Going away', graceMs);
+    },
+  };
+}
+
+/** The operation's execution arguments through yoga's envelop (plugins, context, masking), or its errors. */
+async function executionArgs(
+  yoga: GatewayYoga,
+  ctx: WsContext,
+  conn: Connection,
+  payload: SubscribePayload,
+  logger: Logger,
+  documentFor?: (payload: SubscribePayload) => string,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  const req = ctx.extra.request;
+  const headers = new Headers({ authorization: conn.authorization });
+  for (const name of FORWARDED_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  const request = new Request(new URL(req.url ?? '/graphql', 'http://gateway.invalid'), { headers });
+  try {
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      ...ctx,
+      req,
+      request,
+      socket: ctx.extra.socket,
+      params: payload,
+    });
+    const document = parse(documentFor ? documentFor(payload) : payload.query);
+    const errors = validate(schema, document);
+    if (errors.length > 0) return errors;
+    return {
+      schema,
+      operationName: payload.operationName,
+      document,
+      variableValues: payload.variables,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    logger.error('graphql-ws operation could not start', { error: error instanceof Error ? error.name : 'unknown' });
+    return [new GraphQLError('Unexpected error.')];
+  }
+}

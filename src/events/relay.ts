@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { WebSocket, type RawData } from 'ws';
+import { Unauthenticated } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { UserDeactivated, UserNotFound } from '../outcomes.js';
+import type { AccountClient } from '../upstream/account/client.js';
+import { parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
+import type { BusMessage } from './bus.js';
+import { sessionKey } from './session-key.js';
+
+/** Close code of the Account API after `session.expired` (shared/UPSTREAM.md §1). */
+const UPSTREAM_SESSION_EXPIRED = 4403;
+
+export interface RelayOptions {
+  account: Pick<AccountClient, 'websocketTicket' | 'getUser'>;
+  /** Where upstream events go (the bus, fanned out to every instance). */
+  publish: (userId: string, message: BusMessage) => void;
+  logger: Logger;
+  /** A socket silent (no frame, no ping) this long is taken for half-open: terminated and reopened. */
+  heartbeatMs: number;
+  /** First reconnect delay; it doubles per failed attempt up to `reconnectMaxMs`, with jitter. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** Largest upstream frame accepted. */
+  maxFrameBytes: number;
+  /** How often the sessions of subscriptions other than the socket's own are checked (the upstream only tells the socket's own session it ended). 0: never. */
+  sessionCheckMs: number;
+}
+
+/**
+ * The upstream side of `accountEvents` on this instance: for every user with
+ * at least one live subscription, one websocket to the Account API, shared by
+ * all of that user's subscriptions, closed when the last one ends.
+ */
+export class UpstreamRelay {
+  readonly #users = new Map<string, UserRelay>();
+
+  constructor(private readonly options: RelayOptions) {}
+
+  /** Registers a subscription of `userId` signed in with `session`; the answer releases it. */
+  acquire(userId: string, session: string): () => void {
+    let relay = this.#users.get(userId);
+    if (!relay) {
+      relay = new UserRelay(userId, this.options);
+      this.#users.set(userId, relay);
+    }
+    relay.add(session);
+    const owner = relay;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (owner.remove(session) > 0) return;
+      owner.close();
+      if (this.#users.get(userId) === owner) this.#users.delete(userId);
+    };
+  }
+
+  /** Users with a relay on this instance. */
+  get users(): number {
+    return this.#users.size;
+  }
+
+  close(): void {
+    for (const relay of this.#users.values()) relay.close();
+    this.#users.clear();
+  }
+}
+
+class UserRelay {
+  /** Live sessions of this user's subscriptions, with their counts; Map order = order added. */
+  readonly #sessions = new Map<string, number>();
+  /** Keys of sessions known to have ended. */
+  readonly #ended = new Set<string>();
+  readonly #logger: Logger;
+  #socket: WebSocket | null = null;
+  #socketSession: string | null = null;
+  #connecting = false;
+  #closed = false;
+  #attempt = 0;
+  /** The last upstream event id seen: `resume_after` of the next socket. */
+  #lastId: string | null = null;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #sessionCheckTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly userId: string,
+    private readonly options: RelayOptions,
+  ) {
+    this.#logger = options.logger.child({ user_id: userId });
+    if (options.sessionCheckMs > 0) {
+      this.#sessionCheckTimer = setInterval(() => void this.#checkSessions(), options.sessionCheckMs);
+      this.#sessionCheckTimer.unref();
+    }
+  }
+
+  add(session: string): void {
+    const count = this.#sessions.get(session) ?? 0;
+    this.#sessions.delete(session); // re-inserted last: the newest session
+    this.#sessions.set(session, count + 1);
+    if (!this.#socket && !this.#connecting && !this.#reconnectTimer) void this.#connect();
+  }
+
+  /** Answers how many subscriptions are left. */
+  remove(session: string): number {
+    const count = (this.#sessions.get(session) ?? 1) - 1;
+    if (count > 0) this.#sessions.set(session, count);
+    else this.#sessions.delete(session);
+    let total = 0;
+    for (const n of this.#sessions.values()) total += n;
+    return total;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#heartbeatTimer);
+    clearInterval(this.#sessionCheckTimer);
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket?.readyState === WebSocket.OPEN) socket.close(1000, 'no subscriptions left');
+    else socket?.terminate();
+    this.#logger.debug('push relay closed');
+  }
+
+  /** The newest live session not known to have ended. */
+  #pickSession(): string | null {
+    let picked: string | null = null;
+    for (const session of this.#sessions.keys()) if (!this.#ended.has(sessionKey(session))) picked = session;
+    return picked;
+  }
+
+  async #connect(): Promise<void> {
+    this.#reconnectTimer = undefined;
+    const session = this.#pickSession();
+    if (this.#closed || !session) return;
+    this.#connecting = true;
+    let answer: { url: string; ticket: string };
+    try {
+      answer = await this.options.account.websocketTicket(session);
+    } catch (error) {
+      this.#connecting = false;
+      if (this.#closed) return;
+      if (error instanceof Unauthenticated) {
+        this.#sessionEnded(session);
+        return this.#connect();
+      }
+      this.#logger.warn('push ticket not issued; retrying', { error: error instanceof Error ? error.name : 'unknown' });
+      return this.#scheduleReconnect();
+    }
+    this.#connecting = false;
+    if (this.#closed) return;
+    const socket = new WebSocket(pushSocketUrl(answer), {
+      maxPayload: this.options.maxFrameBytes,
+      handshakeTimeout: this.options.heartbeatMs,
+    });
+    this.#socket = socket;
+    this.#socketSession = session;
+    this.#beat(socket);
+    socket.on('open', () => {
+      this.#attempt = 0;
+      if (this.#lastId !== null) socket.send(resumeFrame(this.#lastId));
+      this.#logger.debug('push socket open', { resumed: this.#lastId !== null });
+    });
+    socket.on('message', (raw: RawData, isBinary: boolean) => {
+      this.#beat(socket);
+      if (!isBinary) this.#onFrame(socket, rawText(raw));
+    });
+    socket.on('ping', () => this.#beat(socket));
+    socket.on('pong', () => this.#beat(socket));
+    socket.on('error', (error) => this.#logger.debug('push socket error', { error: error.name }));
+    socket.on('close', (code) => this.#onClose(socket, code));
+  }
+
+  #onFrame(socket: WebSocket, text: string): void {
+    const frame = parsePushFrame(text);
+    if (frame.kind === 'invalid') {
+      this.#logger.warn('push frame off contract ignored', { reason: frame.reason });
+      return;
+    }
+    if (frame.kind === 'unknown') {
+      this.#lastId = frame.id;
+      this.#logger.debug('push event of an unknown kind skipped', { event: frame.name });
+      return;
+    }
+    const { event } = frame;
+    this.#lastId = event.id;
+    if (event.type !== 'SessionExpired') {
+      this.options.publish(this.userId, { origin: 'upstream', event });
+      return;
+    }
+    // Addressed to the session this socket was opened with, not to the user's other devices.
+    const session = socket === this.#socket ? this.#socketSession : null;
+    if (session) this.#sessionEnded(session, event);
+  }
+
+  #onClose(socket: WebSocket, code: number): void {
+    if (socket !== this.#socket) return;
+    clearTimeout(this.#heartbeatTimer);
+    this.#socket = null;
+    const session = this.#socketSession;
+    this.#socketSession = null;
+    if (this.#closed) return;
+    if (code === UPSTREAM_SESSION_EXPIRED && session) {
+      this.#sessionEnded(session);
+      this.#attempt = 0;
+      return void this.#connect();
+    }
+    this.#logger.info('push socket closed; reconnecting', { code });
+    this.#scheduleReconnect();
+  }
+
+  /** Tells that session's subscriptions (on every instance) SessionExpired; the socket moves to another live session, if any. */
+  #sessionEnded(session: string, upstreamEvent?: BusMessage['event']): void {
+    const key = sessionKey(session);
+    if (this.#ended.has(key) && !upstreamEvent) return;
+    this.#ended.add(key);
+    const event = upstreamEvent ?? { type: 'SessionExpired' as const, id: `gw-${randomUUID()}`, at: new Date() };
+    this.options.publish(this.userId, { origin: upstreamEvent ? 'upstream' : 'gateway', event, sessionKey: key });
+    this.#logger.info('session of a subscription ended');
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#reconnectTimer) return;
+    const { reconnectMinMs, reconnectMaxMs } = this.options;
+    const cap = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(this.#attempt, 20));
+    this.#attempt += 1;
+    // "Equal jitter": at least half the cap, so instances that lost the upstream together spread out.
+    const delay = cap / 2 + Math.random() * (cap / 2);
+    this.#reconnectTimer = setTimeout(() => void this.#connect(), delay);
+  }
+
+  /** Any sign of life restarts the clock; silence for `heartbeatMs` ends the socket. */
+  #beat(socket: WebSocket): void {
+    clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = setTimeout(() => {
+      if (socket !== this.#socket) return;
+      this.#logger.info('push socket silent; terminating it', { silent_ms: this.options.heartbeatMs });
+      socket.terminate();
+    }, this.options.heartbeatMs);
+  }
+
+  async #checkSessions(): Promise<void> {
+    for (const session of [...this.#sessions.keys()]) {
+      if (this.#closed) return;
+      if (session === this.#socketSession || this.#ended.has(sessionKey(session))) continue;
+      try {
+        const user = await this.options.account.getUser(session);
+        if (user instanceof UserNotFound || user instanceof UserDeactivated) this.#sessionEnded(session);
+      } catch (error) {
+        if (error instanceof Unauthenticated) this.#sessionEnded(session);
+      }
+    }
+  }
+}
+
+function rawText(raw: RawData): string {
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.from(raw).toString('utf8');
+}

@@ -1,0 +1,11 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A stand-in for a session token wherever one must be told apart from
+ * another without holding or sending the token itself: bus messages (Redis),
+ * caches, per-connection state. SHA-256 of a random token cannot be turned
+ * back into it.
+ */
+export function sessionKey(session: string): string {
+  return createHash('sha256').update(session).digest('base64url').slice(0, 32);
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { AccountEvent, AccountEventData } from '../../events/event.js';
+import type { Channel } from '../../outcomes.js';
+import { settingsWire } from './wire.js';
+
+/**
+ * The Account API's push websocket (shared/UPSTREAM.md §1, "The websocket",
+ * chosen): the socket URL of a ticket, the `resume_after` frame and the event
+ * frames `{ id, event, at, data }`, each parsed by zod into the gateway's
+ * AccountEvent. The only code that knows the upstream event names.
+ */
+
+/** `url?ticket=<ticket>` of an answer of `user/auth/websocket`. */
+export function pushSocketUrl(answer: { url: string; ticket: string }): string {
+  const url = new URL(answer.url);
+  url.searchParams.set('ticket', answer.ticket);
+  return url.toString();
+}
+
+/** The first frame of a reconnecting client: replay what came after `lastId` (kept 5 minutes upstream). */
+export function resumeFrame(lastId: string): string {
+  return JSON.stringify({ resume_after: lastId });
+}
+
+const channel = z.enum(['email', 'phone']).transform((c): Channel => (c === 'email' ? 'EMAIL' : 'PHONE'));
+
+const dataOf = new Map<string, z.ZodType<AccountEventData>>(Object.entries({
+  'settings.updated': settingsWire.transform((settings) => ({ type: 'SettingsUpdated' as const, settings })),
+  'products.updated': z
+    .object({ modules: z.array(z.string()) })
+    .transform((d) => ({ type: 'ProductsUpdated' as const, activeProductIds: d.modules })),
+  'user.verified': z.object({ channel }).transform((d) => ({ type: 'ContactVerified' as const, channel: d.channel })),
+  notification: z
+    .object({ id: z.string().min(1), kind: z.string(), title: z.string(), body: z.string() })
+    .transform((d) => ({ type: 'Notification' as const, notificationId: d.id, kind: d.kind, title: d.title, body: d.body })),
+  'session.expired': z.unknown().transform(() => ({ type: 'SessionExpired' as const })),
+}));
+
+const frameWire = z.object({
+  id: z.string().min(1).max(200),
+  event: z.string().min(1).max(100),
+  at: z.iso.datetime({ offset: true }),
+  data: z.unknown(),
+});
+
+export type PushFrame =
+  /** A known event, ready for subscribers. */
+  | { kind: 'event'; event: AccountEvent }
+  /** A well-formed frame of an event this gateway does not know (newer upstream): skipped, but its id counts for resuming. */
+  | { kind: 'unknown'; id: string; name: string }
+  /** Not a frame of the contract. */
+  | { kind: 'invalid'; reason: string };
+
+/** Parses one text frame; never throws. */
+export function parsePushFrame(text: string): PushFrame {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: 'not JSON' };
+  }
+  const frame = frameWire.safeParse(json);
+  if (!frame.success) return { kind: 'invalid', reason: `frame off contract at ${frame.error.issues[0]?.path.join('.') || '(root)'}` };
+  const { id, event, at } = frame.data;
+  const schema = dataOf.get(event);
+  if (!schema) return { kind: 'unknown', id, name: event };
+  const data = schema.safeParse(frame.data.data);
+  if (!data.success) return { kind: 'invalid', reason: `data of ${event} off contract at ${data.error.issues[0]?.path.join('.') || '(root)'}` };
+  return { kind: 'event', event: { ...data.data, id, at: new Date(at) } };
+}

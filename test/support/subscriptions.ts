@@ -1,0 +1,166 @@
+import { createClient, type Client, type ClientOptions } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { captureLogger, gql, type GqlOptions, type Stack } from './stack.js';
+
+/**
+ * Subscriptions against real servers: real graphql-ws clients (`ws` as the
+ * WebSocket), the emulator's real push sockets. Everything opened is pushed
+ * to `leftovers` and disposed by `disposeLeftovers()` (graphql-ws's
+ * tests/utils/tservers.ts style).
+ */
+
+const leftovers: Array<() => unknown> = [];
+
+/** Runs `dispose` with the leftovers (last registered, first run). */
+export function defer(dispose: () => unknown): void {
+  leftovers.push(dispose);
+}
+
+export async function disposeLeftovers(): Promise<void> {
+  while (leftovers.length > 0) await leftovers.pop()!();
+}
+
+/** Short intervals so the suite stays fast. */
+export const FAST_ENV: Record<string, string> = {
+  UPSTREAM_PUSH_RECONNECT_MIN_MS: '20',
+  UPSTREAM_PUSH_RECONNECT_MAX_MS: '200',
+  UPSTREAM_PUSH_HEARTBEAT_MS: '2000',
+  SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '1000',
+  SUBSCRIPTIONS_SESSION_CHECK_SECONDS: '1',
+};
+
+export const ACCOUNT_EVENTS = `subscription {
+  accountEvents {
+    __typename
+    ... on SettingsUpdated { id at settings { firstName } }
+    ... on ProductsUpdated { id at activeProductIds }
+    ... on ContactVerified { id at channel }
+    ... on Notification { id at notificationId kind title body }
+    ... on SessionExpired { id at }
+  }
+}`;
+
+export interface WsClient {
+  client: Client;
+  /** Resolves with the close code of the first socket close. */
+  closed: Promise<number>;
+}
+
+/** A graphql-ws client that never retries and never closes on its own, so a close code is the server's and final. */
+export function wsClient(httpUrl: string, token: string | null, options: Partial<ClientOptions> = {}): WsClient {
+  let resolveClosed: (code: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => (resolveClosed = resolve));
+  const client = createClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+    // Keep the socket after the last subscription completes, so the close code seen is the server's.
+    lazyCloseTimeout: 60_000,
+    on: { closed: (event) => resolveClosed((event as { code: number }).code) },
+    ...options,
+  });
+  leftovers.push(() => client.dispose());
+  return { client, closed };
+}
+
+/** What one subscription received. */
+export class Recorder {
+  readonly events: any[] = [];
+  readonly errors: unknown[] = [];
+  completed = false;
+
+  /** Waits until `predicate` holds for the events, or fails after `ms`. */
+  async until(predicate: (events: any[]) => boolean, what: string, ms = 5000): Promise<any[]> {
+    await waitUntil(() => predicate(this.events) || this.errors.length > 0, what, ms);
+    if (this.errors.length > 0) throw new Error(`${what}: the subscription failed: ${JSON.stringify(this.errors)}`);
+    return this.events;
+  }
+
+  /** Waits for a Notification with this title. */
+  untilNotification(title: string, ms?: number) {
+    return this.until((events) => events.some((e) => e.__typename === 'Notification' && e.title === title), `notification "${title}"`, ms);
+  }
+
+  typenames(): string[] {
+    return this.events.map((e) => e.__typename);
+  }
+}
+
+/** Subscribes to `accountEvents` on `client`. */
+export function subscribe(client: Client, query = ACCOUNT_EVENTS): Recorder {
+  const recorder = new Recorder();
+  client.subscribe(
+    { query },
+    {
+      next: (result) => {
+        if (result.errors) recorder.errors.push(...result.errors);
+        else recorder.events.push((result.data as { accountEvents: unknown }).accountEvents);
+      },
+      error: (error) => recorder.errors.push(error),
+      complete: () => (recorder.completed = true),
+    },
+  );
+  return recorder;
+}
+
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Waits until `gateway` has exactly `count` live subscriptions (each listening on the bus). */
+export function subscriptionsReady(gateway: Gateway, count: number, ms?: number) {
+  return waitUntil(() => gateway.services.events.stats().subscriptions === count, `${count} live subscriptions`, ms);
+}
+
+/** The emulator's open push sockets per user id. */
+export async function emulatorSockets(emulatorUrl: string): Promise<Record<string, number>> {
+  return (await (await fetch(`${emulatorUrl}/_emulator/sockets`)).json()) as Record<string, number>;
+}
+
+/** Waits until the user has exactly `count` open push sockets on the emulator. */
+export function socketsOf(emulatorUrl: string, userId: string, count: number, ms?: number) {
+  return waitUntil(async () => ((await emulatorSockets(emulatorUrl))[userId] ?? 0) === count, `${count} push sockets of a user`, ms);
+}
+
+/** Pushes a `notification` to the user through the emulator. */
+export async function notify(stack: Stack, userId: string, title: string): Promise<void> {
+  await stack.account.post('notify', { user_id: userId, kind: 'test', title, body: `body of ${title}` });
+}
+
+/** Changes settings on the emulator directly (the Account API's own `user/settings/set`), bypassing the gateway. */
+export async function setSettingsUpstream(stack: Stack, token: string, wire: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${stack.emulator.url}/user/settings/set`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(wire),
+  });
+  const answer = (await res.json()) as { state: number };
+  if (answer.state !== 200) throw new Error(`user/settings/set answered state ${answer.state}`);
+}
+
+export const UPDATE_FIRST_NAME = `mutation($name: String!) { updateSettings(input: { firstName: $name }) { __typename } }`;
+
+/** Another gateway in front of `accountApiUrl` (e.g. a second instance), disposed with the leftovers. */
+export async function startGateway(accountApiUrl: string, env: Record<string, string>, name: string) {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env, ACCOUNT_API_URL: accountApiUrl });
+  const gateway = createGateway(config, { logger: captureLogger({ gateway: name }) });
+  const { url } = await gateway.start();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= gateway.stop());
+  leftovers.push(stop);
+  return {
+    url,
+    gateway,
+    /** Stops the gateway (once, however often called). */
+    stop,
+    gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql<T>(url, query, variables, options),
+  };
+}
