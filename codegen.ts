@@ -1,20 +1,55 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { preset as clientPreset } from '@graphql-codegen/client-preset';
+import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { schema } from './src/schema/index.js';
 
 /**
  * `npm run codegen` writes everything generated from the schema in code:
- * the printed schema (sorted, the contract frontends generate from).
+ * the printed schema (sorted, the contract frontends generate from), and,
+ * from the operations in `schema/operations/*.graphql`, the typed documents
+ * of the client (`src/client/generated/`, client preset) with the trusted
+ * documents manifest `persisted-documents.json` (sha256 hash → document).
  * `codegenConfig(dir)` writes the same files under another root, which is how
  * the tests prove the committed files are up to date.
  */
 export const printedSchema = printSchema(lexicographicSortSchema(schema));
+
+/** The operations apps send; each file a screen or flow. */
+export const operationsGlob = `${fileURLToPath(new URL('./schema/operations/', import.meta.url))}*.graphql`;
+
+type OutputConfig = Extract<CodegenConfig['generates'][string], { preset?: unknown }>;
+
+const clientOutput: OutputConfig = {
+  documents: operationsGlob,
+  // The preset itself, not its name: by name, `generate()` resolves the older
+  // copy nested under @graphql-codegen/cli, whose output and hashes differ.
+  // (The cast bridges two copies of plugin-helpers' typings.)
+  preset: clientPreset as unknown as OutputConfig['preset'],
+  presetConfig: {
+    // Plain result types: a fragment's fields are part of the operation's type.
+    fragmentMasking: false,
+    // Each document carries `__meta__.hash`, the key of persisted-documents.json.
+    persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
+  },
+  config: {
+    // src/ is NodeNext ESM with `verbatimModuleSyntax`.
+    useTypeImports: true,
+    importExtension: '.js',
+    strictScalars: true,
+    scalars: { Date: 'string', DateTime: 'string' },
+    enumType: 'string-literal',
+    nonOptionalTypename: true,
+    avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+  },
+};
 
 export function codegenConfig(root = '.'): CodegenConfig {
   return {
     schema: printedSchema,
     generates: {
       [`${root}/schema/schema.graphql`]: { plugins: ['schema-ast'], config: { includeDirectives: false } },
+      [`${root}/src/client/generated/`]: clientOutput,
     },
     silent: true,
   };

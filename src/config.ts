@@ -116,13 +116,63 @@ const envSchema = z.object({
   DATING_ANONYMOUS_PER_MINUTE: int(5, 1, 10_000),
   /**
    * Redis for state shared by gateway instances (idempotency keys, anonymous
-   * rate limits). Unset: kept in this process's memory. Default unset.
+   * rate limits) and the pub/sub that brings `accountEvents` to every
+   * instance. Unset: kept in this process's memory. Default unset.
    */
   REDIS_URL: optionalRedisUrl,
-  /** Prefix of every Redis key the gateway writes. Default `gateway:`. */
+  /** Prefix of every Redis key and pub/sub channel the gateway uses. Default `gateway:`. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('gateway:'),
   /** How long the outcome of a `joinDating` idempotency key is kept, in seconds. Default 86400 (1 day). */
   IDEMPOTENCY_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
+  /**
+   * Subscriptions (graphql-ws): how long a new socket may stay silent before
+   * `connection_init`; then it is closed with 4408. Default 3000 ms.
+   */
+  SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: int(3000, 100, 60_000),
+  /**
+   * Operations (subscriptions, queries) running at once on one graphql-ws
+   * socket; one more closes the socket with 1008 (policy violation). Default 100.
+   */
+  SUBSCRIPTIONS_MAX_PER_CONNECTION: int(100, 1, 10_000),
+  /** Largest graphql-ws message accepted from a client; a larger one closes the socket with 1009. Default 65536 bytes. */
+  SUBSCRIPTIONS_MAX_MESSAGE_BYTES: int(65_536, 1024, 16 * 1_048_576),
+  /** Interval of the server's pings on graphql-ws sockets; a socket that misses a pong is terminated. 0 disables. Default 12000 ms. */
+  SUBSCRIPTIONS_KEEPALIVE_MS: int(12_000, 0, 600_000),
+  /**
+   * Events buffered per subscription while its client is slow to take them;
+   * beyond it the oldest is dropped and a warning logged. Default 100.
+   */
+  SUBSCRIPTIONS_BUFFER_SIZE: int(100, 1, 100_000),
+  /**
+   * How long a subscription remembers event ids and contents to drop the
+   * second copy of a change (a mutation's own event and the upstream's echo,
+   * or an upstream event relayed by several instances). Default 300 s, the
+   * upstream's resume buffer.
+   */
+  SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: int(300, 1, 86_400),
+  /**
+   * How often the sessions of live subscriptions are re-checked with the
+   * Account API (the upstream socket reports the end of one session only).
+   * 0 disables. Default 300 s.
+   */
+  SUBSCRIPTIONS_SESSION_CHECK_SECONDS: int(300, 0, 86_400),
+  /**
+   * The Account API push socket is taken for dead (half-open) after this
+   * long without a frame or a ping, and reopened. The API pings every 30 s.
+   * Default 45000 ms.
+   */
+  UPSTREAM_PUSH_HEARTBEAT_MS: int(45_000, 50, 600_000),
+  /** First delay before reopening a lost push socket; doubles per failure, with jitter. Default 250 ms. */
+  UPSTREAM_PUSH_RECONNECT_MIN_MS: int(250, 1, 60_000),
+  /** Longest delay before reopening a lost push socket. Default 15000 ms. */
+  UPSTREAM_PUSH_RECONNECT_MAX_MS: int(15_000, 1, 600_000),
+  /**
+   * Run only the documents of the manifest `npm run codegen` writes
+   * (`src/client/generated/persisted-documents.json`), named by hash; a raw
+   * query or an unknown hash is refused. For first-party apps in production;
+   * GraphiQL cannot send raw queries then. Default false.
+   */
+  TRUSTED_DOCUMENTS: bool(false),
 });
 
 export type Config = z.infer<typeof envSchema>;

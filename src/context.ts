@@ -1,15 +1,28 @@
 import type { IncomingMessage } from 'node:http';
+import { cleanUserAgent, clientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { Unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 import type { AccountClient } from './upstream/account/client.js';
+import type { IdempotencyStore } from './idempotency.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { DatingClient } from './upstream/dating/client.js';
+import type { AccountEvents } from './events/account-events.js';
 
 /** What lives as long as the gateway: clients, config, logger. */
 export interface Services {
   config: Config;
   logger: Logger;
   account: AccountClient;
+  /** The configured dating sites (Dating API v2). */
+  dating: DatingClient;
+  /** Outcomes of `joinDating` by idempotency key (memory, or Redis with REDIS_URL). */
+  idempotency: IdempotencyStore;
+  /** Anonymous `createDatingUser` calls per client IP (DATING_ANONYMOUS_PER_MINUTE). */
+  anonymousDatingLimit: RateLimiter;
+  /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
+  events: AccountEvents;
 }
 
 /** What every resolver sees: the services plus this request's caller. */
@@ -20,9 +33,9 @@ export interface GatewayContext extends Services {
    * sent; `''` when the header is malformed, which no upstream accepts.
    */
   session: string | null;
-  /** The end user's IP address. */
+  /** The end user's IP address (`X-Forwarded-For` only from TRUSTED_PROXIES). */
   clientIp: string;
-  /** The end user's `User-Agent`, if any. */
+  /** The end user's `User-Agent`, if any: control characters stripped, at most 512 characters. */
   userAgent: string | null;
   /** Per-request DataLoaders: each upstream resource is fetched once per request. */
   loaders: AccountLoaders;
@@ -38,8 +51,8 @@ export function createContext(services: Services, req: IncomingMessage | undefin
   return {
     ...services,
     session: sessionFromAuthorization(headers.get('authorization')),
-    clientIp: req?.socket.remoteAddress ?? '127.0.0.1',
-    userAgent: headers.get('user-agent'),
+    clientIp: clientAddress(req?.socket.remoteAddress, headers.get('x-forwarded-for'), services.config.TRUSTED_PROXIES),
+    userAgent: cleanUserAgent(headers.get('user-agent')),
     loaders: createLoaders(services.account),
   };
 }

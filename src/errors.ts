@@ -12,7 +12,8 @@ export type RequestErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'RATE_LIMITED'
-  | 'PERSISTED_QUERY_ONLY';
+  | 'PERSISTED_QUERY_ONLY'
+  | 'PERSISTED_QUERY_NOT_FOUND';
 
 export abstract class RequestError extends GraphQLError {
   constructor(
@@ -57,5 +58,24 @@ export class RateLimited extends RequestError {
   override readonly name = 'RateLimited';
   constructor(readonly retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
     super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}
+
+/** TRUSTED_DOCUMENTS is on and the request sent a query (or nothing) instead of a manifest hash. */
+export class PersistedQueryOnly extends RequestError {
+  override readonly name = 'PersistedQueryOnly';
+  constructor() {
+    super(
+      'PERSISTED_QUERY_ONLY',
+      'This gateway runs trusted documents only: send the hash of a document of its manifest as extensions.persistedQuery.sha256Hash or documentId, not a query.',
+    );
+  }
+}
+
+/** TRUSTED_DOCUMENTS is on and the hash is not in the manifest. */
+export class PersistedQueryNotFound extends RequestError {
+  override readonly name = 'PersistedQueryNotFound';
+  constructor() {
+    super('PERSISTED_QUERY_NOT_FOUND', "Unknown document: this hash is not one of the gateway's trusted documents.");
   }
 }

@@ -5,8 +5,12 @@ import { createYoga, type YogaLogger } from 'graphql-yoga';
 import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
 import { createContext, type Services } from './context.js';
+import { createDatingServices } from './dating-services.js';
+import { serveGraphqlWs } from './events/graphql-ws.js';
+import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
+import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
 
 export interface GatewayOptions {
@@ -24,8 +28,9 @@ export interface Gateway {
 
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
- * mutations, GraphiQL). `config.ACCOUNT_API_URL` must be set; src/main.ts
- * points it at the bundled emulator when the environment leaves it unset.
+ * mutations, GraphiQL, subscriptions over SSE) and graphql-ws on the same
+ * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
+ * bundled emulator when the environment leaves it unset.
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new Error('createGateway needs ACCOUNT_API_URL');
@@ -34,11 +39,18 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
     connections: config.UPSTREAM_CONNECTIONS,
   };
+  const dating = createDatingServices(config, logger);
+  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
   const services: Services = {
     config,
     logger,
-    account: new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) }),
+    account,
+    ...dating.services,
+    events: createAccountEvents(config, account, logger),
   };
+
+  /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
+  const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
@@ -47,12 +59,17 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    graphiql: { title: 'Account & Dating gateway' },
+    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+    // with HTTP requests; over graphql-ws its connection_init is empty and the
+    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
-    plugins: [useBadUserInputCode()],
+    plugins: [useBadUserInputCode(), ...(trusted ? [useTrustedDocuments(trusted)] : [])],
   });
 
   const server = createServer(yoga);
+  // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
+  const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
   return {
     services,
     server,
@@ -67,11 +84,15 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
         });
       }),
     stop: async () => {
+      // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
+      await services.events.close();
+      await graphqlWs.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await services.account.close();
+      await dating.close();
     },
   };
 }

@@ -2,8 +2,10 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
+import { Kind, parse, type OperationTypeNode } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codegenConfig } from '../codegen.js';
+import { schema } from '../src/schema/index.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -20,9 +22,29 @@ describe('generated files', () => {
     await generate(codegenConfig(dir), true);
     const fresh = await filesUnder(dir);
     expect(fresh.map((f) => relative(dir, f))).toContain(join('schema', 'schema.graphql'));
+    for (const file of ['graphql.ts', 'persisted-documents.json']) expect(fresh.map((f) => relative(dir, f))).toContain(join('src', 'client', 'generated', file));
     for (const file of fresh) {
       const committed = await readFile(join(process.cwd(), relative(dir, file)), 'utf8');
       expect(committed, `${relative(dir, file)} is stale`).toBe(await readFile(file, 'utf8'));
     }
   });
 });
+
+describe('example operations (schema/operations)', () => {
+  it('name every root field of the schema, so apps have an operation to copy for each', async () => {
+    const dir = join(process.cwd(), 'schema', 'operations');
+    const used = new Set<string>();
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.graphql'))) {
+      for (const definition of parse(await readFile(join(dir, file), 'utf8')).definitions) {
+        if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+        for (const selection of definition.selectionSet.selections) {
+          if (selection.kind === Kind.FIELD) used.add(`${definition.operation satisfies OperationTypeNode}.${selection.name.value}`);
+        }
+      }
+    }
+    const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+    const all = Object.entries(roots).flatMap(([operation, type]) => Object.keys(type?.getFields() ?? {}).map((field) => `${operation}.${field}`));
+    expect(all.filter((field) => !used.has(field))).toEqual([]);
+  });
+});
+

@@ -1,6 +1,9 @@
 import { afterAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { startAccountEmulator, type AccountEmulator } from '../../src/emulator/account/server.js';
+import { startAccountEmulator, type AccountEmulator, type AccountEmulatorOptions } from '../../src/emulator/account/server.js';
+import { startDatingEmulator, type DatingEmulator } from '../../src/emulator/dating/server.js';
+import type { DatingSiteEmulation } from '../../src/emulator/dating/sites.js';
+import type { EmulatedDatingUser } from '../../src/emulator/dating/store.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 
@@ -34,6 +37,11 @@ function registerLeakCheck() {
   });
 }
 
+/** Every gateway log line of this test file so far (JSON texts). */
+export function gatewayLogLines(): readonly string[] {
+  return logLines;
+}
+
 /** A logger whose lines are kept for the leak check (debug level: everything). */
 export function captureLogger(bindings: Record<string, unknown> = {}): Logger {
   registerLeakCheck();
@@ -54,7 +62,8 @@ export interface GqlOptions {
 
 const SECRET_FIELDS = /^(password|newPassword|code|emailCode|phoneCode)$/;
 
-function rememberSecretsIn(value: unknown) {
+/** Remembers every secret-looking string (passwords, codes, tokens) inside `value`. */
+export function rememberSecretsIn(value: unknown) {
   if (value === null || typeof value !== 'object') return;
   for (const [key, v] of Object.entries(value)) {
     if (typeof v === 'string' && (SECRET_FIELDS.test(key) || key === 'token')) rememberSecret(v);
@@ -112,19 +121,68 @@ export class AccountEmulatorClient {
   }
 }
 
+/** The Dating emulator's dev endpoints (shared/UPSTREAM.md §4). */
+export class DatingEmulatorClient {
+  constructor(readonly emulator: DatingEmulator) {}
+
+  async users(site?: string): Promise<EmulatedDatingUser[]> {
+    const query = site === undefined ? '' : `?site=${encodeURIComponent(site)}`;
+    return (await (await fetch(`${this.emulator.url}/_emulator/users${query}`)).json()) as EmulatedDatingUser[];
+  }
+
+  /** Requests received per site. */
+  async requests(): Promise<Record<string, number>> {
+    return (await (await fetch(`${this.emulator.url}/_emulator/requests`)).json()) as Record<string, number>;
+  }
+
+  async outage(site: string, status: 500 | 503 | null): Promise<void> {
+    const res = await fetch(`${this.emulator.url}/_emulator/outage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ site, status }) });
+    if (!res.ok) throw new Error(`/_emulator/outage answered ${res.status}`);
+  }
+
+  async reset(): Promise<void> {
+    await fetch(`${this.emulator.url}/_emulator/reset`, { method: 'POST' });
+  }
+}
+
+export interface StackOptions {
+  /**
+   * Also start a Dating emulator with these sites; `DATING_SITES` points at
+   * all of them with their keys (each remembered as a secret), unless
+   * `datingSites` builds the gateway's list from the emulator's URL.
+   */
+  dating?: DatingSiteEmulation[];
+  datingSites?: (emulatorUrl: string) => { id: string; name: string; baseUrl: string; apiKey: string; affiseAffiliateId?: string }[];
+  /** Options of the Account emulator, e.g. a short `pingIntervalMs`. */
+  emulator?: Pick<AccountEmulatorOptions, 'pingIntervalMs' | 'resumeWindowMs'>;
+}
+
 export interface Stack {
   url: string;
   gateway: Gateway;
   emulator: AccountEmulator;
   account: AccountEmulatorClient;
+  /** Present when started with `dating` sites. */
+  dating?: DatingEmulatorClient;
+  /** The environment the gateway's config was loaded from, to start more gateways like it. */
+  env: Record<string, string>;
   gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => ReturnType<typeof gql<T>>;
   stop(): Promise<void>;
 }
 
 /** Starts the Account emulator and a gateway on free ports; `env` overrides the gateway's config. */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const emulator = await startAccountEmulator({ port: 0, logger: silentLogger });
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...env });
+export async function startStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
+  const emulator = await startAccountEmulator({ port: 0, logger: silentLogger, ...options.emulator });
+  const dating = options.dating ? await startDatingEmulator({ port: 0, sites: options.dating, logger: silentLogger }) : undefined;
+  const datingEnv: Record<string, string> = {};
+  if (dating) {
+    const sites = options.datingSites?.(dating.url) ??
+      dating.sites.map((s) => ({ id: s.id, name: s.id, baseUrl: `${dating.url}/${s.id}`, apiKey: s.apiKey, affiseAffiliateId: s.affiseAffiliateId }));
+    for (const s of [...dating.sites, ...sites]) rememberSecret(s.apiKey);
+    datingEnv.DATING_SITES = JSON.stringify(sites);
+  }
+  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...datingEnv, ...env };
+  const config = loadConfig(gatewayEnv);
   const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
   const { url } = await gateway.start();
   return {
@@ -132,10 +190,13 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     gateway,
     emulator,
     account: new AccountEmulatorClient(emulator.url),
+    dating: dating && new DatingEmulatorClient(dating),
+    env: gatewayEnv,
     gql: (query, variables, options) => gql(url, query, variables, options),
     stop: async () => {
       await gateway.stop();
       await emulator.close();
+      await dating?.close();
     },
   };
 }

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
+import { schema } from '../src/schema/index.js';
+import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
+
+/**
+ * GraphiQL as served by the gateway, in a real Chromium (Debian's, which
+ * .ci/run installs): the page loads with nothing reachable but loopback, runs
+ * a query typed into its editor with a session in its headers tab, and runs
+ * `accountEvents`, showing the event a mutation causes. A failing test saves
+ * a screenshot under this file's temp dir and names it in the error.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Nothing but loopback resolves: a CDN request fails at the network level too.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+];
+/** The browser's waits: generous, as CI machines are slow to start Chromium and Monaco. */
+const UI_TIMEOUT = 30_000;
+const TEST_TIMEOUT = 3 * UI_TIMEOUT;
+
+const hasSubscriptions = schema.getSubscriptionType()?.getFields()['accountEvents'] !== undefined;
+
+function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'blob:' || protocol === 'data:' || protocol === 'about:') return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
+// Skipped only where Chromium is missing outside CI; in CI a missing Chromium fails.
+describe.runIf(existsSync(CHROMIUM) || Boolean(process.env.CI))('GraphiQL in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let shots: string;
+  beforeAll(async () => {
+    shots = await mkdtemp(join(tmpdir(), 'gateway-graphiql-'));
+    stack = await startStack({ UPSTREAM_PUSH_RECONNECT_MIN_MS: '20', UPSTREAM_PUSH_RECONNECT_MAX_MS: '200' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /**
+   * A fresh page whose every request is checked: anything not on loopback is
+   * aborted and recorded, and the test fails on it. `test` runs with the page;
+   * when it throws, a screenshot is saved first.
+   */
+  async function withPage(name: string, test: (page: Page, seen: { offLoopback: string[]; sockets: string[]; eventStreams: string[] }) => Promise<void>) {
+    const context: BrowserContext = await browser.newContext();
+    const seen = { offLoopback: [] as string[], sockets: [] as string[], eventStreams: [] as string[] };
+    // Aborted here, recorded by the `request` listener below (which sees every request).
+    await context.route('**/*', (route) => (isLoopback(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    context.on('request', (request) => {
+      if (!isLoopback(request.url())) seen.offLoopback.push(request.url());
+      if ((request.headers()['accept'] ?? '').includes('text/event-stream')) seen.eventStreams.push(request.url());
+    });
+    page.on('websocket', (socket) => {
+      seen.sockets.push(socket.url());
+      if (!isLoopback(socket.url())) seen.offLoopback.push(socket.url());
+    });
+    try {
+      await test(page, seen);
+      expect(seen.offLoopback, 'requests outside loopback').toEqual([]);
+    } catch (error) {
+      const path = join(shots, `${name}.png`);
+      await page.screenshot({ path, fullPage: true }).catch(() => undefined);
+      if (error instanceof Error) error.message += `\n(screenshot: ${path})`;
+      throw error;
+    } finally {
+      await context.close();
+    }
+  }
+
+  /** Opens GraphiQL from the gateway and waits until its editors are ready. */
+  async function openGraphiQL(page: Page) {
+    const response = await page.goto(stack.url, { waitUntil: 'load' });
+    expect(response?.headers()['content-type']).toContain('text/html');
+    await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+    await page.locator('.graphiql-execute-button').waitFor();
+  }
+
+  /** Replaces an editor's text the way a paste does (no auto-closed brackets). */
+  async function replaceEditorText(page: Page, editor: string, text: string) {
+    await page.locator(`${editor} .monaco-editor`).first().click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+  }
+
+  async function setSessionHeader(page: Page, token: string) {
+    await page.getByRole('button', { name: 'Headers', exact: true }).click();
+    // The tools section holds the variables and headers editors; the shown one is not `.hidden`.
+    await replaceEditorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)', JSON.stringify({ Authorization: `Bearer ${token}` }));
+  }
+
+  /** Waits until the result pane shows `text` (Monaco renders spaces as no-break spaces). */
+  async function resultShows(page: Page, text: string) {
+    await page.waitForFunction(
+      (wanted) => (document.querySelector('.graphiql-response')?.textContent ?? '').replace(/\u00a0/g, ' ').includes(wanted),
+      text,
+      { timeout: UI_TIMEOUT },
+    );
+  }
+
+  let user: SignedUpUser;
+  beforeAll(async () => {
+    user = await signUp(stack);
+  });
+
+  it('blocks and reports any request outside loopback (the guard the other tests rely on)', async () => {
+    await withPage('guard', async (page, seen) => {
+      await openGraphiQL(page);
+      const outcome = await page.evaluate(() => fetch('https://cdn.jsdelivr.net/npm/graphiql/graphiql.min.css').then(() => 'loaded', () => 'failed'));
+      expect(outcome).toBe('failed');
+      expect(seen.offLoopback).toEqual(['https://cdn.jsdelivr.net/npm/graphiql/graphiql.min.css']);
+      seen.offLoopback.length = 0;
+    });
+  }, TEST_TIMEOUT);
+
+  it('loads from the gateway alone and runs a query typed into the editor, with the session in the headers tab', async () => {
+    await withPage('query', async (page, seen) => {
+      await openGraphiQL(page);
+      await replaceEditorText(page, '.graphiql-query-editor', '{ viewer { id email emailVerified } }');
+      await setSessionHeader(page, user.token);
+      await page.locator('.graphiql-execute-button').click();
+      await resultShows(page, `"email": "${user.email}"`);
+      await resultShows(page, `"id": "${user.userId}"`);
+      expect(seen.offLoopback).toEqual([]);
+    });
+  }, TEST_TIMEOUT);
+
+  it.runIf(hasSubscriptions)('runs accountEvents and shows the event a mutation causes', async () => {
+    await withPage('subscription', async (page, seen) => {
+      await openGraphiQL(page);
+      await replaceEditorText(
+        page,
+        '.graphiql-query-editor',
+        'subscription { accountEvents { __typename ... on SettingsUpdated { settings { firstName } } } }',
+      );
+      await setSessionHeader(page, user.token);
+      const before = await pushSockets(stack.emulator.url, user.userId);
+      await page.locator('.graphiql-execute-button').click();
+      // The gateway holds the user's upstream push socket once the subscription is live.
+      await pushSocketsAbove(stack.emulator.url, user.userId, before, UI_TIMEOUT);
+
+      const client = typedClient(stack.url, { token: user.token });
+      const firstName = `Browser${Date.now() % 100_000}`;
+      const { updateSettings } = await client.execute(UpdateSettingsDocument, { input: { firstName } });
+      expect(updateSettings.__typename).toBe('UpdateSettingsSuccess');
+      await resultShows(page, '"__typename": "SettingsUpdated"');
+      await resultShows(page, `"firstName": "${firstName}"`);
+      // Over SSE from the gateway itself: GraphiQL's headers tab reaches only HTTP requests (src/gateway.ts).
+      expect(seen.eventStreams.some((url) => url.startsWith(stack.url))).toBe(true);
+    });
+  }, TEST_TIMEOUT);
+});
