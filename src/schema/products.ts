@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireSession, type GatewayContext } from '../context.js';
 import { publishAccountEvent } from '../events/publish.js';
-import { Outcome, ValidationError } from '../outcomes.js';
+import { Outcome, type ProductNotFound, ValidationError } from '../outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { ProductNotFoundType, ValidationErrorType } from './errors.js';
@@ -91,21 +91,31 @@ const DeactivateProductPayload = builder.unionType('DeactivateProductPayload', {
   types: [ProductDeactivatedType, ProductNotFoundType, ValidationErrorType],
 });
 
+/** Validates, calls the Account API, refreshes the loaders and publishes ProductsUpdated. */
+async function changeProduct<R extends { modules: string[] }>(
+  ctx: GatewayContext,
+  input: unknown,
+  call: (session: string, productId: string) => Promise<R | ProductNotFound>,
+): Promise<{ productId: string; result: R } | ProductNotFound | ValidationError> {
+  const session = requireSession(ctx);
+  const parsed = validate(productInput, input);
+  if (parsed instanceof ValidationError) return parsed;
+  const result = await call(session, parsed.productId);
+  if (result instanceof Outcome) return result;
+  ctx.loaders.products.clear(session);
+  ctx.loaders.user.clear(session);
+  await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
+  return { productId: parsed.productId, result };
+}
+
 builder.mutationField('activateProduct', (t) =>
   t.field({
     type: ActivateProductPayload,
     description: 'Activates a product (user/products/activate): legally the user\'s consent to its agreement. Idempotent. Needs a session.',
     args: { input: t.arg({ type: ProductInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const session = requireSession(ctx);
-      const parsed = validate(productInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.activateProduct(session, parsed.productId);
-      if (result instanceof Outcome) return result;
-      ctx.loaders.products.clear(session);
-      ctx.loaders.user.clear(session);
-      await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
-      return new ProductActivated(parsed.productId, result.modules, null);
+      const change = await changeProduct(ctx, input, ctx.account.activateProduct);
+      return 'result' in change ? new ProductActivated(change.productId, change.result.modules, null) : change;
     },
   }),
 );
@@ -116,15 +126,8 @@ builder.mutationField('deactivateProduct', (t) =>
     description: 'Deactivates a product (user/products/deactivate): legally a termination of its agreement. Idempotent. Needs a session.',
     args: { input: t.arg({ type: ProductInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const session = requireSession(ctx);
-      const parsed = validate(productInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.deactivateProduct(session, parsed.productId);
-      if (result instanceof Outcome) return result;
-      ctx.loaders.products.clear(session);
-      ctx.loaders.user.clear(session);
-      await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
-      return new ProductDeactivated(parsed.productId, result.modules, result.subscriptionCancelUrl);
+      const change = await changeProduct(ctx, input, ctx.account.deactivateProduct);
+      return 'result' in change ? new ProductDeactivated(change.productId, change.result.modules, change.result.subscriptionCancelUrl) : change;
     },
   }),
 );
