@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { useStack } from './support/stack.js';
 
 /**
  * Every state of every Account API endpoint the schema uses reaches the
@@ -103,18 +103,12 @@ const table: [keyof typeof ops, string, number, string][] = [
 ];
 
 describe('every upstream state reaches the client as documented', () => {
-  let stack: Stack;
-  let user: SignedUpUser;
-  beforeAll(async () => {
-    stack = await startStack();
-    user = await signUp(stack);
-  });
-  afterAll(() => stack.stop());
+  const t = useStack();
 
   it.each(table)('%s: %s state %i → %s', async (name, path, state, expected) => {
     const operation: Operation = ops[name];
-    await stack.account.post('force', { path, state, data: null });
-    const result = await stack.gql(operation.query, operation.variables, { token: operation.signedIn ? user.token : undefined });
+    await t.stack.account.post('force', { path, state, data: null });
+    const result = await t.stack.gql(operation.query, operation.variables, { token: operation.signedIn ? t.user.token : undefined });
     if (expected.startsWith('error:')) {
       expect(result.errors?.map((e) => e.extensions?.code)).toEqual([expected.slice('error:'.length)]);
       expect(result.errors?.[0]?.path?.[0]).toBe(operation.field);
@@ -126,13 +120,13 @@ describe('every upstream state reaches the client as documented', () => {
   });
 
   it('states outside the table are an UPSTREAM_UNAVAILABLE, not a crash', async () => {
-    await stack.account.post('force', { path: 'user/auth/login', state: 418, data: null });
-    const result = await stack.gql(ops.login.query, ops.login.variables);
+    await t.stack.account.post('force', { path: 'user/auth/login', state: 418, data: null });
+    const result = await t.stack.gql(ops.login.query, ops.login.variables);
     expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
   });
 
   it('the session still works after all of the above', async () => {
-    const result = await stack.gql(`{ viewer { id } }`, {}, { token: user.token });
-    expect(result.data.viewer.id).toBe(user.userId);
+    const result = await t.stack.gql(`{ viewer { id } }`, {}, { token: t.user.token });
+    expect(result.data.viewer.id).toBe(t.user.userId);
   });
 });

@@ -1,59 +1,53 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { signUp, useStack } from './support/stack.js';
 
 describe('per-request DataLoaders', () => {
-  let stack: Stack;
-  let user: SignedUpUser;
-  beforeAll(async () => {
-    stack = await startStack();
-    user = await signUp(stack);
-  });
-  afterAll(() => stack.stop());
+  const t = useStack();
 
   it('fetch settings, products and the user once per request however often they are named', async () => {
-    await stack.account.resetCalls();
-    const result = await stack.gql(
+    await t.stack.account.resetCalls();
+    const result = await t.stack.gql(
       `{
         viewer { id settings { sex } again: settings { lang: language } products { id } }
         me: viewer { id third: settings { news } }
         products { state }
       }`,
       {},
-      { token: user.token },
+      { token: t.user.token },
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data.viewer.id).toBe(user.userId);
+    expect(result.data.viewer.id).toBe(t.user.userId);
     expect(result.data.products.length).toBeGreaterThanOrEqual(3);
-    const calls = await stack.account.calls();
+    const calls = await t.stack.account.calls();
     expect(calls['user/settings/get']).toBe(1);
     expect(calls['user/products/get']).toBe(1);
     expect(calls['user/get']).toBe(1);
   });
 
   it('a mutation payload shows the state after the change', async () => {
-    await stack.account.resetCalls();
-    const result = await stack.gql(
+    await t.stack.account.resetCalls();
+    const result = await t.stack.gql(
       `mutation {
         activateProduct(input: { productId: "webstat" }) { ... on ActivateProductSuccess { product { id state } activeProductIds } }
         updateSettings(input: { firstName: "Berta" }) { ... on UpdateSettingsSuccess { settings { firstName } } }
       }`,
       {},
-      { token: user.token },
+      { token: t.user.token },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.activateProduct).toEqual({ product: { id: 'webstat', state: 'ACTIVATED' }, activeProductIds: ['webstat'] });
     expect(result.data.updateSettings.settings.firstName).toBe('Berta');
-    const viewer = await stack.gql(`{ viewer { activeProductIds settings { firstName } } }`, {}, { token: user.token });
+    const viewer = await t.stack.gql(`{ viewer { activeProductIds settings { firstName } } }`, {}, { token: t.user.token });
     expect(viewer.data.viewer).toEqual({ activeProductIds: ['webstat'], settings: { firstName: 'Berta' } });
   });
 
   it('requests do not share loaders: each sees its own session', async () => {
-    const other = await signUp(stack);
+    const other = await signUp(t.stack);
     const [a, b] = await Promise.all([
-      stack.gql(`{ viewer { id email } }`, {}, { token: user.token }),
-      stack.gql(`{ viewer { id email } }`, {}, { token: other.token }),
+      t.stack.gql(`{ viewer { id email } }`, {}, { token: t.user.token }),
+      t.stack.gql(`{ viewer { id email } }`, {}, { token: other.token }),
     ]);
-    expect(a.data.viewer).toEqual({ id: user.userId, email: user.email });
+    expect(a.data.viewer).toEqual({ id: t.user.userId, email: t.user.email });
     expect(b.data.viewer).toEqual({ id: other.userId, email: other.email });
   });
 });

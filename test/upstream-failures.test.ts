@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { captureLogger, gql, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { captureLogger, gql, useStack } from './support/stack.js';
 
 const TIMEOUT_MS = 400;
 
@@ -22,13 +22,7 @@ function expectOnlyError(result: { errors?: { message: string; extensions?: Reco
 }
 
 describe('upstream failures', () => {
-  let stack: Stack;
-  let user: SignedUpUser;
-  beforeAll(async () => {
-    stack = await startStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096' });
-    user = await signUp(stack);
-  });
-  afterAll(() => stack.stop());
+  const t = useStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096' });
 
   it('an unreachable Account API is UPSTREAM_UNAVAILABLE', async () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
@@ -43,44 +37,44 @@ describe('upstream failures', () => {
   });
 
   it('a slow Account API is UPSTREAM_TIMEOUT, answered within the timeout', async () => {
-    await stack.account.post('fault', { path: 'user/get', kind: 'delay', ms: 10 * TIMEOUT_MS });
+    await t.stack.account.post('fault', { path: 'user/get', kind: 'delay', ms: 10 * TIMEOUT_MS });
     const started = performance.now();
-    const result = await stack.gql(`{ viewer { id } }`, {}, { token: user.token });
+    const result = await t.stack.gql(`{ viewer { id } }`, {}, { token: t.user.token });
     const elapsed = performance.now() - started;
     expectOnlyError(result, 'UPSTREAM_TIMEOUT');
     expect(elapsed).toBeLessThan(5 * TIMEOUT_MS);
   });
 
   it('HTTP 500 with an HTML body is UPSTREAM_UNAVAILABLE and nothing of the body leaks', async () => {
-    await stack.account.post('fault', { path: 'user/products/get', kind: 'http_500' });
-    expectOnlyError(await stack.gql(`{ products { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+    await t.stack.account.post('fault', { path: 'user/products/get', kind: 'http_500' });
+    expectOnlyError(await t.stack.gql(`{ products { id } }`, {}, { token: t.user.token }), 'UPSTREAM_UNAVAILABLE');
   });
 
   it('a body that is not JSON is UPSTREAM_UNAVAILABLE', async () => {
-    await stack.account.post('fault', { path: 'user/settings/get', kind: 'garbage' });
-    expectOnlyError(await stack.gql(`{ viewer { settings { sex } } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+    await t.stack.account.post('fault', { path: 'user/settings/get', kind: 'garbage' });
+    expectOnlyError(await t.stack.gql(`{ viewer { settings { sex } } }`, {}, { token: t.user.token }), 'UPSTREAM_UNAVAILABLE');
   });
 
   it('JSON that is not the { state, data } envelope is UPSTREAM_UNAVAILABLE', async () => {
-    await stack.account.post('fault', { path: 'user/get', kind: 'not_envelope' });
-    expectOnlyError(await stack.gql(`{ viewer { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+    await t.stack.account.post('fault', { path: 'user/get', kind: 'not_envelope' });
+    expectOnlyError(await t.stack.gql(`{ viewer { id } }`, {}, { token: t.user.token }), 'UPSTREAM_UNAVAILABLE');
   });
 
   it('state 200 whose data breaks the contract is UPSTREAM_UNAVAILABLE, never forwarded', async () => {
-    await stack.account.post('force', { path: 'user/get', state: 200, data: { id: 42, email: '<script>leak</script>' } });
-    const result = await stack.gql(`{ viewer { id email } }`, {}, { token: user.token });
+    await t.stack.account.post('force', { path: 'user/get', state: 200, data: { id: 42, email: '<script>leak</script>' } });
+    const result = await t.stack.gql(`{ viewer { id email } }`, {}, { token: t.user.token });
     expectOnlyError(result, 'UPSTREAM_UNAVAILABLE');
     expect(JSON.stringify(result)).not.toContain('leak');
   });
 
   it('an answer larger than UPSTREAM_MAX_BODY_BYTES is UPSTREAM_UNAVAILABLE', async () => {
-    await stack.account.post('force', { path: 'user/products/get', state: 200, data: [{ id: 'x'.repeat(10_000) }] });
-    expectOnlyError(await stack.gql(`{ products { id } }`, {}, { token: user.token }), 'UPSTREAM_UNAVAILABLE');
+    await t.stack.account.post('force', { path: 'user/products/get', state: 200, data: [{ id: 'x'.repeat(10_000) }] });
+    expectOnlyError(await t.stack.gql(`{ products { id } }`, {}, { token: t.user.token }), 'UPSTREAM_UNAVAILABLE');
   });
 
   it('after the faults the same gateway answers normally', async () => {
-    const result = await stack.gql(`{ viewer { id } products { id } }`, {}, { token: user.token });
+    const result = await t.stack.gql(`{ viewer { id } products { id } }`, {}, { token: t.user.token });
     expect(result.errors).toBeUndefined();
-    expect(result.data.viewer.id).toBe(user.userId);
+    expect(result.data.viewer.id).toBe(t.user.userId);
   });
 });

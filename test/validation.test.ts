@@ -1,27 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { useStack } from './support/stack.js';
 
 /** Bad input is answered with every bad field at once, before any upstream call. */
 describe('input validation', () => {
-  let stack: Stack;
-  let user: SignedUpUser;
-  beforeAll(async () => {
-    stack = await startStack();
-    user = await signUp(stack);
-  });
-  afterAll(() => stack.stop());
+  const t = useStack();
 
   async function fieldErrors(mutation: string, input: unknown, token?: string) {
     const [field, type] = mutation.split(':') as [string, string];
-    await stack.account.resetCalls();
-    const result = await stack.gql(
+    await t.stack.account.resetCalls();
+    const result = await t.stack.gql(
       `mutation($input: ${type}!) { ${field}(input: $input) { __typename ... on ValidationError { message fieldErrors { path message } } } }`,
       { input },
       { token },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data[field].__typename).toBe('ValidationError');
-    expect(await stack.account.calls()).toEqual({});
+    expect(await t.stack.account.calls()).toEqual({});
     return (result.data[field].fieldErrors as { path: string[] }[]).map((e) => e.path.join('.')).sort();
   }
 
@@ -36,12 +30,12 @@ describe('input validation', () => {
   });
 
   it('updateSettings: birthday in the future, bad phone, nothing else', async () => {
-    expect(await fieldErrors('updateSettings:UpdateSettingsInput', { birthday: '2999-01-01', phone: '12', email: 'a@b' }, user.token)).toEqual([
+    expect(await fieldErrors('updateSettings:UpdateSettingsInput', { birthday: '2999-01-01', phone: '12', email: 'a@b' }, t.user.token)).toEqual([
       'birthday',
       'email',
       'phone',
     ]);
-    expect(await fieldErrors('updateSettings:UpdateSettingsInput', {}, user.token)).toEqual(['']);
+    expect(await fieldErrors('updateSettings:UpdateSettingsInput', {}, t.user.token)).toEqual(['']);
   });
 
   it('setTracking: latitude/longitude ranges, MAC format, and at least one field', async () => {
@@ -49,10 +43,10 @@ describe('input validation', () => {
       await fieldErrors(
         'setTracking:SetTrackingInput',
         { location: { latitude: 91, longitude: -181 }, wifiMac: 'zz', batteryCharge: 101, screen: { width: 0, height: 10 } },
-        user.token,
+        t.user.token,
       ),
     ).toEqual(['batteryCharge', 'location.latitude', 'location.longitude', 'screen.width', 'wifiMac']);
-    expect(await fieldErrors('setTracking:SetTrackingInput', {}, user.token)).toEqual(['']);
+    expect(await fieldErrors('setTracking:SetTrackingInput', {}, t.user.token)).toEqual(['']);
   });
 
   it('codes have six digits; resend names what its purpose needs', async () => {
@@ -61,14 +55,14 @@ describe('input validation', () => {
       'phoneCode',
     ]);
     expect(await fieldErrors('resendCode:ResendCodeInput', { purpose: 'REGISTRATION', userId: 'u' })).toEqual(['channel']);
-    expect(await fieldErrors('requestDataArchive:RequestDataArchiveInput', { password: '12345' }, user.token)).toEqual(['password']);
+    expect(await fieldErrors('requestDataArchive:RequestDataArchiveInput', { password: '12345' }, t.user.token)).toEqual(['password']);
   });
 
   it('a variable of the wrong GraphQL type is refused before any resolver with BAD_USER_INPUT', async () => {
-    const result = await stack.gql(
+    const result = await t.stack.gql(
       `mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { __typename } }`,
       { input: { birthday: '17.04.1990' } },
-      { token: user.token },
+      { token: t.user.token },
     );
     expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors?.[0]?.message).toMatch(/YYYY-MM-DD/);

@@ -1,4 +1,4 @@
-import { afterAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startAccountEmulator, type AccountEmulator, type AccountEmulatorOptions } from '../../src/emulator/account/server.js';
 import { startDatingEmulator, type DatingEmulator } from '../../src/emulator/dating/server.js';
@@ -235,4 +235,18 @@ export async function signUp(stack: Stack, overrides: { email?: string; password
   const token = verified.data?.verifyRegistration?.session?.token;
   if (!token) throw new Error(`verify failed: ${JSON.stringify(verified)}`);
   return { userId, email, password, token };
+}
+
+/**
+ * A stack for the whole test file, with one signed-up user: started before
+ * the file's first test and stopped after its last.
+ */
+export function useStack(env: Record<string, string> = {}, options: StackOptions = {}): { readonly stack: Stack; readonly user: SignedUpUser } {
+  const handle = {} as { stack: Stack; user: SignedUpUser };
+  beforeAll(async () => {
+    handle.stack = await startStack(env, options);
+    handle.user = await signUp(handle.stack);
+  });
+  afterAll(() => handle.stack?.stop());
+  return handle;
 }
