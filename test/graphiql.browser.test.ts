@@ -130,7 +130,8 @@ describe.runIf(existsSync(CHROMIUM) || Boolean(process.env.CI))('GraphiQL in Chr
       await openGraphiQL(page);
       const outcome = await page.evaluate(() => fetch('https://cdn.jsdelivr.net/npm/graphiql/graphiql.min.css').then(() => 'loaded', () => 'failed'));
       expect(outcome).toBe('failed');
-      expect(seen.offLoopback).toEqual(['https://cdn.jsdelivr.net/npm/graphiql/graphiql.min.css']);
+      // Chromium may issue the request more than once (a retry after the abort); each was seen.
+      expect([...new Set(seen.offLoopback)]).toEqual(['https://cdn.jsdelivr.net/npm/graphiql/graphiql.min.css']);
       seen.offLoopback.length = 0;
     });
   }, TEST_TIMEOUT);
