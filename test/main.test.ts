@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** `npm start`'s entry, as a user runs it: the embedded default, config errors, SIGTERM. */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const output = () => ({ stdout, stderr });
+  const waitFor = async (pattern: RegExp) => {
+    for (let i = 0; i < 300 && !pattern.test(stdout); i++) {
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return pattern.exec(stdout);
+  };
+  return { child, exited, output, waitFor };
+}
+
+describe('npm start', () => {
+  it('with no upstream configured starts both emulators, says so, serves GraphiQL and stops on SIGTERM', async () => {
+    const app = start({ PORT: '0', HOST: '127.0.0.1', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0' });
+    const ready = await app.waitFor(/GraphiQL ready at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    expect(ready, JSON.stringify(app.output())).not.toBeNull();
+    const { stdout } = app.output();
+    expect(stdout).toMatch(/ACCOUNT_API_URL is not set: started the bundled Account API emulator/);
+    expect(stdout).toMatch(/DATING_SITES is not set: started the bundled Dating API emulator/);
+    expect(stdout).not.toMatch(/demo-\w+-key/);
+
+    const url = ready![1]!;
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain('<title>Account & Dating gateway</title>');
+    const sites = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ datingSites { id } }' }) });
+    expect(await sites.json()).toEqual({ data: { datingSites: [{ id: 'wellhello' }, { id: 'lovecrush' }] } });
+
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+
+  it('stops at once on bad configuration, naming every bad variable and nothing else', async () => {
+    const app = start({ PORT: 'abc', UPSTREAM_TIMEOUT_MS: '5', DATING_SITES: '[{"id":"x","apiKey":"sekrit-key-123"' });
+    expect(await app.exited).toBe(1);
+    const { stderr, stdout } = app.output();
+    expect(stderr).toMatch(/PORT/);
+    expect(stderr).toMatch(/UPSTREAM_TIMEOUT_MS/);
+    expect(stderr).toMatch(/DATING_SITES/);
+    expect(stderr + stdout).not.toContain('sekrit-key-123');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
