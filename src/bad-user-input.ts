@@ -3,9 +3,10 @@ import type { Plugin } from 'graphql-yoga';
 
 /**
  * Variables that do not coerce to their GraphQL type (`birthday: "17.04.1990"`
- * for a `Date`) fail before any resolver runs, and graphql-js gives those
- * errors no code. They are bad input: this plugin tags them BAD_USER_INPUT,
- * as shared/API.md promises for every bad-input failure.
+ * for a `Date`) fail before any resolver runs. graphql-js gives those errors
+ * no code and prints the offending value into the message, which may be a
+ * password or a code. This plugin tags them BAD_USER_INPUT, as
+ * shared/API.md promises for bad input, and keeps only where and why.
  */
 export function useBadUserInputCode(): Plugin {
   return {
@@ -16,11 +17,22 @@ export function useBadUserInputCode(): Plugin {
           ...result,
           errors: result.errors.map((error) =>
             error.path === undefined && error.extensions?.code === undefined
-              ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
+              ? new GraphQLError(withoutValues(error.message), { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
               : error,
           ),
         });
       },
     }),
   };
+}
+
+/**
+ * `Variable "$input" got invalid value { password: "…" } at "input.code"; Expected type "Int". Int cannot represent non-integer value: "12a"`
+ * becomes `Variable "$input" got an invalid value at "input.code"; Expected type "Int". Int cannot represent non-integer value.`
+ */
+export function withoutValues(message: string): string {
+  const variable = /^Variable "(\$[^"]+)" got invalid value [\s\S]*?(?:( at "[^"]*")|)(; [\s\S]*)$/.exec(message);
+  if (!variable) return message.replace(/value: [\s\S]*$/, 'value.');
+  const [, name, at = '', reason = ''] = variable;
+  return `Variable "${name}" got an invalid value${at}${reason.replace(/value: [\s\S]*$/, 'value.').replace(/Value "[^"]*" does/, 'The value does')}`;
 }

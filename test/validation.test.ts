@@ -68,3 +68,23 @@ describe('input validation', () => {
     expect(result.errors?.[0]?.message).toMatch(/YYYY-MM-DD/);
   });
 });
+
+describe('coercion errors', () => {
+  const t = useStack();
+
+  it('never echo the value of a variable (a password, a code) in the message', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      [`mutation($input: LoginInput!) { login(input: $input) { __typename } }`, { input: { login: 'ann@example.com', password: 'Hunter2-Secret', remember: true } }],
+      [`mutation($input: CompletePasswordRecoveryInput!) { completePasswordRecovery(input: $input) { __typename } }`, { input: { recoveryToken: 'recovery-tok-42', code: '918273' } }],
+      [`mutation($input: ConfirmAccountDeletionInput!) { confirmAccountDeletion(input: $input) { __typename } }`, { input: { code: 918273 } }],
+      [`mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { __typename } }`, { input: { sex: 'SECRET_SEX_VALUE' } }],
+    ];
+    for (const [query, variables] of cases) {
+      const result = await t.stack.gql(query, variables, { token: t.user.token });
+      expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      const text = JSON.stringify(result);
+      for (const secret of ['Hunter2-Secret', 'recovery-tok-42', '918273', 'SECRET_SEX_VALUE']) expect(text).not.toContain(secret);
+      expect(result.errors?.[0]?.message).toMatch(/^Variable "\$input" got an invalid value/);
+    }
+  });
+});
