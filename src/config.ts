@@ -173,6 +173,12 @@ const envSchema = z.object({
    * GraphiQL cannot send raw queries then. Default false.
    */
   TRUSTED_DOCUMENTS: bool(false),
+  /** Deepest nesting of fields in one operation (introspection aside). Default 10. */
+  OPERATION_MAX_DEPTH: int(10, 2, 100),
+  /** Aliased fields in one document. Default 30. */
+  OPERATION_MAX_ALIASES: int(30, 0, 10_000),
+  /** Root fields of one mutation operation. Default 5. */
+  OPERATION_MAX_MUTATIONS: int(5, 1, 100),
 });
 
 export type Config = z.infer<typeof envSchema>;

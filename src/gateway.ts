@@ -9,6 +9,7 @@ import { createDatingServices } from './dating-services.js';
 import { serveGraphqlWs } from './events/graphql-ws.js';
 import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
+import { useOperationLimits } from './operation-limits.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
@@ -64,7 +65,11 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
     graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
-    plugins: [useBadUserInputCode(), ...(trusted ? [useTrustedDocuments(trusted)] : [])],
+    plugins: [
+      useBadUserInputCode(),
+      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
+      ...(trusted ? [useTrustedDocuments(trusted)] : []),
+    ],
   });
 
   const server = createServer(yoga);

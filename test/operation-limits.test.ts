@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { useStack } from './support/stack.js';
+
+describe('operation limits', () => {
+  const t = useStack({ OPERATION_MAX_DEPTH: '3', OPERATION_MAX_ALIASES: '3', OPERATION_MAX_MUTATIONS: '2' });
+
+  const refused = (result: { errors?: { extensions?: Record<string, unknown> }[]; data?: unknown }) => {
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'OPERATION_LIMIT' });
+    expect(result.data).toBeUndefined();
+  };
+
+  it('refuses more aliases than allowed, before any upstream call', async () => {
+    await t.stack.account.resetCalls();
+    const guesses = Array.from({ length: 4 }, (_, i) => `g${i}: login(input: { login: "a@example.com", password: "guess-${i}" }) { __typename }`).join('\n');
+    refused(await t.stack.gql(`mutation { ${guesses} }`));
+    expect(await t.stack.account.calls()).toEqual({});
+  });
+
+  it('refuses more mutations than allowed, also through fragments', async () => {
+    const result = await t.stack.gql(
+      `mutation { ...Two logout { __typename } }
+       fragment Two on Mutation { a: logout { __typename } b: logout { __typename } }`,
+      {},
+      { token: t.user.token },
+    );
+    refused(result);
+  });
+
+  it('refuses nesting deeper than allowed, but not introspection', async () => {
+    refused(await t.stack.gql(`{ viewer { settings { consents { ...C } } } } fragment C on Consents { socioDemographic }`, {}, { token: t.user.token }));
+    const within = await t.stack.gql(`{ viewer { settings { sex } } }`, {}, { token: t.user.token });
+    expect(within.errors).toBeUndefined();
+    const introspection = await t.stack.gql(`{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }`);
+    expect(introspection.errors).toBeUndefined();
+  });
+});
