@@ -34,7 +34,7 @@ export interface Gateway {
  * bundled emulator when the environment leaves it unset.
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
-  if (!config.ACCOUNT_API_URL) throw new Error('createGateway needs ACCOUNT_API_URL');
+  if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   const upstream = {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
@@ -75,6 +75,19 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   const server = createServer(yoga);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
+
+  const stop = async () => {
+    // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
+    await services.events.close();
+    await graphqlWs.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await services.account.close();
+    await dating.close();
+  };
+  let stopping: Promise<void> | undefined;
   return {
     services,
     server,
@@ -88,17 +101,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
           resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
         });
       }),
-    stop: async () => {
-      // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
-      await services.events.close();
-      await graphqlWs.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await services.account.close();
-      await dating.close();
-    },
+    // Once, however often it is called.
+    stop: () => (stopping ??= stop()),
   };
 }
 

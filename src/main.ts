@@ -24,9 +24,14 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    await gateway.stop();
-    await upstreams.close();
-    process.exit(0);
+    try {
+      await gateway.stop();
+      await upstreams.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error('stopping failed', { error });
+      process.exit(1);
+    }
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -20,7 +20,9 @@ export class ValidationError extends Outcome {
   readonly message: string;
   constructor(readonly fieldErrors: FieldError[], message?: string) {
     super();
-    this.message = message ?? `Invalid input: ${fieldErrors.map((e) => e.path.join('.')).join(', ')}.`;
+    const fields = fieldErrors.filter((e) => e.path.length > 0).map((e) => e.path.join('.'));
+    const whole = fieldErrors.find((e) => e.path.length === 0)?.message;
+    this.message = message ?? (fields.length > 0 ? `Invalid input: ${fields.join(', ')}.` : (whole ?? 'Invalid input.'));
   }
 }
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { captureLogger, gql, useStack } from './support/stack.js';
+import { captureLogger, gatewayLogLines, gql, useStack } from './support/stack.js';
 
 const TIMEOUT_MS = 400;
 
@@ -34,9 +34,10 @@ describe('upstream failures', () => {
     } finally {
       await gateway.stop();
     }
+    await expect(gateway.stop(), 'stopping twice is harmless').resolves.toBeUndefined();
   });
 
-  it('a slow Account API is UPSTREAM_TIMEOUT, answered within the timeout', async () => {
+  it('a slow Account API is UPSTREAM_TIMEOUT, answered right after UPSTREAM_TIMEOUT_MS (not undici\'s 300 s)', async () => {
     await t.stack.account.post('fault', { path: 'user/get', kind: 'delay', ms: 10 * TIMEOUT_MS });
     const started = performance.now();
     const result = await t.stack.gql(`{ viewer { id } }`, {}, { token: t.user.token });
@@ -68,8 +69,10 @@ describe('upstream failures', () => {
   });
 
   it('an answer larger than UPSTREAM_MAX_BODY_BYTES is UPSTREAM_UNAVAILABLE', async () => {
-    await t.stack.account.post('force', { path: 'user/products/get', state: 200, data: [{ id: 'x'.repeat(10_000) }] });
+    const valid = { id: 'big', title: 'Big', description: 'x'.repeat(10_000), policy: 'p', icon: 'i', info: null, state: 'activated' };
+    await t.stack.account.post('force', { path: 'user/products/get', state: 200, data: [valid] });
     expectOnlyError(await t.stack.gql(`{ products { id } }`, {}, { token: t.user.token }), 'UPSTREAM_UNAVAILABLE');
+    expect(gatewayLogLines().some((line) => line.includes('body too large')), 'the size cap refused it, not the contract').toBe(true);
   });
 
   it('after the faults the same gateway answers normally', async () => {

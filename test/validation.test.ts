@@ -88,3 +88,25 @@ describe('coercion errors', () => {
     }
   });
 });
+
+describe('text input', () => {
+  const t = useStack();
+
+  it('refuses control characters and broken UTF-16 in names, and says which field', async () => {
+    const result = await t.stack.gql(
+      `mutation($input: UpdateSettingsInput!) { updateSettings(input: $input) { __typename ... on ValidationError { message fieldErrors { path } } } }`,
+      { input: { firstName: 'Ann\u0000', lastName: 'Lee\ud800' } },
+      { token: t.user.token },
+    );
+    expect(result.data.updateSettings).toEqual({
+      __typename: 'ValidationError',
+      message: 'Invalid input: firstName, lastName.',
+      fieldErrors: [{ path: ['firstName'] }, { path: ['lastName'] }],
+    });
+  });
+
+  it('names the rule when it concerns the whole input', async () => {
+    const result = await t.stack.gql(`mutation { updateSettings(input: {}) { ... on ValidationError { message } } }`, {}, { token: t.user.token });
+    expect(result.data.updateSettings.message).toBe('Change at least one setting.');
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireSession, type GatewayContext } from '../context.js';
 import { publishAccountEvent } from '../events/publish.js';
+import { UpstreamUnavailable } from '../errors.js';
 import { Outcome, type ProductNotFound, ValidationError } from '../outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -51,7 +52,8 @@ class ProductDeactivated extends ProductChange {}
 async function productAfter(change: ProductChange, ctx: GatewayContext): Promise<Product> {
   const products = await ctx.loaders.products.load(requireSession(ctx));
   const product = products.find((p) => p.id === change.productId);
-  if (!product) throw new Error(`product ${change.productId} vanished after its change`);
+  // The catalogue no longer lists what the API just changed: an answer off contract.
+  if (!product) throw new UpstreamUnavailable('Account API', 'a changed product is missing from the catalogue');
   return product;
 }
 

@@ -6,7 +6,7 @@ import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from 
 import { builder } from './builder.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './errors.js';
 import { LanguageEnum, UserType } from './user.js';
-import { birthday, code, email, language, optional, personName, phone, validate } from './validation.js';
+import { birthday, code, email, language, optional, personName, phone, text, validate } from './validation.js';
 
 export const SexEnum = builder.enumType('Sex', {
   description: 'Sex and gender identity as the user states it.',
@@ -70,13 +70,13 @@ const settingsPatch = z
   .object({
     firstName: optional(personName),
     lastName: optional(personName),
-    avatar: optional(z.string().trim().min(1).max(200)),
+    avatar: optional(text(200)),
     sex: optional(z.enum(SEXES)),
     news: optional(z.boolean()),
     consents: optional(z.object(Object.fromEntries(consentNames.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
     language: optional(language),
     birthday: optional(birthday),
-    datingModel: optional(z.string().trim().min(1).max(100)),
+    datingModel: optional(text(100)),
     email: optional(email),
     phone: optional(phone),
   })

@@ -4,7 +4,7 @@ import { Outcome, ValidationError } from '../outcomes.js';
 import type { Tracking } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { ValidationErrorType } from './errors.js';
-import { optional, validate } from './validation.js';
+import { optional, text, validate } from './validation.js';
 
 const LocationInput = builder.inputType('LocationInput', {
   fields: (t) => ({
@@ -43,7 +43,7 @@ const SetTrackingInput = builder.inputType('SetTrackingInput', {
   }),
 });
 
-const short = optional(z.string().trim().min(1).max(256));
+const short = optional(text(256));
 const mac = optional(z.string().regex(/^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/, 'A MAC address like 00:1A:2B:3C:4D:5E.'));
 const list = optional(z.array(z.string().min(1).max(2048)).min(1).max(100));
 
@@ -66,8 +66,8 @@ const trackingInput = z
     deviceId: short,
     gaid: short,
     idfa: short,
-    pushDeviceId: optional(z.string().trim().min(1).max(4096)),
-    unsetPushDeviceId: optional(z.string().trim().min(1).max(4096)),
+    pushDeviceId: optional(text(4096)),
+    unsetPushDeviceId: optional(text(4096)),
     webUris: list,
     webEvents: list,
     appUris: list,

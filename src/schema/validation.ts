@@ -25,12 +25,20 @@ export const phone = z
   .trim()
   .regex(/^\+[1-9]\d{6,14}$/, 'Enter the phone number in international format, e.g. +15551234567.');
 export const language = z.enum(LANGUAGES);
-export const personName = z.string().trim().min(1, 'Must not be empty.').max(100, 'At most 100 characters.');
+/** Text a person typed: trimmed, 1 to `max` characters, no control characters or broken UTF-16. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'Must not be empty.')
+    .max(max, `At most ${max} characters.`)
+    .refine((v) => !/[\p{Cc}\p{Cs}]/u.test(v), 'Must not contain control characters.');
+export const personName = text(100);
 export const code = z.string().trim().regex(/^\d{6}$/, 'The code has 6 digits.');
-export const token = z.string().trim().min(1).max(200);
+export const token = text(200);
 export const newPassword = z.string().min(8, 'At least 8 characters.').max(128, 'At most 128 characters.');
 export const anyPassword = z.string().min(1, 'Enter the password.').max(128, 'At most 128 characters.');
-export const id = z.string().trim().min(1).max(100);
+export const id = text(100);
 
 /** A past calendar day within a human lifespan. */
 export const birthday = z

@@ -232,4 +232,3 @@ export class AccountClient {
   }
 }
 
-export type { AccountUser, Product, Session, Settings } from './wire.js';
