@@ -398,8 +398,10 @@ describe('websocket', () => {
     expect(got.map((f) => f.event)).toEqual(['settings.updated', 'notification', 'products.updated']);
     expect(got[1]!.data).toMatchObject({ kind: 'promo', title: 'Hi', body: 'There' });
     expect(got.every((f, i) => f.id > (i === 0 ? b.id : got[i - 1]!.id))).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(second.frames).toHaveLength(3);
+    // Nothing repeats: the next frame after those three is a fresh sentinel.
+    await dev('POST', 'notify', { user_id: user.userId, kind: 'sentinel', title: 'end', body: '' });
+    expect((await second.next()).data).toMatchObject({ kind: 'sentinel' });
+    expect(second.frames).toHaveLength(4);
     second.ws.close();
   });
 
