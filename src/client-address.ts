@@ -110,3 +110,19 @@ export function cleanUserAgent(raw: string | null): string | null {
   if (text === '') return null;
   return [...text].slice(0, USER_AGENT_MAX_LENGTH).join('').trim();
 }
+
+/**
+ * The block an address counts in for per-client limits: an IPv4 address is
+ * its own; an IPv6 address counts by its /64 (`2001:db8:1:2::/64`), since a
+ * single subscriber usually holds a whole /64 and could otherwise rotate
+ * through addresses to dodge a limit.
+ */
+export function addressBlock(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const groupsOf = (part: string | undefined) => (part ? part.split(':').flatMap((g) => (isIP(g) === 4 ? ['0', '0'] : [g])) : []);
+  const left = groupsOf(head);
+  const right = groupsOf(tail);
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
+}

@@ -173,6 +173,12 @@ const envSchema = z.object({
    * GraphiQL cannot send raw queries then. Default false.
    */
   TRUSTED_DOCUMENTS: bool(false),
+  /**
+   * Sign-in and code attempts (login, register, verifyRegistration, resendCode,
+   * password recovery, confirmContactChange, confirmAccountDeletion) per client
+   * address and minute; IPv6 counts per /64. Past it: RATE_LIMITED. Default 20.
+   */
+  AUTH_ATTEMPTS_PER_MINUTE: int(20, 1, 100_000),
   /** Deepest nesting of fields in one operation (introspection aside). Default 10. */
   OPERATION_MAX_DEPTH: int(10, 2, 100),
   /** Aliased fields in one document. Default 30. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { cleanUserAgent, clientAddress } from './client-address.js';
+import { addressBlock, cleanUserAgent, clientAddress } from './client-address.js';
 import type { Config } from './config.js';
-import { Unauthenticated } from './errors.js';
+import { RateLimited, Unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 import type { AccountClient } from './upstream/account/client.js';
@@ -21,6 +21,8 @@ export interface Services {
   idempotency: IdempotencyStore;
   /** Anonymous `createDatingUser` calls per client IP (DATING_ANONYMOUS_PER_MINUTE). */
   anonymousDatingLimit: RateLimiter;
+  /** Sign-in and code attempts per client address (AUTH_ATTEMPTS_PER_MINUTE). */
+  authAttemptLimit: RateLimiter;
   /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
   events: AccountEvents;
 }
@@ -61,4 +63,14 @@ export function createContext(services: Services, req: IncomingMessage | undefin
 export function requireSession(ctx: Pick<GatewayContext, 'session'>): string {
   if (!ctx.session) throw new Unauthenticated();
   return ctx.session;
+}
+
+/**
+ * Counts one sign-in or code attempt of the caller's address; RATE_LIMITED
+ * past AUTH_ATTEMPTS_PER_MINUTE, so codes and passwords cannot be guessed
+ * through the gateway at speed.
+ */
+export async function countAuthAttempt(ctx: Pick<GatewayContext, 'authAttemptLimit' | 'clientIp'>): Promise<void> {
+  const wait = await ctx.authAttemptLimit.take(addressBlock(ctx.clientIp));
+  if (wait > 0) throw new RateLimited(wait, 'Too many sign-in or code attempts from this address. Try again later.');
 }

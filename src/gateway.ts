@@ -10,6 +10,8 @@ import { serveGraphqlWs } from './events/graphql-ws.js';
 import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
+import { createRateLimiter } from './rate-limit.js';
+import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
@@ -40,13 +42,16 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
     connections: config.UPSTREAM_CONNECTIONS,
   };
-  const dating = createDatingServices(config, logger);
+  // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
+  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
+  const dating = createDatingServices(config, logger, redis);
   const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
   const services: Services = {
     config,
     logger,
     account,
     ...dating.services,
+    authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
     events: createAccountEvents(config, account, logger),
   };
 
@@ -86,6 +91,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     });
     await services.account.close();
     await dating.close();
+    await services.authAttemptLimit.close();
+    if (redis) await redis.quit().catch(() => redis.disconnect());
   };
   let stopping: Promise<void> | undefined;
   return {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { makeRoom } from './bounded-map.js';
 
 /**
  * Idempotency keys: the first call with a key runs, and its outcome is kept
@@ -8,13 +10,44 @@ import type { Redis } from 'ioredis';
  * marker; a concurrent repeat sees `pending` and waits or gives up. Entry
  * keys are built by the caller from non-secret parts (user id, a hash of the
  * client's key); values hold no password or API key.
+ *
+ * The store also serializes work per key (`lock`), e.g. one joinDating per
+ * user at a time: in this process, and with Redis across instances.
  */
 
 /** The state a key was found in when claiming it. */
 export type Claim =
   | { kind: 'claimed'; /** Stores the outcome for `ttlSeconds`. */ complete(result: string): Promise<void>; /** Frees the key, so a retry runs again. */ release(): Promise<void> }
   | { kind: 'pending'; fingerprint: string }
-  | { kind: 'done'; fingerprint: string; result: string };
+  | { kind: 'done'; fingerprint: string; result: string }
+  /** The in-memory store is full of live entries: nothing was claimed; the soonest entry expires in `retryAfterSeconds`. */
+  | { kind: 'full'; retryAfterSeconds: number };
+
+/** Ends a hold taken with `lock`. */
+export type Unlock = () => Promise<void>;
+
+export interface LockOptions {
+  /** How long to wait for the lock, in ms. */
+  waitMs: number;
+  /** Longest hold: with Redis the lock ends by itself after this, should the holder crash. */
+  holdMs: number;
+}
+
+/** A claim or entry that Redis kept changing under us three times in a row. */
+export class IdempotencyKeyContended extends Error {
+  override readonly name = 'IdempotencyKeyContended';
+  constructor() {
+    super('idempotency key could not be claimed: it changed between SET NX and GET three times');
+  }
+}
+
+/** A stored entry that is not one this store writes (another program, or a corrupted value). */
+export class IdempotencyEntryUnreadable extends Error {
+  override readonly name = 'IdempotencyEntryUnreadable';
+  constructor() {
+    super('idempotency entry of an unknown shape');
+  }
+}
 
 export interface IdempotencyStore {
   /**
@@ -23,6 +56,8 @@ export interface IdempotencyStore {
    * reuses the key.
    */
   claim(key: string, fingerprint: string): Promise<Claim>;
+  /** Holds `key` exclusively until the returned function is called; null when it stays taken for `waitMs`. */
+  lock(key: string, options: LockOptions): Promise<Unlock | null>;
   close(): Promise<void>;
 }
 
@@ -42,9 +77,42 @@ type Entry =
 
 const IN_FLIGHT_SECONDS = 120;
 
-/** In this process only: bounded (oldest entries evicted first), each entry expiring. */
+/** Locks among the calls of this process: a queue per key, in arrival order. */
+class LocalLocks {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async lock(key: string, waitMs: number): Promise<(() => void) | null> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    // Whoever comes next waits for the holder before us too, even when we give up.
+    const tail = previous.then(() => mine);
+    this.#tails.set(key, tail);
+    const unlock = () => {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    };
+    const timeout = new AbortController();
+    const held = await Promise.race([
+      previous.then(() => true),
+      sleep(waitMs, false, { signal: timeout.signal }).catch(() => false),
+    ]);
+    timeout.abort();
+    if (held) return unlock;
+    unlock();
+    return null;
+  }
+}
+
+/**
+ * In this process only, each entry expiring. Bounded: when full, expired
+ * entries go; live ones (in flight or kept outcomes) are never evicted, as
+ * that would let a repeat run again; a claim that finds no room is refused
+ * (`full`) instead.
+ */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, { entry: Entry; expiresAt: number }>();
+  readonly #locks = new LocalLocks();
   readonly #ttlMs: number;
   readonly #inFlightMs: number;
   readonly maxEntries: number;
@@ -60,7 +128,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const found = this.#entries.get(key);
     if (found && found.expiresAt > now) return describe(found.entry);
     if (found) this.#entries.delete(key);
-    this.#makeRoom(now);
+    if (!makeRoom(this.#entries, this.maxEntries, (e) => e.expiresAt <= now, false)) {
+      let soonest = Infinity;
+      for (const { expiresAt } of this.#entries.values()) soonest = Math.min(soonest, expiresAt);
+      return { kind: 'full', retryAfterSeconds: Math.min(3600, Math.max(1, Math.ceil((soonest - now) / 1000))) };
+    }
     const pending: Entry = { state: 'pending', fingerprint, owner: randomUUID() };
     this.#entries.set(key, { entry: pending, expiresAt: now + this.#inFlightMs });
     const owns = () => this.#entries.get(key)?.entry === pending;
@@ -77,13 +149,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     };
   }
 
-  #makeRoom(now: number) {
-    if (this.#entries.size < this.maxEntries) return;
-    for (const [key, { expiresAt }] of this.#entries) if (expiresAt <= now) this.#entries.delete(key);
-    for (const key of this.#entries.keys()) {
-      if (this.#entries.size < this.maxEntries) break;
-      this.#entries.delete(key);
-    }
+  async lock(key: string, { waitMs }: LockOptions): Promise<Unlock | null> {
+    const unlock = await this.#locks.lock(key, waitMs);
+    return unlock && (async () => unlock());
   }
 
   async close() {
@@ -95,13 +163,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 const COMPLETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end return 0`;
 
+/** Polling interval while another instance holds a Redis lock, in ms. */
+const LOCK_POLL_MS = 50;
+
 /**
  * Shared by every gateway instance on the same Redis: `SET key marker NX EX`
- * claims, a compare-and-set script stores the outcome with `EX ttl`.
+ * claims, a compare-and-set script stores the outcome with `EX ttl`. Locks
+ * are `SET key token NX PX hold` (after the in-process lock, so one instance
+ * polls Redis once per key), freed by a compare-and-delete.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #ttlSeconds: number;
   readonly #inFlightSeconds: number;
+  readonly #locks = new LocalLocks();
 
   constructor(
     private readonly redis: Redis,
@@ -134,7 +208,35 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       if (current !== null) return describe(parseEntry(current));
       // Expired or released between SET and GET: try to claim again.
     }
-    throw new Error('idempotency key could not be claimed');
+    throw new IdempotencyKeyContended();
+  }
+
+  async lock(key: string, { waitMs, holdMs }: LockOptions): Promise<Unlock | null> {
+    const deadline = Date.now() + waitMs;
+    const unlockHere = await this.#locks.lock(key, waitMs);
+    if (unlockHere === null) return null;
+    const redisKey = `${this.prefix}lock:${key}`;
+    const token = randomUUID();
+    try {
+      for (;;) {
+        if ((await this.redis.set(redisKey, token, 'PX', holdMs, 'NX')) === 'OK') break;
+        if (Date.now() >= deadline) {
+          unlockHere();
+          return null;
+        }
+        await sleep(LOCK_POLL_MS);
+      }
+    } catch (error) {
+      unlockHere();
+      throw error;
+    }
+    return async () => {
+      try {
+        await this.redis.eval(RELEASE, 1, redisKey, token);
+      } finally {
+        unlockHere();
+      }
+    };
   }
 
   /** The connection is shared and closed by its owner. */
@@ -149,6 +251,6 @@ function describe(entry: Entry): Claim {
 
 function parseEntry(text: string): Entry {
   const value = JSON.parse(text) as Entry;
-  if (value?.state !== 'pending' && value?.state !== 'done') throw new Error('idempotency entry of an unknown shape');
+  if (value?.state !== 'pending' && value?.state !== 'done') throw new IdempotencyEntryUnreadable();
   return value;
 }

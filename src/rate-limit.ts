@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { makeRoom } from './bounded-map.js';
 
 /**
  * Fixed-window request limits, e.g. anonymous `createDatingUser` calls per
@@ -24,7 +25,16 @@ export class MemoryRateLimiter implements RateLimiter {
   readonly #windowMs: number;
   readonly maxKeys: number;
 
-  constructor(options: RateLimitOptions & { /** Keys tracked at most; expired windows are swept first. Default 10 000. */ maxKeys?: number }) {
+  constructor(
+    options: RateLimitOptions & {
+      /**
+       * Keys tracked at most. Expired windows are swept first; when every
+       * window is live the oldest are dropped (their count starts again),
+       * so a flood of addresses cannot lock out new ones. Default 10 000.
+       */
+      maxKeys?: number;
+    },
+  ) {
     this.#limit = options.limit;
     this.#windowMs = (options.windowSeconds ?? 60) * 1000;
     this.maxKeys = options.maxKeys ?? 10_000;
@@ -34,21 +44,12 @@ export class MemoryRateLimiter implements RateLimiter {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (!window || window.endsAt <= now) {
-      this.#makeRoom(now);
+      makeRoom(this.#windows, this.maxKeys, (w) => w.endsAt <= now, true);
       window = { count: 0, endsAt: now + this.#windowMs };
       this.#windows.set(key, window);
     }
     window.count += 1;
     return window.count <= this.#limit ? 0 : Math.max(1, Math.ceil((window.endsAt - now) / 1000));
-  }
-
-  #makeRoom(now: number) {
-    if (this.#windows.size < this.maxKeys) return;
-    for (const [key, { endsAt }] of this.#windows) if (endsAt <= now) this.#windows.delete(key);
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size < this.maxKeys) break;
-      this.#windows.delete(key);
-    }
   }
 
   async close() {
@@ -82,4 +83,9 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** The connection is shared and closed by its owner. */
   async close() {}
+}
+
+/** In Redis when the gateway has one (every instance shares the count), else in memory. */
+export function createRateLimiter(redis: Redis | null, prefix: string, options: RateLimitOptions): RateLimiter {
+  return redis ? new RedisRateLimiter(redis, prefix, options) : new MemoryRateLimiter(options);
 }

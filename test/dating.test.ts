@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanUserAgent, clientAddress, TrustedProxies } from '../src/client-address.js';
+import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/client-address.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { fieldErrorsFromWire, INPUT_FIELD_OF_WIRE, retryAfterSeconds } from '../src/upstream/dating/wire.js';
+import { UpstreamTimeout, UpstreamUnavailable } from '../src/errors.js';
+import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
+import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
 import { captureLogger, gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* createDatingUser and datingSites against the real Dating emulator: every status of shared/UPSTREAM.md §2. */
 
@@ -26,9 +29,13 @@ const SITES = [
   site('down'),
 ];
 const WRONG_KEY = 'not-the-key-of-wrongkey';
-const ALL_KEYS = [...SITES.map((s) => s.apiKey), WRONG_KEY];
+/** Sites on a stub that echoes the key and the password in its error texts (the emulator never does). */
+const STUB_MODES = ['echo400', 'echo401', 'echo500', 'status405'];
+const stubKey = (mode: string) => `${mode}-STUB-KEY-${process.pid}`;
+const ALL_KEYS = [...SITES.map((s) => s.apiKey), WRONG_KEY, ...STUB_MODES.map(stubKey)];
 
 let stack: Stack;
+let stub: StubSite;
 let user: SignedUpUser;
 /** Every response body of this file, checked for API keys at the end. */
 const bodies: string[] = [];
@@ -67,22 +74,26 @@ async function startGateway(env: Record<string, string>): Promise<{ url: string;
 
 beforeAll(async () => {
   ALL_KEYS.forEach(rememberSecret);
+  stub = await startStubSite();
   stack = await startStack({}, {
     dating: SITES,
-    datingSites: (url) =>
-      SITES.map((s) => ({
+    datingSites: (url) => [
+      ...SITES.map((s) => ({
         id: s.id,
         name: `Site ${s.id}`,
         baseUrl: `${url}/${s.id}`,
         apiKey: s.id === 'wrongkey' ? WRONG_KEY : s.apiKey,
         ...(s.id === 'member' && { affiseAffiliateId: '2002' }),
       })),
+      ...STUB_MODES.map((mode) => ({ id: mode, name: `Site ${mode}`, baseUrl: `${stub.url}/${mode}`, apiKey: stubKey(mode) })),
+    ],
   });
   user = await signUp(stack);
 });
 
 afterAll(async () => {
   await stack?.stop();
+  await stub?.close();
   for (const body of bodies) for (const key of ALL_KEYS) expect(body.includes(key), 'a response holds an API key').toBe(false);
 });
 
@@ -90,7 +101,7 @@ describe('datingSites', () => {
   it('lists id and name of every site, never a key', async () => {
     const res = await stack.gql('{ datingSites { id name } }');
     bodies.push(JSON.stringify(res));
-    expect(res.data.datingSites).toEqual(SITES.map((s) => ({ id: s.id, name: `Site ${s.id}` })));
+    expect(res.data.datingSites).toEqual([...SITES.map((s) => s.id), ...STUB_MODES].map((id) => ({ id, name: `Site ${id}` })));
     const graphiql = await fetch(stack.url, { headers: { accept: 'text/html' } });
     bodies.push(await graphiql.text());
   });
@@ -143,14 +154,15 @@ describe('createDatingUser: answers of the site', () => {
     expect(await stack.dating!.requests()).toEqual(before);
   });
 
-  it('400 of the site (a taken nickname) becomes a ValidationError on the input field', async () => {
+  it('400 of the site (a taken nickname) becomes a ValidationError on the input field, in the gateway\'s words', async () => {
     await create(validInput('open', { nickname: 'Taken42' }));
     const res = await create(validInput('open', { nickname: 'Taken42' }));
     expect(res.data.createDatingUser).toEqual({
       __typename: 'ValidationError',
-      message: expect.any(String),
-      fieldErrors: [{ path: ['nickname'], message: "Another user with the nickname 'Taken42' already exists" }],
+      message: 'The dating site refused some of the input; see fieldErrors.',
+      fieldErrors: [{ path: ['nickname'], message: 'This nickname is taken or not allowed.' }],
     });
+    expect(JSON.stringify(res)).not.toMatch(/Another user/);
   });
 
   it('406 becomes EmailRejected', async () => {
@@ -187,6 +199,14 @@ describe('createDatingUser: answers of the site', () => {
     expect(alerts.at(-1)).toMatchObject({ alert: true, site: siteId, status, upstreamError });
   });
 
+  it('405 of the site is UPSTREAM_UNAVAILABLE and an alert', async () => {
+    const res = await create(validInput('status405'));
+    expect(res.data).toBeNull();
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect((await alertsFor('status405')).at(-1)).toMatchObject({ alert: true, status: 405, upstreamError: 'Method Not Allowed' });
+    expect(stub.requests('status405')).toBe(1);
+  });
+
   it.each([500, 503] as const)('%i (outage) is UPSTREAM_UNAVAILABLE', async (status) => {
     await stack.dating!.outage('down', status);
     try {
@@ -196,6 +216,40 @@ describe('createDatingUser: answers of the site', () => {
     } finally {
       await stack.dating!.outage('down', null);
     }
+  });
+});
+
+describe('a site that echoes the API key and the password', () => {
+  const password = `DatingPw-${process.pid}-999`;
+  const leaks = (text: string, mode: string) => text.includes(password) || text.includes(stubKey(mode));
+
+  it('400: fixed messages per field, the site\'s texts only in the log, scrubbed', async () => {
+    const before = gatewayLogLines().length;
+    const res = await create(validInput('echo400', { password }));
+    expect(leaks(JSON.stringify(res), 'echo400')).toBe(false);
+    expect(res.data.createDatingUser).toEqual({
+      __typename: 'ValidationError',
+      message: 'The dating site refused some of the input; see fieldErrors.',
+      fieldErrors: [
+        { path: ['password'], message: 'The dating site refused this password; choose another one.' },
+        { path: ['nickname'], message: 'This nickname is taken or not allowed.' },
+        { path: [], message: 'The dating site refused the request. Check the input or contact support.' },
+      ],
+    });
+    const lines = gatewayLogLines().slice(before);
+    expect(lines.filter((l) => leaks(l, 'echo400'))).toEqual([]);
+    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'dating site refused the input');
+    expect(refused).toMatchObject({ site: 'echo400', status: 400, siteErrors: ["password: password '[redacted]' is too weak", 'nickname: nickname taken (key [redacted])', 'debug: key [redacted] not allowed'] });
+  });
+
+  it.each(['echo401', 'echo500'])('%s: UPSTREAM_UNAVAILABLE, the scrubbed text in the alert', async (mode) => {
+    const before = gatewayLogLines().length;
+    const res = await create(validInput(mode, { password }));
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(leaks(JSON.stringify(res), mode)).toBe(false);
+    const lines = gatewayLogLines().slice(before);
+    expect(lines.filter((l) => leaks(l, mode))).toEqual([]);
+    expect((await alertsFor(mode)).at(-1)?.upstreamError).toMatch(/\[redacted\].*\[redacted\]/);
   });
 });
 
@@ -248,16 +302,59 @@ describe('who may create dating users', () => {
       const signedIn = await call(second.url, bad, { token: user.token, ...from('198.51.100.1') });
       expect(signedIn.data.createDatingUser.__typename).toBe('ValidationError');
     });
+
+    it('counts IPv6 clients by their /64, not by address', async () => {
+      const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+      const bad = { ...validInput('open'), password: 'x' };
+      for (const ip of ['2001:db8:7:7::1', '2001:db8:7:7::2']) expect((await call(second.url, bad, from(ip))).data.createDatingUser.__typename).toBe('ValidationError');
+      const limited = await call(second.url, bad, from('2001:db8:7:7:abcd::99'));
+      expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      const otherBlock = await call(second.url, bad, from('2001:db8:7:8::1'));
+      expect(otherBlock.data.createDatingUser.__typename).toBe('ValidationError');
+    });
   });
 });
 
 describe('pure parts', () => {
-  it('maps every field a site may name to the input field, also inside messages', () => {
+  it('maps every field a site may name to the input field, with the gateway\'s messages only', () => {
     const wireNames = [...Object.keys(INPUT_FIELD_OF_WIRE), 'client_ip', 'client_user_agent', 'affise_affiliate_id', 'body'];
-    const errors = fieldErrorsFromWire(Object.fromEntries(wireNames.map((n) => [n, `The '${n}' is wrong`])));
-    expect(errors.map((e) => e.path)).toEqual([['email'], ['gender'], ['password'], ['birthDate'], ['nickname'], ['tracking'], ['subId'], [], [], [], []]);
-    expect(errors[3]!.message).toBe("The 'birthDate' is wrong");
-    expect(errors[7]!.message).toContain("'client_ip'");
+    const siteTexts = Object.fromEntries(wireNames.map((n) => [n, `SITE-TEXT '${n}' is wrong`]));
+    const { fieldErrors } = siteRefusal(inputFieldsOfWire(siteTexts));
+    expect(fieldErrors.map((e) => e.path)).toEqual([['email'], ['gender'], ['password'], ['birthDate'], ['nickname'], ['tracking'], ['subId'], []]);
+    expect(JSON.stringify(fieldErrors)).not.toContain('SITE-TEXT');
+    expect(siteRefusal(['nickname', 'not a field: SITE-TEXT']).fieldErrors).toEqual([
+      { path: ['nickname'], message: 'This nickname is taken or not allowed.' },
+      { path: [], message: expect.not.stringContaining('SITE-TEXT') },
+    ]);
+    expect(siteRefusal([]).fieldErrors).toHaveLength(1);
+  });
+
+  it('scrubs the key and the password, in their escaped forms too, and cuts the text', () => {
+    const text = scrub(`k=KEY-123 p=pa"ss p2=pa%22ss json=pa\\"ss\n${'x'.repeat(300)}`, ['KEY-123', 'pa"ss']);
+    expect(text).toMatch(/^k=\[redacted\] p=\[redacted\] p2=\[redacted\] json=\[redacted\] x+$/);
+    expect(text).toHaveLength(200);
+  });
+
+  it('tells which failed create-user calls may still have created the user', () => {
+    const site = 'dating site x';
+    expect(mayHaveCreatedUser(new UpstreamTimeout(site))).toBe(true);
+    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'ECONNRESET'))).toBe(true);
+    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'HTTP 201 with a body that is not JSON'))).toBe(true);
+    expect(mayHaveCreatedUser(new DatingAnswerOffContract(site, 'data of HTTP 201 off contract', 201))).toBe(true);
+    expect(mayHaveCreatedUser(new DatingAnswerOffContract(site, 'data of HTTP 409 off contract', 409))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'HTTP 502 with a body that is not JSON'))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'ECONNREFUSED'))).toBe(false);
+    expect(mayHaveCreatedUser(new DatingSiteFailed(site, 503))).toBe(false);
+  });
+
+  it('counts IPv6 clients by their /64', () => {
+    expect(addressBlock('203.0.113.5')).toBe('203.0.113.5');
+    expect(addressBlock('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('2001:DB8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressBlock('::1')).toBe('0:0:0:0::/64');
+    expect(addressBlock('2001:0db8:0001:0002::')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
   });
 
   it('reads Retry-After as seconds or a date, 60 when absent', () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AccountEvents } from '../src/events/account-events.js';
-import { decodeMessage, encodeMessage, MemoryEventBus } from '../src/events/bus.js';
+import { decodeMessage, encodeMessage, endsSession, MemoryEventBus } from '../src/events/bus.js';
 import { EventDedupe } from '../src/events/dedupe.js';
 import type { AccountEvent, EventOrigin } from '../src/events/event.js';
 import { BoundedQueue } from '../src/events/queue.js';
 import { createLogger } from '../src/logger.js';
-import { parsePushFrame } from '../src/upstream/account/push.js';
+import { SESSION_EXPIRED_CLOSE } from '../src/emulator/account/push.js';
+import { closedForEndedSession, parsePushFrame, pushSocketUrl, SESSION_EXPIRED_CLOSE_CODE } from '../src/upstream/account/push.js';
+import { ticketWire } from '../src/upstream/account/wire.js';
 
 /**
  * The pieces of `accountEvents` that need no server: the dedupe rules in
@@ -146,6 +148,33 @@ describe('push frames and bus messages', () => {
     expect(parsePushFrame(JSON.stringify({ id: '9', event: 'toString', at: '2026-01-02T03:04:05Z', data: {} }))).toEqual({ kind: 'unknown', id: '9', name: 'toString' });
     expect(parsePushFrame('{"id":1}').kind).toBe('invalid');
     expect(parsePushFrame('not json').kind).toBe('invalid');
+  });
+
+  it('the push socket: a ticket\'s URL only if ws(s) or http(s), opened as ws(s); the close code of an ended session', () => {
+    for (const url of ['not a url', 'ftp://127.0.0.1/ws', 'javascript:alert(1)', '']) expect(ticketWire.safeParse({ url, ticket: 'x' }).success, url).toBe(false);
+    for (const url of ['ws://127.0.0.1:1/ws', 'wss://push.example.com/ws', 'http://127.0.0.1:1/ws', 'https://push.example.com/ws']) expect(ticketWire.safeParse({ url, ticket: 'x' }).success, url).toBe(true);
+    expect(pushSocketUrl({ url: 'https://push.example.com/ws?v=2', ticket: 't 1' })).toBe('wss://push.example.com/ws?v=2&ticket=t+1');
+    expect(pushSocketUrl({ url: 'http://127.0.0.1:1/ws', ticket: 't' })).toBe('ws://127.0.0.1:1/ws?ticket=t');
+    expect(() => pushSocketUrl({ url: 'ftp://127.0.0.1/ws', ticket: 't' })).toThrow();
+    // The gateway's knowledge of the upstream close code is the emulator's (the contract, shared/UPSTREAM.md §1).
+    expect(SESSION_EXPIRED_CLOSE_CODE).toBe(SESSION_EXPIRED_CLOSE);
+    expect(closedForEndedSession(SESSION_EXPIRED_CLOSE)).toBe(true);
+    expect(closedForEndedSession(1006)).toBe(false);
+  });
+
+  it('SessionExpired on the bus ends the sessions it names: one, or all of the user\'s but one, or all', () => {
+    const event = { type: 'SessionExpired' as const, id: 'gw-1', at: new Date('2026-01-02T03:04:05Z') };
+    const one = { origin: 'gateway' as const, event, sessionKey: 'k1' };
+    const allBut = { origin: 'gateway' as const, event, allSessions: { except: 'k2' } };
+    const all = { origin: 'gateway' as const, event, allSessions: { except: null } };
+    for (const message of [one, allBut, all]) expect(decodeMessage(encodeMessage(message))).toEqual(message);
+    expect(['k1', 'k2', 'k3'].map((key) => [endsSession(one, key), endsSession(allBut, key), endsSession(all, key)])).toEqual([
+      [true, true, true],
+      [false, false, true],
+      [false, true, true],
+    ]);
+    expect(endsSession({ origin: 'gateway', event }, 'k1')).toBe(false);
+    expect(endsSession({ origin: 'gateway', event: up('x')[0], allSessions: { except: null } }, 'k1')).toBe(false);
   });
 
   it('bus messages survive the trip and refuse anything else', () => {

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { captureLogger, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { redisForTests } from './support/redis.js';
+import { captureLogger, gatewayLogLines, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* joinDating across both APIs: activation, the site's answer, undo, idempotency (memory and Redis). */
 
@@ -12,6 +14,9 @@ const SITES: DatingSiteEmulation[] = [
   { id: 'open', apiKey: 'open-site-secret-key', ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 500, paymentLinks: true },
   { id: 'down', apiKey: 'down-site-secret-key', ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 500 },
 ];
+/** Sites on a stub (test/support/stub-site.ts): a slow 201, one past a 300 ms timeout, a 400 echoing the key and the password. */
+const STUB_SITES = ['slow300', 'slow600', 'echo400'];
+const stubKey = (id: string) => `${id}-stub-secret-key-${process.pid}`;
 
 const JOIN = `mutation($input: JoinDatingInput!) { joinDating(input: $input) {
   __typename
@@ -19,10 +24,12 @@ const JOIN = `mutation($input: JoinDatingInput!) { joinDating(input: $input) {
   ... on DatingRefused { message productDeactivated replayed site { id } reason { __typename ... on Error { message } ... on ValidationError { fieldErrors { path message } } } }
   ... on ValidationError { fieldErrors { path message } }
   ... on JoinDatingInProgress { retryAfterSeconds }
+  ... on JoinDatingOutcomeUnknown { message productActivated replayed site { id } }
   ... on ProductNotFound { message }
 } }`;
 
 let stack: Stack;
+let stub: StubSite;
 
 const join = (url: string, who: SignedUpUser, input: Record<string, unknown>) =>
   gql(url, JOIN, { input: { site: 'open', password: 'dating-pass-1', idempotencyKey: randomUUID(), ...input } }, { token: who.token });
@@ -49,10 +56,23 @@ async function account(settings: Record<string, unknown> = { sex: 'CISGENDER_WOM
 const datingUsersWith = async (email: string) =>
   (await stack.dating!.users('open')).filter((u) => u.email.toLowerCase() === email.toLowerCase());
 
+/** Create-user requests the emulator's site `open` received so far. */
+const openRequests = async () => (await stack.dating!.requests()).open ?? 0;
+
 beforeAll(async () => {
-  stack = await startStack({}, { dating: SITES });
+  stub = await startStubSite();
+  stack = await startStack({}, {
+    dating: SITES,
+    datingSites: (url) => [
+      ...SITES.map((s) => ({ id: s.id, name: s.id, baseUrl: `${url}/${s.id}`, apiKey: s.apiKey })),
+      ...STUB_SITES.map((id) => ({ id, name: id, baseUrl: `${stub.url}/${id}`, apiKey: stubKey(id) })),
+    ],
+  });
 });
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  await stub?.close();
+});
 
 describe('joinDating', () => {
   it('activates dating and creates the user from the account', async () => {
@@ -122,17 +142,75 @@ describe('joinDating', () => {
     const retried = await join(stack.url, who, { site: 'down', idempotencyKey });
     expect(retried.data.joinDating).toMatchObject({ __typename: 'JoinDatingSuccess', replayed: false });
   });
+
+  it('keeps dating active for a concurrent join of the same user when another join is refused', async () => {
+    const who = await account();
+    const [slow, refused] = await Promise.all([
+      join(stack.url, who, { site: 'slow300' }),
+      join(stack.url, who, { email: 'someone@invalid.test' }),
+    ]);
+    expect(slow.data.joinDating).toMatchObject({ __typename: 'JoinDatingSuccess', productActivated: true });
+    expect(refused.data.joinDating).toMatchObject({ __typename: 'DatingRefused', reason: { __typename: 'EmailRejected' } });
+    // Whichever ran first, the success found dating inactive (the refusal undid its own activation) and activated it.
+    expect(await activeProducts(who)).toContain('dating');
+  });
+
+  it('passes on and keeps no text of the site: a replay with another password gives the first one back nowhere', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const first = await join(stack.url, who, { site: 'echo400', idempotencyKey, password: 'First-Pw-7781' });
+    expect(first.data.joinDating).toMatchObject({
+      __typename: 'DatingRefused',
+      replayed: false,
+      reason: { __typename: 'ValidationError', fieldErrors: [{ path: ['password'] }, { path: ['nickname'] }, { path: [] }] },
+    });
+    const again = await join(stack.url, who, { site: 'echo400', idempotencyKey, password: 'Second-Pw-7782' });
+    expect(again.data.joinDating).toEqual({ ...first.data.joinDating, replayed: true });
+    expect(stub.requests('echo400')).toBe(1);
+    for (const res of [first, again]) {
+      expect(JSON.stringify(res)).not.toContain('First-Pw-7781');
+      expect(JSON.stringify(res)).not.toContain(stubKey('echo400'));
+    }
+  });
+});
+
+describe('joinDating when the site times out', () => {
+  let slow: { url: string; gateway: Gateway };
+  beforeAll(async () => {
+    const gateway = createGateway(loadConfig({ ...stack.env, UPSTREAM_TIMEOUT_MS: '300' }), { logger: captureLogger({ gateway: 'timeout-300' }) });
+    slow = { gateway, url: (await gateway.start()).url };
+  });
+  afterAll(() => slow?.gateway.stop());
+
+  it('answers JoinDatingOutcomeUnknown, keeps it for the key and never posts again', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const first = await join(slow.url, who, { site: 'slow600', idempotencyKey });
+    expect(first.data.joinDating).toMatchObject({
+      __typename: 'JoinDatingOutcomeUnknown',
+      site: { id: 'slow600' },
+      productActivated: true,
+      replayed: false,
+      message: expect.stringContaining('contact support'),
+    });
+    expect(await activeProducts(who)).toContain('dating');
+    const again = await join(slow.url, who, { site: 'slow600', idempotencyKey });
+    expect(again.data.joinDating).toEqual({ ...first.data.joinDating, replayed: true });
+    expect(stub.requests('slow600')).toBe(1);
+    const alert = gatewayLogLines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'joinDating cannot tell whether the dating site created the user');
+    expect(alert).toMatchObject({ alert: true, site: 'slow600', error: 'UpstreamTimeout' });
+  });
 });
 
 describe('joinDating idempotency', () => {
   it('returns the first outcome to a repeat, creating one dating user', async () => {
     const who = await account();
     const idempotencyKey = randomUUID();
+    const before = await openRequests();
     const first = await join(stack.url, who, { idempotencyKey });
-    const requests = (await stack.dating!.requests()).open;
     const again = await join(stack.url, who, { idempotencyKey });
     expect(again.data.joinDating).toEqual({ ...first.data.joinDating, replayed: true });
-    expect((await stack.dating!.requests()).open).toBe(requests);
+    expect(await openRequests()).toBe(before + 1);
     expect(await datingUsersWith(who.email)).toHaveLength(1);
   });
 
@@ -150,34 +228,23 @@ describe('joinDating idempotency', () => {
   it('creates one dating user for concurrent calls with one key', async () => {
     const who = await account();
     const idempotencyKey = randomUUID();
+    const before = await openRequests();
     const results = await Promise.all(Array.from({ length: 4 }, () => join(stack.url, who, { idempotencyKey })));
     const kinds = results.map((r) => r.data.joinDating.__typename);
     expect(kinds.every((k) => k === 'JoinDatingSuccess')).toBe(true);
     expect(results.filter((r) => !r.data.joinDating.replayed)).toHaveLength(1);
+    // The emulator answers a second create-user with this email 409, so the request count is what proves one call.
+    expect(await openRequests()).toBe(before + 1);
     expect(await datingUsersWith(who.email)).toHaveLength(1);
   });
 });
 
-/** Redis at REDIS_URL (default redis://127.0.0.1:6379): null when it answers PING, else why not. */
-async function redisProblem(url: string): Promise<string | null> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    redis.disconnect();
-  }
-}
+/** The tests' Redis (test/support/redis.ts): skipped with the reason printed when unreachable, failing under CI. */
+const redisForFile = await redisForTests('join-dating');
+const REDIS_URL = redisForFile.url;
+const redisDown = redisForFile.problem;
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisDown = await redisProblem(REDIS_URL);
-if (redisDown && !process.env.CI) console.warn(`join-dating: skipping the Redis tests, ${REDIS_URL} is unreachable (${redisDown})`);
-
-describe.skipIf(redisDown !== null && !process.env.CI)('joinDating idempotency across gateway instances (Redis)', () => {
+describe.skipIf(redisForFile.skip)('joinDating idempotency across gateway instances (Redis)', () => {
   const gateways: { url: string; gateway: Gateway }[] = [];
   const prefix = `test:${process.pid}:${randomUUID()}:`;
   beforeAll(async () => {
@@ -200,11 +267,45 @@ describe.skipIf(redisDown !== null && !process.env.CI)('joinDating idempotency a
   it('creates one dating user for one key sent to two gateways at once, then replays it on either', async () => {
     const who = await account();
     const idempotencyKey = randomUUID();
+    const before = await openRequests();
     const results = await Promise.all(gateways.flatMap((g) => [join(g.url, who, { idempotencyKey }), join(g.url, who, { idempotencyKey })]));
     expect(results.map((r) => r.data.joinDating.__typename)).toEqual(Array(4).fill('JoinDatingSuccess'));
     expect(results.filter((r) => !r.data.joinDating.replayed)).toHaveLength(1);
     const later = await join(gateways[1]!.url, who, { idempotencyKey });
     expect(later.data.joinDating).toMatchObject({ replayed: true, datingUser: results[0]!.data.joinDating.datingUser });
+    expect(await openRequests()).toBe(before + 1);
     expect(await datingUsersWith(who.email)).toHaveLength(1);
+  });
+
+  it('serializes the joins of one user across instances: a refusal on one leaves dating active for the other', async () => {
+    const who = await account();
+    const [slow, refused] = await Promise.all([
+      join(gateways[0]!.url, who, { site: 'slow300' }),
+      join(gateways[1]!.url, who, { email: 'someone@invalid.test' }),
+    ]);
+    expect(slow.data.joinDating).toMatchObject({ __typename: 'JoinDatingSuccess', productActivated: true });
+    expect(refused.data.joinDating).toMatchObject({ __typename: 'DatingRefused', reason: { __typename: 'EmailRejected' } });
+    expect(await activeProducts(who)).toContain('dating');
+  });
+
+  it('stores no text of the site in Redis', async () => {
+    const who = await account();
+    const idempotencyKey = randomUUID();
+    const res = await join(gateways[0]!.url, who, { site: 'echo400', idempotencyKey, password: 'Redis-Pw-5521' });
+    expect(res.data.joinDating.__typename).toBe('DatingRefused');
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys(`${prefix}idempotency:joinDating:*`);
+      const values = await Promise.all(keys.map((k) => redis.get(k)));
+      const kept = values.find((v) => v?.includes('echo400'));
+      expect(kept).toBeDefined();
+      for (const value of values) {
+        expect(value).not.toContain('Redis-Pw-5521');
+        expect(value).not.toContain(stubKey('echo400'));
+        expect(value).not.toContain('too weak');
+      }
+    } finally {
+      await redis.quit();
+    }
   });
 });

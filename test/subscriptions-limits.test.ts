@@ -5,6 +5,8 @@ import {
   ACCOUNT_EVENTS,
   disposeLeftovers,
   FAST_ENV,
+  notify,
+  type Recorder,
   socketsOf,
   startGateway,
   subscribe,
@@ -24,11 +26,40 @@ describe('subscription limits', () => {
   afterEach(disposeLeftovers);
   afterAll(() => stack.stop());
 
-  it('1000 subscribe messages on one socket: closed with 1008 past SUBSCRIPTIONS_MAX_PER_CONNECTION, nothing left behind', async () => {
+  /** How each subscription ended, once each has: `[events, completed, close codes of its errors]`, counted. */
+  const outcomes = async (recorders: Recorder[]) => {
+    // graphql-ws tells the client's `closed` listener first, then each subscription.
+    await waitUntil(() => recorders.every((r) => r.completed || r.errors.length > 0), 'every subscription to end');
+    const counts: Record<string, number> = {};
+    for (const r of recorders) {
+      const key = JSON.stringify([r.events.length, r.completed, r.errors.map((e) => (e as { code?: number }).code ?? String(e))]);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it('SUBSCRIPTIONS_MAX_PER_CONNECTION subscriptions on one socket each get every event; one more closes the socket with 1008', async () => {
+    const max = stack.gateway.services.config.SUBSCRIPTIONS_MAX_PER_CONNECTION;
+    const { client, closed } = wsClient(stack.url, user.token);
+    const recorders = Array.from({ length: max }, () => subscribe(client));
+    await subscriptionsReady(stack.gateway, max);
+    await socketsOf(stack.emulator.url, user.userId, 1);
+    await notify(stack, user.userId, 'to-all');
+    await Promise.all(recorders.map((r) => r.untilNotification('to-all')));
+    expect(recorders.map((r) => [r.events.length, r.completed, r.errors.length]).every(([n, done, errors]) => n === 1 && !done && errors === 0)).toBe(true);
+
+    const extra = subscribe(client);
+    expect(await closed).toBe(1008);
+    expect(await outcomes([...recorders, extra])).toEqual({ [JSON.stringify([1, false, [1008]])]: max, [JSON.stringify([0, false, [1008]])]: 1 });
+    await subscriptionsReady(stack.gateway, 0);
+  });
+
+  it('1000 subscribe messages on one socket: closed with 1008 past SUBSCRIPTIONS_MAX_PER_CONNECTION, each told by the close, nothing left behind', async () => {
     const { client, closed } = wsClient(stack.url, user.token);
     const recorders = Array.from({ length: 1000 }, () => subscribe(client));
     expect(await closed).toBe(1008);
-    expect(recorders.every((r) => r.events.length === 0)).toBe(true);
+    // Every subscription, started or refused, ends with the socket's close: none completes as if normally, none gets an event.
+    expect(await outcomes(recorders)).toEqual({ [JSON.stringify([0, false, [1008]])]: 1000 });
     await subscriptionsReady(stack.gateway, 0);
     await socketsOf(stack.emulator.url, user.userId, 0);
     expect(stack.gateway.services.events.stats()).toEqual({ subscriptions: 0, users: 0, relays: 0 });

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayProcess, spawnGateway } from './support/processes.js';
+import { redisForTests } from './support/redis.js';
 import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
 import {
   disposeLeftovers,
@@ -8,83 +10,88 @@ import {
   notify,
   setSettingsUpstream,
   socketsOf,
-  startGateway,
   subscribe,
-  subscriptionsReady,
   UPDATE_FIRST_NAME,
   waitUntil,
+  within,
   wsClient,
 } from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
- * Two gateway instances on the real Redis. Instance B reaches the Account
- * API through a proxy that refuses every push socket, so B's relay never
- * delivers anything: whatever B's subscriber gets came through Redis.
+ * Two gateway processes and the real Redis: they share nothing else. A
+ * reaches the Account API directly; B through a proxy that refuses every
+ * push socket, its relay trying again only after a minute, so B's relay
+ * never delivers or learns anything: whatever B's subscriber gets came
+ * through Redis. The session check and the push heartbeat run at their
+ * defaults (300 s, 45 s): nothing else ends a session during a test.
  * Without Redis (and without CI) the file is skipped with a printed reason;
  * under CI an unreachable Redis fails it.
  */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisForFile = await redisForTests('subscriptions-redis');
+const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS: _heartbeat, ...ENV } = FAST_ENV;
 
-async function redisReachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const reachable = await redisReachable(REDIS_URL);
-if (!reachable && !process.env.CI) console.info(`subscriptions-redis: skipped, Redis is unreachable at ${REDIS_URL} (under CI this fails)`);
-
-describe.skipIf(!reachable && !process.env.CI)('accountEvents across instances on Redis', () => {
+describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Redis', () => {
   const prefix = `test-${process.pid}-${Date.now()}:`;
-  const env = { ...FAST_ENV, REDIS_URL, REDIS_KEY_PREFIX: prefix, UPSTREAM_PUSH_RECONNECT_MAX_MS: '100' };
+  const env = { ...ENV, REDIS_URL: redisForFile.url, REDIS_KEY_PREFIX: prefix, UPSTREAM_PUSH_RECONNECT_MAX_MS: '100' };
+  const envB = { ...env, UPSTREAM_PUSH_RECONNECT_MIN_MS: '60000', UPSTREAM_PUSH_RECONNECT_MAX_MS: '60000' };
+  const secrets: string[] = [];
   let stack: Stack;
   let proxy: TcpProxy;
   let redis: Redis;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
   let user: SignedUpUser;
+
+  const signUpHere = async () => {
+    const signedUp = await signUp(stack);
+    secrets.push(signedUp.token, signedUp.password);
+    return signedUp;
+  };
+
   beforeAll(async () => {
-    if (!reachable) throw new Error(`Redis is unreachable at ${REDIS_URL} (CI is set, so this fails instead of skipping)`);
-    stack = await startStack(env); // instance A, straight to the emulator
+    redisForFile.require();
+    stack = await startStack(); // the emulator, and a gateway of its own for signing up
     proxy = await startTcpProxy(stack.emulator.url, { refuseWebsockets: true });
-    redis = new Redis(REDIS_URL);
-    user = await signUp(stack);
+    [a, b] = await Promise.all([spawnGateway(stack, env), spawnGateway(stack, { ...envB, ACCOUNT_API_URL: proxy.url })]);
+    redis = new Redis(redisForFile.url);
+    user = await signUpHere();
   });
   afterEach(disposeLeftovers);
   afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    for (const [name, gateway] of [['A', a], ['B', b]] as const) {
+      if (!gateway) continue;
+      for (const secret of secrets) expect(gateway.output().includes(secret), `process ${name} logged a secret`).toBe(false);
+    }
     await proxy?.close();
     redis?.disconnect();
     await stack?.stop();
   });
 
-  const subscribers = async (userId: string) => ((await redis.pubsub('NUMSUB', `${prefix}events:${userId}`)) as [string, number])[1];
+  /** Instances listening on the user's channel: one per instance with a live subscription of the user. */
+  const listening = async (userId: string) => ((await redis.pubsub('NUMSUB', `${prefix}events:${userId}`)) as [string, number])[1];
+  const instancesListening = (userId: string, count: number) =>
+    waitUntil(async () => (await listening(userId)) === count, `${count} instances listening for the user`);
 
   it('an event that arrives on A reaches a subscriber on B', async () => {
-    const b = await startGateway(proxy.url, env, 'instance-b');
     const onB = subscribe(wsClient(b.url, user.token).client);
-    await subscriptionsReady(b.gateway, 1);
-    await waitUntil(() => proxy.refused >= 2, 'B\'s relay refused twice');
-    expect(await subscribers(user.userId)).toBe(1);
+    await instancesListening(user.userId, 1);
+    const refusedBefore = proxy.refused;
+    await waitUntil(() => proxy.refused > refusedBefore, 'B\'s relay refused');
     expect((await emulatorSockets(stack.emulator.url))[user.userId]).toBeUndefined();
 
     // 1. No push socket anywhere: only A's mutation, published at once through Redis, can reach B.
-    const viaA = await stack.gql(UPDATE_FIRST_NAME, { name: 'ViaA' }, { token: user.token });
+    const viaA = await a.gql(UPDATE_FIRST_NAME, { name: 'ViaA' }, { token: user.token });
     expect(viaA.data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
     const [first] = await onB.until((e) => e.length === 1, 'A\'s mutation on B');
     expect(first).toMatchObject({ __typename: 'SettingsUpdated', settings: { firstName: 'ViaA' } });
     expect(first.id).toMatch(/^gw-/);
 
     // 2. A subscriber on A opens A's push socket; a change made upstream arrives there only, and reaches B.
-    const onA = subscribe(wsClient(stack.url, user.token).client);
-    await subscriptionsReady(stack.gateway, 1);
+    const onA = subscribe(wsClient(a.url, user.token).client);
+    await instancesListening(user.userId, 2);
     await socketsOf(stack.emulator.url, user.userId, 1);
-    expect(await subscribers(user.userId)).toBe(2);
     await setSettingsUpstream(stack, user.token, { first_name: 'Upstream' });
     await onB.until((e) => e.length === 2, 'the upstream change on B');
     expect(onB.events[1]).toMatchObject({ __typename: 'SettingsUpdated', settings: { firstName: 'Upstream' } });
@@ -99,20 +106,48 @@ describe.skipIf(!reachable && !process.env.CI)('accountEvents across instances o
     expect(names(onB.events)).toEqual(['ViaA', 'Upstream', 'ViaB', 'redis-last']);
     expect(names(onA.events)).toEqual(['Upstream', 'ViaB', 'redis-last']);
     expect((await emulatorSockets(stack.emulator.url))[user.userId]).toBe(1);
-    expect(proxy.refused).toBeGreaterThanOrEqual(2);
   });
 
-  it('isolation holds on the shared bus: another user\'s instance sees nothing', async () => {
-    const other = await signUp(stack);
-    const b = await startGateway(proxy.url, env, 'instance-b2');
+  it('isolation holds on the shared bus: another user\'s subscriber sees nothing of this user', async () => {
+    const other = await signUpHere();
     const onB = subscribe(wsClient(b.url, other.token).client);
-    await subscriptionsReady(b.gateway, 1);
-    await stack.gql(UPDATE_FIRST_NAME, { name: 'NotForOther' }, { token: user.token });
+    await instancesListening(other.userId, 1);
+    await a.gql(UPDATE_FIRST_NAME, { name: 'NotForOther' }, { token: user.token });
     await b.gql(UPDATE_FIRST_NAME, { name: 'Other' }, { token: other.token });
     await onB.until((e) => e.length === 1, 'the other user\'s own change');
     await notify(stack, user.userId, 'not-for-other');
-    await stack.gql(UPDATE_FIRST_NAME, { name: 'OtherAgain' }, { token: other.token });
+    await a.gql(UPDATE_FIRST_NAME, { name: 'OtherAgain' }, { token: other.token });
     await onB.until((e) => e.length === 2, 'the other user\'s second change');
     expect(onB.events.map((e) => e.settings?.firstName ?? e.title)).toEqual(['Other', 'OtherAgain']);
+  });
+
+  it('a logout on A ends that session\'s subscription on B at once; the user\'s other session goes on', async () => {
+    const dana = await signUpHere();
+    const loggedIn = await stack.gql(
+      `mutation($input: LoginInput!) { login(input: $input) { ... on AuthSuccess { session { token } } } }`,
+      { input: { login: dana.email, password: dana.password } },
+    );
+    const phone = loggedIn.data.login.session.token as string;
+    secrets.push(phone);
+    const refused = proxy.refused;
+    const phoneOnB = wsClient(b.url, phone);
+    const onB = subscribe(phoneOnB.client);
+    await instancesListening(dana.userId, 1);
+    await waitUntil(() => proxy.refused > refused, 'B\'s relay refused');
+    // A's relay opens the one upstream socket, with the laptop's session: the upstream tells nobody the phone's session ends.
+    const onA = subscribe(wsClient(a.url, dana.token).client);
+    await instancesListening(dana.userId, 2);
+    await socketsOf(stack.emulator.url, dana.userId, 1);
+
+    const out = await a.gql(`mutation { logout { __typename } }`, {}, { token: phone });
+    expect(out.data.logout.__typename).toBe('LogoutSuccess');
+    expect(await within(phoneOnB.closed, 3000, 'B\'s socket of the phone to close')).toBe(4403);
+    expect(onB.typenames()).toEqual(['SessionExpired']);
+    expect(onB.completed).toBe(true);
+    await instancesListening(dana.userId, 1);
+
+    await notify(stack, dana.userId, 'laptop-only');
+    await onA.untilNotification('laptop-only');
+    expect(onA.typenames()).toEqual(['Notification']);
   });
 });

@@ -93,6 +93,7 @@ describe('accountEvents', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     await subscriptionsReady(stack.gateway, 1);
+    await socketsOf(stack.emulator.url, bob.userId, 1);
     await notify(stack, bob.userId, 'over-sse');
     const reader = res.body!.getReader();
     let text = '';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpstreamUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BusMessage, EventBus } from './bus.js';
+import { endsSession, type BusMessage, type EventBus } from './bus.js';
 import { EventDedupe } from './dedupe.js';
 import type { AccountEvent, AccountEventData } from './event.js';
 import { BoundedQueue } from './queue.js';
@@ -17,9 +17,20 @@ export interface AccountEventsOptions {
   bufferSize: number;
   /** How long a subscription remembers event ids and contents to drop repeats (dedupe.ts), in ms. */
   dedupeWindowMs: number;
-  /** How long the user id of a session is remembered, in ms. Default 5 minutes. */
+  /** How long the user id of a session is remembered for routing events, in ms. Default 5 minutes. */
   userIdTtlMs?: number;
 }
+
+/**
+ * Sessions a gateway mutation ended: one (logout), or every session of the
+ * user but `allBut` (password recovery keeps its new session; account
+ * deletion, `allBut: null`, keeps none). Tokens, never sent anywhere: the bus
+ * carries their keys (session-key.ts).
+ */
+export type EndedSessions = { session: string } | { allBut: string | null };
+
+/** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
+export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
 /** Remembered session → user id pairs, at most. */
 const USER_ID_CACHE_SIZE = 10_000;
@@ -41,7 +52,7 @@ interface Stream {
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
   readonly #userIds = new Map<string, { userId: string; expiresAt: number }>();
-  readonly #sessionEndedListeners = new Set<(key: string) => void>();
+  readonly #sessionEndedListeners = new Set<SessionEndedListener>();
   readonly #bus: EventBus;
   readonly #relay: UpstreamRelay;
   readonly #logger: Logger;
@@ -63,16 +74,26 @@ export class AccountEvents {
   }
 
   /**
-   * The user id of a session: remembered, or from `load` (the request's user
-   * loader, which throws UNAUTHENTICATED for an ended session).
+   * The user id of a session, checked with the Account API now: `load` is
+   * the request's user loader, which throws UNAUTHENTICATED for an ended
+   * session. For every new subscription: a remembered id says nothing about
+   * whether the session is still live.
    */
-  async userIdOf(session: string, load: () => Promise<{ id: string }>): Promise<string> {
-    const key = sessionKey(session);
-    const known = this.#userIds.get(key);
-    if (known && known.expiresAt > Date.now()) return known.userId;
+  async verifiedUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
     const { id } = await load();
     this.rememberUser(session, id);
     return id;
+  }
+
+  /**
+   * The user id of a session, to route an event to: remembered (for at most
+   * `userIdTtlMs`, forgotten when the session ends), else from `load`. Never
+   * to admit a subscription (verifiedUserId).
+   */
+  async routingUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
+    const known = this.#userIds.get(sessionKey(session));
+    if (known && known.expiresAt > Date.now()) return known.userId;
+    return this.verifiedUserId(session, load);
   }
 
   rememberUser(session: string, userId: string): void {
@@ -141,14 +162,55 @@ export class AccountEvents {
    */
   async publishFor(session: string, loadUser: () => Promise<{ id: string }>, data: AccountEventData): Promise<void> {
     try {
-      await this.publish(await this.userIdOf(session, loadUser), data);
+      await this.publish(await this.routingUserId(session, loadUser), data);
     } catch (error) {
       this.#logger.warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
     }
   }
 
-  /** `listener(sessionKey(session))` runs when a session with subscriptions here has ended. */
-  onSessionEnded(listener: (key: string) => void): () => void {
+  /**
+   * For mutations that end sessions (logout, account deletion, password
+   * recovery): the subscriptions of those sessions, on every instance, get
+   * SessionExpired and complete at once, and their graphql-ws sockets close
+   * with 4403, as when the upstream tells a session ended; their remembered
+   * user ids are forgotten. Never fails the mutation: a failure is logged,
+   * and the session check (SUBSCRIPTIONS_SESSION_CHECK_SECONDS) still ends
+   * them later.
+   */
+  async endSessions(userId: string, which: EndedSessions): Promise<void> {
+    const event = { type: 'SessionExpired' as const, id: `gw-${randomUUID()}`, at: new Date() };
+    const message: BusMessage =
+      'session' in which
+        ? { origin: 'gateway', event, sessionKey: sessionKey(which.session) }
+        : { origin: 'gateway', event, allSessions: { except: which.allBut === null ? null : sessionKey(which.allBut) } };
+    // This instance may have no subscription of the user, so no bus listener that would forget them.
+    this.#forget(userId, message);
+    try {
+      await this.#bus.publish(userId, message);
+    } catch (error) {
+      this.#logger.warn('end of sessions not published', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+
+  /**
+   * The user id of a session a mutation is about to end, for endSessions
+   * afterwards (the Account API no longer knows an ended session): remembered,
+   * else from `load`. Null when it cannot be had (logged): the session check
+   * ends the subscriptions later.
+   */
+  async userIdBeforeEnding(session: string, load: () => Promise<{ id: string }>): Promise<string | null> {
+    try {
+      return await this.routingUserId(session, load);
+    } catch (error) {
+      this.#logger.info('user of an ending session unknown; its subscriptions end at the next session check', {
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+      return null;
+    }
+  }
+
+  /** `listener` runs when sessions of a user with subscriptions here have ended. */
+  onSessionEnded(listener: SessionEndedListener): () => void {
     this.#sessionEndedListeners.add(listener);
     return () => this.#sessionEndedListeners.delete(listener);
   }
@@ -169,10 +231,27 @@ export class AccountEvents {
 
   #dispatch(userId: string, stream: Stream, message: BusMessage): void {
     for (const subscription of [...stream.subscriptions]) subscription.offer(message);
-    if (message.event.type !== 'SessionExpired' || !message.sessionKey) return;
-    this.#userIds.delete(message.sessionKey);
-    for (const listener of this.#sessionEndedListeners) listener(message.sessionKey);
-    this.#logger.debug('session ended for subscriptions', { user_id: userId });
+    if (message.event.type !== 'SessionExpired' || (message.sessionKey === undefined && message.allSessions === undefined)) return;
+    this.#forget(userId, message);
+    const ended = (key: string) => endsSession(message, key);
+    for (const listener of this.#sessionEndedListeners) {
+      try {
+        listener(userId, ended);
+      } catch (error) {
+        this.#logger.error('session end listener failed', { error: error instanceof Error ? error.name : 'unknown' });
+      }
+    }
+    this.#logger.debug('session ended for subscriptions', { user_id: userId, all_sessions: message.allSessions !== undefined });
+  }
+
+  /** Forgets the user ids of the sessions a SessionExpired message ends, and tells the relay not to use them. */
+  #forget(userId: string, message: BusMessage): void {
+    if (message.sessionKey !== undefined) {
+      this.#userIds.delete(message.sessionKey);
+    } else {
+      for (const [key, known] of this.#userIds) if (known.userId === userId && endsSession(message, key)) this.#userIds.delete(key);
+    }
+    this.#relay.sessionsEnded(userId, (key) => endsSession(message, key));
   }
 }
 
@@ -205,7 +284,7 @@ class Subscription {
   offer(message: BusMessage): void {
     if (this.queue.closed) return;
     const { event } = message;
-    if (event.type === 'SessionExpired' && message.sessionKey !== this.sessionKey) return;
+    if (event.type === 'SessionExpired' && !endsSession(message, this.sessionKey)) return;
     if (!this.#dedupe.admit(event, message.origin)) return;
     this.queue.push(event);
     if (event.type === 'SessionExpired') this.queue.end();

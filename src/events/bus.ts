@@ -4,14 +4,26 @@ import type { Logger } from '../logger.js';
 import { ACCOUNT_EVENT_TYPES, type AccountEvent, type EventOrigin } from './event.js';
 
 /**
- * What travels on the bus, on one channel per user id. `sessionKey` is set
- * on SessionExpired only: that event is for the subscriptions of one
- * session (a hash of it, see session-key.ts), not for every device of the user.
+ * What travels on the bus, on one channel per user id. A SessionExpired is
+ * for the subscriptions of the sessions it names, not for every device of
+ * the user: `sessionKey` names one session (a hash of it, see
+ * session-key.ts: an upstream expiry, a logout), `allSessions` every
+ * session of the user but `except` (password recovery keeps its new
+ * session; account deletion, `except: null`, none). One of the two is set on
+ * SessionExpired only; a SessionExpired with neither ends nothing.
  */
 export interface BusMessage {
   origin: EventOrigin;
   event: AccountEvent;
   sessionKey?: string;
+  allSessions?: { except: string | null };
+}
+
+/** Whether `message` ends the session with this key (sessionKey()) of the channel's user. */
+export function endsSession(message: BusMessage, key: string): boolean {
+  if (message.event.type !== 'SessionExpired') return false;
+  if (message.sessionKey !== undefined) return message.sessionKey === key;
+  return message.allSessions !== undefined && message.allSessions.except !== key;
 }
 
 export type BusListener = (message: BusMessage) => void;
@@ -120,6 +132,7 @@ export class RedisEventBus implements EventBus {
 const messageWire = z.object({
   origin: z.enum(['upstream', 'gateway']),
   sessionKey: z.string().max(100).optional(),
+  allSessions: z.object({ except: z.string().max(100).nullable() }).optional(),
   event: z.looseObject({ id: z.string().min(1).max(200), at: z.iso.datetime(), type: z.enum(ACCOUNT_EVENT_TYPES) }),
 });
 
@@ -137,7 +150,9 @@ export function decodeMessage(text: string): BusMessage | null {
   }
   const parsed = messageWire.safeParse(json);
   if (!parsed.success) return null;
-  const { origin, sessionKey, event } = parsed.data;
-  const revived = { ...event, at: new Date(event.at) } as AccountEvent;
-  return sessionKey === undefined ? { origin, event: revived } : { origin, event: revived, sessionKey };
+  const { origin, sessionKey, allSessions, event } = parsed.data;
+  const message: BusMessage = { origin, event: { ...event, at: new Date(event.at) } as AccountEvent };
+  if (sessionKey !== undefined) message.sessionKey = sessionKey;
+  if (allSessions !== undefined) message.allSessions = { except: allSessions.except };
+  return message;
 }

@@ -39,6 +39,7 @@ interface Connection {
   ctx: WsContext;
   /** `Authorization` for this socket's operations, from `connectionParams.authorization`. */
   authorization: string;
+  userId: string;
   sessionKey: string;
   ended: boolean;
 }
@@ -65,7 +66,8 @@ export interface GraphqlWsOptions {
  * server, same port and path as HTTP. Operations run through yoga's
  * envelop, so the gateway's plugins, context and error masking apply as over
  * HTTP. The session comes from `connectionParams.authorization` and is
- * checked with the Account API once, at `connection_init`.
+ * checked with the Account API at `connection_init` (and again by every
+ * `accountEvents` it starts, src/schema/events.ts).
  */
 export function serveGraphqlWs(
   server: Server,
@@ -85,9 +87,9 @@ export function serveGraphqlWs(
     setTimeout(() => closeWhenIdle(conn, tries + 1), 10).unref();
   };
 
-  const stopListening = services.events.onSessionEnded((key) => {
+  const stopListening = services.events.onSessionEnded((userId, ended) => {
     for (const conn of connections.values()) {
-      if (conn.sessionKey !== key || conn.ended) continue;
+      if (conn.userId !== userId || conn.ended || !ended(conn.sessionKey)) continue;
       conn.ended = true;
       closeWhenIdle(conn);
     }
@@ -103,10 +105,12 @@ export function serveGraphqlWs(
         const authorization = ctx.connectionParams?.authorization;
         const session = sessionFromAuthorization(typeof authorization === 'string' ? authorization : null);
         if (!session) return false;
+        let userId: string;
         try {
           const user = await services.account.getUser(session);
           if (user instanceof Outcome) return false;
           services.events.rememberUser(session, user.id);
+          userId = user.id;
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
           logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
@@ -114,7 +118,7 @@ export function serveGraphqlWs(
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        connections.set(socket, { ctx, authorization: `Bearer ${session}`, sessionKey: sessionKey(session), ended: false });
+        connections.set(socket, { ctx, authorization: `Bearer ${session}`, userId, sessionKey: sessionKey(session), ended: false });
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {

@@ -4,12 +4,9 @@ import { Unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { UserDeactivated, UserNotFound } from '../outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
-import { parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
+import { closedForEndedSession, parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
 import type { BusMessage } from './bus.js';
 import { sessionKey } from './session-key.js';
-
-/** Close code of the Account API after `session.expired` (shared/UPSTREAM.md §1). */
-const UPSTREAM_SESSION_EXPIRED = 4403;
 
 export interface RelayOptions {
   account: Pick<AccountClient, 'websocketTicket' | 'getUser'>;
@@ -56,6 +53,15 @@ export class UpstreamRelay {
     };
   }
 
+  /**
+   * Sessions of `userId` ended elsewhere (a gateway's logout, deletion or
+   * recovery): never picked for the push socket again. Their subscriptions
+   * are ended through the bus; the upstream closes a socket of theirs itself.
+   */
+  sessionsEnded(userId: string, ended: (key: string) => boolean): void {
+    this.#users.get(userId)?.markEnded(ended);
+  }
+
   /** Users with a relay on this instance. */
   get users(): number {
     return this.#users.size;
@@ -90,7 +96,9 @@ class UserRelay {
   ) {
     this.#logger = options.logger.child({ user_id: userId });
     if (options.sessionCheckMs > 0) {
-      this.#sessionCheckTimer = setInterval(() => void this.#checkSessions(), options.sessionCheckMs);
+      this.#sessionCheckTimer = setInterval(() => {
+        this.#checkSessions().catch((error: unknown) => this.#logger.error('session check failed', { error: errorName(error) }));
+      }, options.sessionCheckMs);
       this.#sessionCheckTimer.unref();
     }
   }
@@ -99,7 +107,14 @@ class UserRelay {
     const count = this.#sessions.get(session) ?? 0;
     this.#sessions.delete(session); // re-inserted last: the newest session
     this.#sessions.set(session, count + 1);
-    if (!this.#socket && !this.#connecting && !this.#reconnectTimer) void this.#connect();
+    if (!this.#socket && !this.#connecting && !this.#reconnectTimer) this.#connectNow();
+  }
+
+  markEnded(ended: (key: string) => boolean): void {
+    for (const session of this.#sessions.keys()) {
+      const key = sessionKey(session);
+      if (ended(key)) this.#ended.add(key);
+    }
   }
 
   /** Answers how many subscriptions are left. */
@@ -132,14 +147,34 @@ class UserRelay {
     return picked;
   }
 
+  /**
+   * Opens the push socket now, never throwing: every path of `#connect` ends
+   * in a socket, a scheduled retry or nothing to do; should one still
+   * throw, it is logged and retried.
+   */
+  #connectNow(): void {
+    this.#connect().catch((error: unknown) => {
+      this.#connecting = false;
+      this.#logger.error('push socket not opened; retrying', { error: errorName(error) });
+      this.#scheduleReconnect();
+    });
+  }
+
   async #connect(): Promise<void> {
     this.#reconnectTimer = undefined;
     const session = this.#pickSession();
     if (this.#closed || !session) return;
     this.#connecting = true;
-    let answer: { url: string; ticket: string };
+    let socket: WebSocket | null = null;
     try {
-      answer = await this.options.account.websocketTicket(session);
+      const answer = await this.options.account.websocketTicket(session);
+      if (!this.#closed) {
+        // An answer off contract never gets here (ticketWire, UpstreamUnavailable); a URL `ws` refuses still throws here, not later.
+        socket = new WebSocket(pushSocketUrl(answer), {
+          maxPayload: this.options.maxFrameBytes,
+          handshakeTimeout: this.options.heartbeatMs,
+        });
+      }
     } catch (error) {
       this.#connecting = false;
       if (this.#closed) return;
@@ -147,15 +182,11 @@ class UserRelay {
         this.#sessionEnded(session);
         return this.#connect();
       }
-      this.#logger.warn('push ticket not issued; retrying', { error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('push ticket not issued or its socket not opened; retrying', { error: errorName(error) });
       return this.#scheduleReconnect();
     }
     this.#connecting = false;
-    if (this.#closed) return;
-    const socket = new WebSocket(pushSocketUrl(answer), {
-      maxPayload: this.options.maxFrameBytes,
-      handshakeTimeout: this.options.heartbeatMs,
-    });
+    if (!socket) return;
     this.#socket = socket;
     this.#socketSession = session;
     this.#beat(socket);
@@ -203,10 +234,10 @@ class UserRelay {
     const session = this.#socketSession;
     this.#socketSession = null;
     if (this.#closed) return;
-    if (code === UPSTREAM_SESSION_EXPIRED && session) {
+    if (closedForEndedSession(code) && session) {
       this.#sessionEnded(session);
       this.#attempt = 0;
-      return void this.#connect();
+      return this.#connectNow();
     }
     this.#logger.info('push socket closed; reconnecting', { code });
     this.#scheduleReconnect();
@@ -229,7 +260,7 @@ class UserRelay {
     this.#attempt += 1;
     // "Equal jitter": at least half the cap, so instances that lost the upstream together spread out.
     const delay = cap / 2 + Math.random() * (cap / 2);
-    this.#reconnectTimer = setTimeout(() => void this.#connect(), delay);
+    this.#reconnectTimer = setTimeout(() => this.#connectNow(), delay);
   }
 
   /** Any sign of life restarts the clock; silence for `heartbeatMs` ends the socket. */
@@ -254,6 +285,10 @@ class UserRelay {
       }
     }
   }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown';
 }
 
 function rawText(raw: RawData): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { requireSession } from '../context.js';
+import { countAuthAttempt, requireSession } from '../context.js';
+import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import type { AccountUser, Session } from '../upstream/account/wire.js';
@@ -62,6 +63,7 @@ builder.mutationField('register', (t) =>
     description: 'Creates an account (user/auth/registration) and sends verification codes.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(registerInput, input);
       if (parsed instanceof ValidationError) return parsed;
       const userId = await ctx.account.register(parsed);
@@ -123,6 +125,7 @@ builder.mutationField('verifyRegistration', (t) =>
     description: 'Verifies a new account with its codes (user/auth/verify). Signs in once every channel is verified.',
     args: { input: t.arg({ type: VerifyRegistrationInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(verifyInput, input);
       if (parsed instanceof ValidationError) return parsed;
       return signedIn(await ctx.account.verifyRegistration(parsed));
@@ -144,6 +147,7 @@ builder.mutationField('login', (t) =>
     description: 'Signs in with email or phone and password (user/auth/login).',
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(loginInput, input);
       if (parsed instanceof ValidationError) return parsed;
       return signedIn(await ctx.account.login(parsed.login, parsed.password));
@@ -166,9 +170,13 @@ builder.mutationField('completePasswordRecovery', (t) =>
     description: 'Sets a new password with the recovery code (user/auth/recovery_done) and signs in. Ends every other session.',
     args: { input: t.arg({ type: CompletePasswordRecoveryInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(completeRecoveryInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword));
+      const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
+      // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
+      if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
+      return signedIn(result);
     },
   }),
 );
@@ -198,6 +206,7 @@ builder.mutationField('startPasswordRecovery', (t) =>
     description: 'Sends a password recovery code (user/auth/recovery).',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(z.object({ login: loginInput.shape.login }), input);
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.startRecovery(parsed.login);
@@ -223,9 +232,12 @@ builder.mutationField('logout', (t) =>
         }),
       ],
     }),
-    description: 'Ends the current session (user/auth/logout). Needs a session.',
+    description: 'Ends the current session (user/auth/logout); its `accountEvents` subscriptions get SessionExpired. Needs a session.',
     resolve: async (_root, _args, ctx) => {
-      await ctx.account.logout(requireSession(ctx));
+      const session = requireSession(ctx);
+      const userId = await userOfEndingSession(ctx, session);
+      await ctx.account.logout(session);
+      if (userId !== null) await endSessionSubscriptions(ctx, userId, { session });
       return new LoggedOut();
     },
   }),
@@ -278,6 +290,7 @@ builder.mutationField('resendCode', (t) =>
     description: 'Sends a verification code again (user/auth/code); at most one per channel and purpose every 90 seconds.',
     args: { input: t.arg({ type: ResendCodeInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
       const parsed = validate(resendInput, input);
       if (parsed instanceof ValidationError) return parsed;
       const target: ResendTarget =

@@ -69,7 +69,8 @@ builder.subscriptionField('accountEvents', (t) =>
       'The signed-in user\'s account events, each once, from the moment of subscribing. Over graphql-ws (session in `connectionParams.authorization`) or SSE (`Authorization` header). Needs a session.',
     subscribe: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
-      const userId = await ctx.events.userIdOf(session, () => ctx.loaders.user.load(session));
+      // Checked with the Account API for every new subscription, whatever is remembered: the session may have ended since.
+      const userId = await ctx.events.verifiedUserId(session, () => ctx.loaders.user.load(session));
       return ctx.events.subscribe(session, userId);
     },
     resolve: (event) => event,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { requireSession } from '../context.js';
+import { countAuthAttempt, requireSession } from '../context.js';
+import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { BLOCK_REASONS } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -130,10 +131,15 @@ builder.mutationField('confirmAccountDeletion', (t) =>
     args: { input: t.arg({ type: ConfirmAccountDeletionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const session = requireSession(ctx);
+      await countAuthAttempt(ctx);
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
+      const userId = await userOfEndingSession(ctx, session);
       const result = await ctx.account.confirmDeletion(session, parsed.code);
-      return result instanceof Outcome ? result : new AccountDeleted();
+      if (result instanceof Outcome) return result;
+      // Every session of the deleted user has ended: so do their subscriptions.
+      if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });
+      return new AccountDeleted();
     },
   }),
 );

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { requireSession } from '../context.js';
-import { changedContact, publishAccountEvent } from '../events/publish.js';
+import { countAuthAttempt, requireSession } from '../context.js';
+import { publishAccountEvent } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -143,6 +143,13 @@ const ConfirmContactChangePayload = builder.unionType('ConfirmContactChangePaylo
   types: [ContactChangeConfirmedType, InvalidCodeType, VerificationRequiredType, ValidationErrorType],
 });
 
+/** Which contact a confirmed change replaced (the channel of its ContactVerified event), or null when neither differs. */
+function changedContact(before: AccountUser, after: AccountUser): Channel | null {
+  if (before.email !== after.email) return 'EMAIL';
+  if (before.phone !== after.phone) return 'PHONE';
+  return null;
+}
+
 builder.mutationField('confirmContactChange', (t) =>
   t.field({
     type: ConfirmContactChangePayload,
@@ -150,6 +157,7 @@ builder.mutationField('confirmContactChange', (t) =>
     args: { input: t.arg({ type: ConfirmContactChangeInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const session = requireSession(ctx);
+      await countAuthAttempt(ctx);
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
       // The contacts before, to tell which one the code confirmed (ContactVerified.channel).

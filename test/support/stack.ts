@@ -177,7 +177,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     for (const s of [...dating.sites, ...sites]) rememberSecret(s.apiKey);
     datingEnv.DATING_SITES = JSON.stringify(sites);
   }
-  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...datingEnv, ...env };
+  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...TEST_LIMITS, ...datingEnv, ...env };
   const config = loadConfig(gatewayEnv);
   const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
   const { url } = await gateway.start();
@@ -196,6 +196,9 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     },
   };
 }
+
+/** Tests sign up many users from one address; test/auth-attempts.test.ts checks the real limit. */
+const TEST_LIMITS = { AUTH_ATTEMPTS_PER_MINUTE: '100000' };
 
 let counter = 0;
 /** A unique email or phone for this test run. */

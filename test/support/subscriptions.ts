@@ -164,3 +164,88 @@ export async function startGateway(accountApiUrl: string, env: Record<string, st
     gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql<T>(url, query, variables, options),
   };
 }
+
+/** Resolves with `promise`, or fails after `ms` naming `what` (for a promise that would otherwise hang until the test's timeout). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An `accountEvents` subscription over SSE (GraphQL over SSE, distinct connections mode), read in the background. */
+export class SseRecorder extends Recorder {
+  /** Everything the stream carried so far. */
+  text = '';
+  /** The stream ended (completed or not). */
+  ended = false;
+
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    private readonly controller: AbortController,
+  ) {
+    super();
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  /** Reads `body` until it ends, recording each `next` and the `complete`. */
+  async read(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = '';
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
+        const text = decoder.decode(chunk, { stream: true });
+        this.text += text;
+        pending += text;
+        let end: number;
+        while ((end = pending.indexOf('\n\n')) >= 0) {
+          this.#onMessage(pending.slice(0, end));
+          pending = pending.slice(end + 2);
+        }
+      }
+    } catch {
+      // aborted by close()
+    } finally {
+      this.ended = true;
+    }
+  }
+
+  #onMessage(block: string): void {
+    const lines = block.split('\n');
+    const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+    const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+    if (event === 'complete') {
+      this.completed = true;
+      return;
+    }
+    if (event !== 'next' || data === '') return;
+    const result = JSON.parse(data) as { data?: { accountEvents?: unknown }; errors?: unknown[] };
+    if (result.errors) this.errors.push(...result.errors);
+    else if (result.data?.accountEvents) this.events.push(result.data.accountEvents);
+  }
+}
+
+/** Subscribes to `accountEvents` over SSE with `token`; resolves once the answer's headers are in. Closed with the leftovers. */
+export async function sseSubscribe(httpUrl: string, token: string | null, query = ACCOUNT_EVENTS): Promise<SseRecorder> {
+  const controller = new AbortController();
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(httpUrl, { method: 'POST', headers, body: JSON.stringify({ query }), signal: controller.signal });
+  const recorder = new SseRecorder(res.status, res.headers.get('content-type') ?? '', controller);
+  leftovers.push(() => recorder.close());
+  if (res.body) void recorder.read(res.body);
+  else recorder.ended = true;
+  return recorder;
+}

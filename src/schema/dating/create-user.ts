@@ -1,54 +1,25 @@
 import { z } from 'zod';
+import { addressBlock } from '../../client-address.js';
 import { requireSession, type GatewayContext } from '../../context.js';
 import { RateLimited, Unauthenticated } from '../../errors.js';
 import { Outcome, ValidationError } from '../../outcomes.js';
 import { builder } from '../builder.js';
 import { ValidationErrorType } from '../errors.js';
-import { optional, validate } from '../validation.js';
+import { validate } from '../validation.js';
 import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
-import {
-  DatingGenderEnum,
-  DatingTrackingInput,
-  datingBirthDate,
-  datingEmail,
-  datingGender,
-  datingPassword,
-  nickname,
-  siteId,
-  subId,
-  tracking,
-} from './rules.js';
+import { datingUserFields, datingUserRules, profileRules } from './input.js';
 
 const CreateDatingUserInput = builder.inputType('CreateDatingUserInput', {
   description: 'A new user of one dating site. The end user\'s IP and user agent are taken from the request.',
-  fields: (t) => ({
-    site: t.id({ required: true, description: 'A site id from datingSites.' }),
-    email: t.string({ required: true, description: 'Checked by the site; must be able to receive mail.' }),
-    gender: t.field({ type: DatingGenderEnum, required: true }),
-    password: t.string({ required: true, description: 'The password on the dating site, 3 to 64 characters.' }),
-    birthDate: t.field({ type: 'Date', required: true, description: 'At least 18 years ago.' }),
-    nickname: t.string({ description: '1 to 16 letters or digits, unique on the site; generated when left out.' }),
-    tracking: t.field({ type: [DatingTrackingInput], description: 'Custom tracking values, each key once.' }),
-    subId: t.string({ description: 'Traffic-source tag, at most 128 characters.' }),
-  }),
+  fields: (t) => datingUserFields(t),
 });
 
-const createUserInput = (ctx: GatewayContext) =>
-  z.object({
-    site: siteId(ctx.dating),
-    email: datingEmail,
-    gender: datingGender,
-    password: datingPassword,
-    birthDate: datingBirthDate,
-    nickname: optional(nickname),
-    tracking: optional(tracking),
-    subId: optional(subId),
-  });
+const createUserInput = (ctx: GatewayContext) => z.object({ ...datingUserRules(ctx), ...profileRules });
 
 /**
  * Who may create dating users: a signed-in user (the session is checked),
  * or, with DATING_ANONYMOUS_SIGNUPS, anyone, at most
- * DATING_ANONYMOUS_PER_MINUTE times per client IP and minute. The sites'
+ * DATING_ANONYMOUS_PER_MINUTE times per client IP (IPv6: per /64) and minute. The sites'
  * affiliate keys must not become an open sign-up relay.
  */
 async function admit(ctx: GatewayContext): Promise<void> {
@@ -57,7 +28,7 @@ async function admit(ctx: GatewayContext): Promise<void> {
     return;
   }
   if (!ctx.config.DATING_ANONYMOUS_SIGNUPS) throw new Unauthenticated('Sign in first: creating dating users needs a session.');
-  const wait = await ctx.anonymousDatingLimit.take(ctx.clientIp);
+  const wait = await ctx.anonymousDatingLimit.take(addressBlock(ctx.clientIp));
   if (wait > 0) throw new RateLimited(wait, 'Too many dating sign-ups from this address. Try again later.');
 }
 

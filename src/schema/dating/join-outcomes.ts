@@ -1,5 +1,6 @@
-import { AlreadyRegistered, EmailRejected, type FieldError, Outcome, SiteRateLimited, ValidationError } from '../../outcomes.js';
-import type { DatingUser } from '../../upstream/dating/wire.js';
+import { z } from 'zod';
+import { AlreadyRegistered, EmailRejected, Outcome, SiteRateLimited, ValidationError } from '../../outcomes.js';
+import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../upstream/dating/wire.js';
 import { builder } from '../builder.js';
 import { errorType, ValidationErrorType } from '../errors.js';
 import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
@@ -32,10 +33,38 @@ export class DatingRefused extends Outcome {
   }
 }
 
-/** The first call with this idempotency key is still running. */
+/** The first call with this idempotency key, or another joinDating call of this user, is still running. */
 export class JoinDatingInProgress extends Outcome {
-  readonly message = 'A joinDating call with this idempotency key is still running. Try again shortly.';
-  constructor(readonly retryAfterSeconds: number) {
+  readonly message: string;
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** `key`: the first call with this idempotency key; `user`: another joinDating call of this user. */
+    readonly runningCall: 'key' | 'user' = 'key',
+  ) {
+    super();
+    this.message =
+      runningCall === 'key'
+        ? 'A joinDating call with this idempotency key is still running. Try again shortly.'
+        : 'Another joinDating call of this account is still running. Try again shortly.';
+  }
+}
+
+/**
+ * The site did not answer in a way that tells whether it created the user
+ * (a timeout, a cut connection, an unreadable success). Kept for the
+ * idempotency key like a final outcome: a repeat does not post again, since
+ * that could create a second user or answer AlreadyRegistered for the
+ * user this call created. `dating` stays active.
+ */
+export class JoinDatingOutcomeUnknown extends Outcome {
+  readonly message =
+    'The dating site did not confirm whether your dating account was created. Check on the site (sign in, or reset the password with your email) or contact support before trying again.';
+  constructor(
+    readonly siteId: string,
+    /** This call activated `dating`; it stays active. */
+    readonly productActivated: boolean,
+    readonly replayed = false,
+  ) {
     super();
   }
 }
@@ -63,29 +92,55 @@ export const DatingRefusedType = errorType(DatingRefused, 'DatingRefused', 'The 
   replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
 }));
 
-export const JoinDatingInProgressType = errorType(JoinDatingInProgress, 'JoinDatingInProgress', 'A call with the same idempotencyKey is still running; repeat this one later to get its outcome.', (t) => ({
+export const JoinDatingInProgressType = errorType(JoinDatingInProgress, 'JoinDatingInProgress', 'A call with the same idempotencyKey, or another joinDating call of this account, is still running; repeat this one later to get its outcome.', (t) => ({
   retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
 }));
 
-/* ---------- kept outcomes (no password, no API key; the auto-login URL is the user's own) ---------- */
+export const JoinDatingOutcomeUnknownType = errorType(
+  JoinDatingOutcomeUnknown,
+  'JoinDatingOutcomeUnknown',
+  'The dating site did not tell whether it created the user (it timed out, or its answer was cut or unreadable). Repeats with the same idempotencyKey return this again and never post again. Have the user check the site or contact support; a new key makes a new attempt, which answers AlreadyRegistered when the first one did create the user.',
+  (t) => ({
+    site: t.field({ type: DatingSiteType, resolve: (u, _args, ctx) => siteOf(u.siteId, ctx) }),
+    productActivated: t.exposeBoolean('productActivated', { description: 'This call activated `dating`; it stays active.' }),
+    replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
+  }),
+);
 
-type StoredRefusal =
-  | { kind: 'validation'; fieldErrors: FieldError[]; message: string }
-  | { kind: 'email-rejected' }
-  | { kind: 'already-registered' };
+/* ---------- kept outcomes ---------- */
+
+/*
+ * Only what the gateway produced is kept: for a refusal its kind and the
+ * input field names the site refused (the messages are the gateway's and
+ * made again on replay), never the site's texts. A success keeps the
+ * validated user of the site's 201 (its URLs are what a replay must give);
+ * no password, no API key.
+ */
+
+const storedRefusal = z.discriminatedUnion('kind', [
+  // `fieldErrors` is the shape of earlier versions (Redis outlives a deploy): only its paths are read.
+  z.object({ kind: z.literal('validation'), fields: z.array(z.string()).optional(), fieldErrors: z.array(z.object({ path: z.array(z.string()) })).optional() }),
+  z.object({ kind: z.literal('email-rejected') }),
+  z.object({ kind: z.literal('already-registered') }),
+]);
+type StoredRefusal = z.input<typeof storedRefusal>;
 
 type Stored =
   | { kind: 'joined'; user: DatingUser; productActivated: boolean }
-  | { kind: 'refused'; siteId: string; reason: StoredRefusal; productDeactivated: boolean };
+  | { kind: 'refused'; siteId: string; reason: StoredRefusal; productDeactivated: boolean }
+  | { kind: 'unknown'; siteId: string; productActivated: boolean };
 
 /** The text kept for a final outcome; null for a transient one (a rate limit), which is not kept. */
-export function serializeOutcome(outcome: JoinedDating | DatingRefused): string | null {
+export function serializeOutcome(outcome: JoinedDating | DatingRefused | JoinDatingOutcomeUnknown): string | null {
   if (outcome instanceof JoinedDating) {
     return JSON.stringify({ kind: 'joined', user: outcome.created.user, productActivated: outcome.productActivated } satisfies Stored);
   }
+  if (outcome instanceof JoinDatingOutcomeUnknown) {
+    return JSON.stringify({ kind: 'unknown', siteId: outcome.siteId, productActivated: outcome.productActivated } satisfies Stored);
+  }
   const { reason } = outcome;
   let stored: StoredRefusal;
-  if (reason instanceof ValidationError) stored = { kind: 'validation', fieldErrors: reason.fieldErrors, message: reason.message };
+  if (reason instanceof ValidationError) stored = { kind: 'validation', fields: refusedFieldsOf(reason) };
   else if (reason instanceof EmailRejected) stored = { kind: 'email-rejected' };
   else if (reason instanceof AlreadyRegistered) stored = { kind: 'already-registered' };
   else return null;
@@ -93,13 +148,15 @@ export function serializeOutcome(outcome: JoinedDating | DatingRefused): string 
 }
 
 /** A kept outcome, marked as replayed. */
-export function deserializeOutcome(text: string): JoinedDating | DatingRefused {
+export function deserializeOutcome(text: string): JoinedDating | DatingRefused | JoinDatingOutcomeUnknown {
   const stored = JSON.parse(text) as Stored;
   if (stored.kind === 'joined') return new JoinedDating(new DatingUserCreated(stored.user), stored.productActivated, true);
-  const { reason, siteId } = stored;
+  if (stored.kind === 'unknown') return new JoinDatingOutcomeUnknown(stored.siteId, stored.productActivated, true);
+  const { siteId } = stored;
+  const reason = storedRefusal.parse(stored.reason);
   const refusal =
     reason.kind === 'validation'
-      ? new ValidationError(reason.fieldErrors, reason.message)
+      ? siteRefusal(reason.fields ?? reason.fieldErrors?.map((e) => e.path[0] ?? '') ?? [])
       : reason.kind === 'email-rejected'
         ? new EmailRejected(siteId)
         : new AlreadyRegistered(siteId);

@@ -10,9 +10,27 @@ import { settingsWire } from './wire.js';
  * AccountEvent. The only code that knows the upstream event names.
  */
 
-/** `url?ticket=<ticket>` of an answer of `user/auth/websocket`. */
+/**
+ * Close code of the push socket after `session.expired`: the socket's session
+ * has ended (and a new socket needs another session).
+ */
+export const SESSION_EXPIRED_CLOSE_CODE = 4403;
+
+/** Whether the push socket closed because its session ended. */
+export function closedForEndedSession(code: number): boolean {
+  return code === SESSION_EXPIRED_CLOSE_CODE;
+}
+
+/**
+ * `url?ticket=<ticket>` of an answer of `user/auth/websocket`, as a ws(s)
+ * URL. `ticketWire` (wire.ts) admits only ws, wss, http and https URLs; an
+ * http(s) one is taken for ws(s). Throws on anything else.
+ */
 export function pushSocketUrl(answer: { url: string; ticket: string }): string {
   const url = new URL(answer.url);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError(`not a websocket URL scheme: ${url.protocol}`);
   url.searchParams.set('ticket', answer.ticket);
   return url.toString();
 }

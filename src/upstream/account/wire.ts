@@ -195,7 +195,15 @@ export const channelTokenWire = z
   .object({ token: z.string().min(1), type: channel })
   .transform((t) => ({ token: t.token, channel: t.type }));
 
-export const ticketWire = z.object({ url: z.string().min(1), ticket: z.string().min(1) });
+/**
+ * `user/auth/websocket`: where to open the push socket, and its ticket. The
+ * URL must be ws, wss, http or https (push.ts opens http(s) as ws(s)); anything
+ * else is off contract, like any malformed answer.
+ */
+export const ticketWire = z.object({
+  url: z.url({ protocol: /^(wss?|https?)$/ }).max(2048),
+  ticket: z.string().min(1).max(2048),
+});
 
 /** What `user/tracking/set` accepts, in the gateway's words. */
 export interface Tracking {

@@ -9,10 +9,11 @@ import {
   type DatingUser,
   envelopeWire,
   errorTextWire,
-  fieldErrorsFromWire,
+  inputFieldsOfWire,
   type NewDatingUser,
   newUserToWire,
   retryAfterSeconds,
+  siteRefusal,
 } from './wire.js';
 
 const USER_PATH = 'v2/api/user';
@@ -29,6 +30,34 @@ export class DatingSiteFailed extends UpstreamUnavailable {
   constructor(upstream: string, readonly status: number) {
     super(upstream, `HTTP ${status}`);
   }
+}
+
+/** The site answered, but not as the contract says. After a 2xx the user may exist. */
+export class DatingAnswerOffContract extends UpstreamUnavailable {
+  constructor(upstream: string, reason: string, readonly status: number) {
+    super(upstream, reason);
+  }
+}
+
+/** Transport failures before anything was sent: the site received nothing. */
+const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a createUser call that threw may still have created the user.
+ * False only when the site said it did not (an error status, also one with
+ * an off-contract or unreadable body) or never got the request; a timeout, a
+ * connection cut mid-answer or an unreadable 2xx may hide a created user.
+ */
+export function mayHaveCreatedUser(error: unknown): boolean {
+  if (error instanceof DatingSiteFailed) return false;
+  if (error instanceof DatingAnswerOffContract) return error.status >= 200 && error.status < 300;
+  if (error instanceof UpstreamUnavailable) {
+    // UpstreamHttp names the status of an answer it could not read ("HTTP 502 with a body that is not JSON").
+    const status = /^HTTP (\d{3}) /.exec(error.reason)?.[1];
+    if (status !== undefined) return status.startsWith('2');
+    return !NOT_SENT.has(error.reason);
+  }
+  return true;
 }
 
 interface Answer {
@@ -50,9 +79,10 @@ const answers: Record<number, (a: Answer) => CreateDatingUserResult | null> = {
     const created = createdWire.safeParse(data);
     return created.success ? { siteId, ...created.data, userEmail: created.data.userEmail ?? email } : null;
   },
+  // The site's texts are never passed on (they may quote the password or the key): fixed messages per field.
   400: ({ data }) => {
     const bad = badRequestWire.safeParse(data);
-    return bad.success ? new ValidationError(fieldErrorsFromWire(bad.data.errors)) : null;
+    return bad.success ? siteRefusal(inputFieldsOfWire(bad.data.errors)) : null;
   },
   406: ({ siteId }) => new EmailRejected(siteId),
   409: ({ siteId }) => new AlreadyRegistered(siteId),
@@ -135,6 +165,7 @@ export class DatingClient {
       if (error instanceof UpstreamUnavailable) this.#logger.error('dating site unreachable', { alert: true, site: siteId, reason: error.reason });
       throw error;
     }
+    const secrets = [conn.apiKey, user.password];
     const envelope = envelopeWire.safeParse(res.json);
     if (!envelope.success) throw this.#offContract(conn, res.status, 'not a { success, data, status_code } envelope');
     const { success, data, status_code } = envelope.data;
@@ -146,19 +177,25 @@ export class DatingClient {
         alert: true,
         site: siteId,
         status: res.status,
-        upstreamError: error.success ? scrub(error.data.error, conn.apiKey) : null,
+        upstreamError: error.success ? scrub(error.data.error, secrets) : null,
       });
       throw new DatingSiteFailed(upstream, res.status);
     }
     const result = success === (res.status === 201) ? row({ siteId, email: user.email, res, data }) : null;
     if (result === null) throw this.#offContract(conn, res.status, `data of HTTP ${res.status} off contract`);
-    this.#logger.info('dating user call answered', { site: siteId, status: res.status });
+    if (result instanceof ValidationError) {
+      // For whoever reads the log: the site's own words, without the key or the password it may quote.
+      const texts = Object.entries(badRequestWire.parse(data).errors).slice(0, 10);
+      this.#logger.info('dating site refused the input', { site: siteId, status: res.status, siteErrors: texts.map(([field, text]) => scrub(`${field}: ${text}`, secrets)) });
+    } else {
+      this.#logger.info('dating user call answered', { site: siteId, status: res.status });
+    }
     return result;
   }
 
   #offContract(conn: SiteConnection, status: number, reason: string) {
     this.#logger.error('dating site answer off contract', { alert: true, site: conn.site.id, status, reason });
-    return new UpstreamUnavailable(`dating site ${conn.site.id}`, reason);
+    return new DatingAnswerOffContract(`dating site ${conn.site.id}`, reason, status);
   }
 
   async close(): Promise<void> {
@@ -166,9 +203,18 @@ export class DatingClient {
   }
 }
 
-/** An upstream text, short, and without the key should the site ever echo it. */
-function scrub(text: string, apiKey: string): string {
-  return text.split(apiKey).join('[redacted]').slice(0, 200);
+/**
+ * A site's text for the log: every secret the call sent (the key, the
+ * password; raw, JSON-escaped and URL-encoded) replaced, control characters
+ * dropped, then cut to 200 characters.
+ */
+export function scrub(text: string, secrets: readonly string[]): string {
+  const forms = secrets
+    .filter((s) => s.length > 0)
+    .flatMap((s) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])
+    .sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const form of forms) out = out.split(form).join('[redacted]');
+  // biome-ignore lint: control characters are what this strips
+  return [...out.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')].slice(0, 200).join('');
 }
-
-export type { DatingUser, NewDatingUser } from './wire.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FieldError } from '../../outcomes.js';
+import { type FieldError, ValidationError } from '../../outcomes.js';
 
 /**
  * The Dating API v2 create-user call as it travels (shared/UPSTREAM.md §2),
@@ -61,17 +61,42 @@ export const INPUT_FIELD_OF_WIRE: Readonly<Record<string, string>> = {
   sub_id: 'subId',
 };
 
-/** A 400's `errors` map as field errors, in the input's words (snake_case names in messages too). */
-export function fieldErrorsFromWire(errors: Record<string, string>): FieldError[] {
-  return Object.entries(errors).map(([wireName, message]) => {
-    const field = Object.hasOwn(INPUT_FIELD_OF_WIRE, wireName) ? INPUT_FIELD_OF_WIRE[wireName] : undefined;
-    const text = message.replace(/'([a-z_]+)'/g, (quoted, name: string) =>
-      Object.hasOwn(INPUT_FIELD_OF_WIRE, name) ? `'${INPUT_FIELD_OF_WIRE[name]}'` : quoted,
-    );
-    return field === undefined
-      ? { path: [], message: `The dating site refused ${wireName === 'body' ? 'the request' : `'${wireName}'`}: ${text}` }
-      : { path: [field], message: text };
-  });
+/**
+ * The gateway's own message for a field the site refused. The site's text is
+ * never passed on: it may quote what was sent (the password) or the
+ * gateway's key, and it is not written for end users.
+ */
+const MESSAGE_OF_INPUT_FIELD: Readonly<Record<string, string>> = {
+  email: 'The dating site refused this email address.',
+  nickname: 'This nickname is taken or not allowed.',
+  password: 'The dating site refused this password; choose another one.',
+};
+export const SITE_REFUSED_FIELD = 'The dating site refused this value.';
+export const SITE_REFUSED_REQUEST = 'The dating site refused the request. Check the input or contact support.';
+
+const INPUT_FIELDS: ReadonlySet<string> = new Set(Object.values(INPUT_FIELD_OF_WIRE));
+
+/**
+ * The site's refusal of input fields (a 400), in the gateway's words: one
+ * error per refused input field, and one on path `[]` for fields the input
+ * does not have (or when the site named none). Anything that is not an input
+ * field name is dropped, so whatever `fields` holds, no site text comes out.
+ */
+export function siteRefusal(fields: readonly string[]): ValidationError {
+  const known = [...new Set(fields)].filter((f) => INPUT_FIELDS.has(f));
+  const errors: FieldError[] = known.map((field) => ({ path: [field], message: MESSAGE_OF_INPUT_FIELD[field] ?? SITE_REFUSED_FIELD }));
+  if (known.length === 0 || fields.some((f) => !INPUT_FIELDS.has(f))) errors.push({ path: [], message: SITE_REFUSED_REQUEST });
+  return new ValidationError(errors, 'The dating site refused some of the input; see fieldErrors.');
+}
+
+/** The input fields a 400's `errors` map names; `''` for one the input has not. The site's texts are dropped. */
+export function inputFieldsOfWire(errors: Record<string, string>): string[] {
+  return Object.keys(errors).map((wireName) => (Object.hasOwn(INPUT_FIELD_OF_WIRE, wireName) ? INPUT_FIELD_OF_WIRE[wireName]! : ''));
+}
+
+/** The input fields a refusal made by `siteRefusal` names (`''` for path `[]`): all a kept refusal needs. */
+export function refusedFieldsOf(refusal: ValidationError): string[] {
+  return refusal.fieldErrors.map((e) => e.path[0] ?? '');
 }
 
 /** The answer envelope; the HTTP status must equal `status_code`. */
