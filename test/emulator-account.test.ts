@@ -1,139 +1,16 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { WebSocket } from 'ws';
-import { createLogger } from '../src/logger.js';
-import { startAccountEmulator, type AccountEmulator } from '../src/emulator/account/server.js';
+import { describe, it, expect } from 'vitest';
+import { useAccountEmulator } from './support/account-emulator.js';
 
-/** The bundled Account API emulator against shared/UPSTREAM.md §1, §3, §4. */
+/** The bundled Account API emulator against shared/UPSTREAM.md §1, §3, §4: its HTTP paths. Push: emulator-account-push.test.ts. */
 
-interface Envelope {
-  state: number;
-  data: any;
-}
-
-interface Frame {
-  id: string;
-  event: string;
-  at: string;
-  data: any;
-}
-
-let emulator: AccountEmulator;
-const logLines: string[] = [];
-let counter = 0;
-
-beforeAll(async () => {
-  emulator = await startAccountEmulator({
-    logger: createLogger({ level: 'info', write: (line) => logLines.push(line) }),
-    pingIntervalMs: 200,
-    resumeWindowMs: 100,
-  });
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-async function call(path: string, body: Record<string, unknown> = {}, token?: string): Promise<Envelope> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${emulator.url}/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Envelope;
-}
-
-async function dev(method: string, name: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${emulator.url}/_emulator/${name}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-/** The latest code delivered to `to` for `purpose`. */
-async function lastCode(to: string, purpose: string): Promise<string> {
-  const messages = (await dev('GET', `messages?to=${encodeURIComponent(to)}`)) as Array<{ purpose: string; code: string }>;
-  const code = messages.filter((m) => m.purpose === purpose).at(-1)?.code;
-  expect(code).toMatch(/^\d{6}$/);
-  return code!;
-}
-
-function uniqueEmail(): string {
-  counter += 1;
-  return `user${counter}-${Date.now()}@example.com`;
-}
-
-function uniquePhone(): string {
-  counter += 1;
-  return `+1555${String(Date.now() % 1_000_000).padStart(6, '0')}${String(counter).padStart(2, '0')}`;
-}
-
-/** Registers with an e-mail, verifies, and answers the user id, session token and e-mail. */
-async function signUp(password = 'secret-1'): Promise<{ userId: string; token: string; email: string }> {
-  const email = uniqueEmail();
-  const reg = await call('user/auth/registration', { email, password, name: 'Ann' });
-  expect(reg.state).toBe(200);
-  const verified = await call('user/auth/verify', { user_id: reg.data, email_code: await lastCode(email, 'registration') });
-  expect(verified.state).toBe(200);
-  return { userId: reg.data as string, token: verified.data.session.token as string, email };
-}
-
-interface Socket {
-  ws: WebSocket;
-  frames: Frame[];
-  next(): Promise<Frame>;
-  closed: Promise<number>;
-}
-
-/** Opens the push socket of a session; `first` is sent as the first frame. */
-async function openSocket(token: string, first?: unknown): Promise<Socket> {
-  const ticket = await call('user/auth/websocket', {}, token);
-  expect(ticket.state).toBe(200);
-  const ws = new WebSocket(`${ticket.data.url}?ticket=${ticket.data.ticket}`);
-  const frames: Frame[] = [];
-  const waiters: Array<(frame: Frame) => void> = [];
-  let read = 0;
-  ws.on('message', (raw) => {
-    const frame = JSON.parse(raw.toString()) as Frame;
-    frames.push(frame);
-    waiters.shift()?.(frame);
-  });
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  if (first !== undefined) ws.send(JSON.stringify(first));
-  const next = () => {
-    const index = read++;
-    if (index < frames.length) return Promise.resolve(frames[index]!);
-    return new Promise<Frame>((resolve) => waiters.push(resolve));
-  };
-  return { ws, frames, next, closed };
-}
-
-/** Tries to open a socket with a ticket; answers the HTTP status of a refusal, or 101. */
-function tryTicket(url: string, ticket: string): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`${url}?ticket=${ticket}`);
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      resolve(101);
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
-  });
-}
+const account = useAccountEmulator();
+const { call, dev, lastCode, uniqueEmail, uniquePhone, signUp, openSocket } = account;
 
 describe('transport', () => {
   it('answers 404 for an unknown path, 405 for GET, 400 for bad JSON, 403 without a session', async () => {
-    expect((await fetch(`${emulator.url}/user/nothing`, { method: 'POST', body: '{}' })).status).toBe(404);
-    expect((await fetch(`${emulator.url}/user/get`)).status).toBe(405);
-    expect((await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{nope' })).status).toBe(400);
+    expect((await fetch(`${account.emulator.url}/user/nothing`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${account.emulator.url}/user/get`)).status).toBe(405);
+    expect((await fetch(`${account.emulator.url}/user/get`, { method: 'POST', body: '{nope' })).status).toBe(400);
     expect(await call('user/get')).toEqual({ state: 403, data: null });
     expect(await call('user/settings/get', {}, 'not-a-session')).toEqual({ state: 403, data: null });
     expect((await call('user/auth/login', { login: 42, password: 'x' })).state).toBe(400);
@@ -166,7 +43,7 @@ describe('registration and verification', () => {
     expect(reg.state).toBe(200);
     expect(typeof reg.data).toBe('string');
     const code = await lastCode(email, 'registration');
-    expect(logLines.some((line) => line.includes('"code delivered"') && line.includes(email) && line.includes(code))).toBe(true);
+    expect(account.logLines.some((line) => line.includes('"code delivered"') && line.includes(email) && line.includes(code))).toBe(true);
     expect(await call('user/auth/verify', { user_id: reg.data, email_code: '000000x' })).toEqual({ state: 401, data: null });
     const verified = await call('user/auth/verify', { user_id: reg.data, email_code: code });
     expect(verified.state).toBe(200);
@@ -360,106 +237,5 @@ describe('products and the rest', () => {
     const me = users.find((u) => u.id === user.userId);
     expect(me).toMatchObject({ tracking: { device_id: 'd1' }, blocked: { [other.userId]: 2 }, archive_password_set: true });
     expect(JSON.stringify(users)).not.toContain('secret-1');
-  });
-});
-
-describe('websocket', () => {
-  it('uses a ticket once and refuses an expired one', async () => {
-    const user = await signUp();
-    const first = await call('user/auth/websocket', {}, user.token);
-    expect(first.data.url).toBe(`ws://127.0.0.1:${emulator.port}/ws`);
-    expect(await tryTicket(first.data.url, first.data.ticket)).toBe(101);
-    expect(await tryTicket(first.data.url, first.data.ticket)).toBe(401);
-    expect(await tryTicket(first.data.url, 'made-up')).toBe(401);
-    const late = await call('user/auth/websocket', {}, user.token);
-    await dev('POST', 'clock', { advance_seconds: 61 });
-    expect(await tryTicket(late.data.url, late.data.ticket)).toBe(401);
-  });
-
-  it('resumes after a drop without duplicates or gaps', async () => {
-    const user = await signUp();
-    const first = await openSocket(user.token);
-    await call('user/settings/set', { news: true }, user.token);
-    await call('user/products/activate', { product_id: 'webstat' }, user.token);
-    await call('user/products/activate', { product_id: 'webstat' }, user.token); // no change, no event
-    const [a, b] = [await first.next(), await first.next()];
-    expect([a.event, b.event]).toEqual(['settings.updated', 'products.updated']);
-    expect(b.data).toEqual({ modules: ['webstat'] });
-    expect(b.id > a.id).toBe(true);
-    expect(await dev('GET', 'sockets')).toMatchObject({ [user.userId]: 1 });
-    expect(await dev('POST', 'drop', { user_id: user.userId })).toMatchObject({ dropped: 1 });
-    expect((await dev('GET', 'sockets'))[user.userId]).toBeUndefined();
-
-    await call('user/settings/set', { news: false }, user.token);
-    await dev('POST', 'notify', { user_id: user.userId, kind: 'promo', title: 'Hi', body: 'There' });
-    const second = await openSocket(user.token, { resume_after: b.id });
-    await call('user/products/deactivate', { product_id: 'webstat' }, user.token);
-    const got = [await second.next(), await second.next(), await second.next()];
-    expect(got.map((f) => f.event)).toEqual(['settings.updated', 'notification', 'products.updated']);
-    expect(got[1]!.data).toMatchObject({ kind: 'promo', title: 'Hi', body: 'There' });
-    expect(got.every((f, i) => f.id > (i === 0 ? b.id : got[i - 1]!.id))).toBe(true);
-    // Nothing repeats: the next frame after those three is a fresh sentinel.
-    await dev('POST', 'notify', { user_id: user.userId, kind: 'sentinel', title: 'end', body: '' });
-    expect((await second.next()).data).toMatchObject({ kind: 'sentinel' });
-    expect(second.frames).toHaveLength(4);
-    second.ws.close();
-  });
-
-  it('sends session.expired and closes with 4403 on expire and on logout', async () => {
-    const user = await signUp();
-    const socket = await openSocket(user.token, {});
-    await dev('POST', 'expire', { user_id: user.userId });
-    const frame = await socket.next();
-    expect(frame).toMatchObject({ event: 'session.expired', data: {} });
-    expect(await socket.closed).toBe(4403);
-    expect((await call('user/get', {}, user.token)).state).toBe(403);
-
-    const login = await call('user/auth/login', { login: user.email, password: 'secret-1' });
-    const again = await openSocket(login.data.session.token, {});
-    expect(await call('user/auth/logout', {}, login.data.session.token)).toEqual({ state: 200, data: true });
-    expect((await again.next()).event).toBe('session.expired');
-    expect(await again.closed).toBe(4403);
-  });
-});
-
-describe('dev injections', () => {
-  it('forces an envelope and injects faults on the next call only', async () => {
-    await dev('DELETE', 'calls');
-    await dev('POST', 'force', { path: 'user/auth/login', state: 406 });
-    expect(await call('user/auth/login', { login: 'x', password: 'y' })).toEqual({ state: 406, data: null });
-    expect((await call('user/auth/login', { login: 'x', password: 'y' })).state).toBe(404);
-
-    await dev('POST', 'fault', { path: 'user/get', kind: 'http_500' });
-    const failed = await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{}' });
-    expect(failed.status).toBe(500);
-    expect(failed.headers.get('content-type')).toContain('text/html');
-    await failed.text();
-
-    await dev('POST', 'fault', { path: 'user/get', kind: 'garbage' });
-    const garbage = await fetch(`${emulator.url}/user/get`, { method: 'POST', body: '{}' });
-    expect(garbage.status).toBe(200);
-    await expect(garbage.json()).rejects.toThrow();
-
-    await dev('POST', 'fault', { path: 'user/get', kind: 'delay', ms: 150 });
-    const started = Date.now();
-    expect((await call('user/get')).state).toBe(403);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-
-    expect(await dev('GET', 'calls')).toEqual({ 'user/auth/login': 2, 'user/get': 3 });
-    const refused = await fetch(`${emulator.url}/_emulator/force`, { method: 'POST', body: JSON.stringify({ path: 'user/nope', state: 1 }) });
-    expect(refused.status).toBe(400);
-  });
-
-  it('ends sessions when the clock passes 30 days, and reset clears everything', async () => {
-    const user = await signUp();
-    const socket = await openSocket(user.token, {});
-    await dev('POST', 'clock', { advance_seconds: 30 * 24 * 3600 });
-    expect((await socket.next()).event).toBe('session.expired');
-    expect(await socket.closed).toBe(4403);
-    expect((await call('user/get', {}, user.token)).state).toBe(403);
-    await dev('POST', 'reset');
-    expect(await dev('GET', 'messages')).toEqual([]);
-    expect(await dev('GET', 'calls')).toEqual({});
-    expect((await call('user/auth/login', { login: user.email, password: 'secret-1' })).state).toBe(404);
   });
 });

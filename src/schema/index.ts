@@ -1,7 +1,9 @@
 import { builder } from './builder.js';
 import './errors.js';
 import './user.js';
-import './auth.js';
+import './sign-in.js';
+import './registration.js';
+import './recovery.js';
 import './settings.js';
 import './products.js';
 import './tracking.js';

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { countAuthAttempt, requireSession } from '../context.js';
+import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
+import { builder } from './builder.js';
+import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { AuthPayload, signedIn } from './sign-in.js';
+import { LanguageEnum } from './user.js';
+import { code, email, id, language, newPassword, optional, personName, phone, token, validate } from './validation.js';
+
+/* ---------- register ---------- */
+
+class Registered {
+  constructor(readonly userId: string, readonly codeSentTo: Channel[]) {}
+}
+const RegisteredType = builder.objectType(Registered, {
+  name: 'RegisterSuccess',
+  description: 'The account exists; verify it with the codes sent to `codeSentTo` (verifyRegistration).',
+  isTypeOf: (v) => v instanceof Registered,
+  fields: (t) => ({
+    userId: t.exposeID('userId'),
+    codeSentTo: t.field({ type: [VerificationChannel], resolve: (r) => r.codeSentTo }),
+  }),
+});
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  description: 'Give an email, a phone or both; each gets a verification code.',
+  fields: (t) => ({
+    email: t.string(),
+    phone: t.string({ description: 'International format, e.g. +15551234567.' }),
+    name: t.string(),
+    surname: t.string(),
+    password: t.string({ required: true, description: '8 to 128 characters.' }),
+    language: t.field({ type: LanguageEnum }),
+  }),
+});
+const registerInput = z
+  .object({
+    email: optional(email),
+    phone: optional(phone),
+    name: optional(personName),
+    surname: optional(personName),
+    password: newPassword,
+    language: optional(language),
+  })
+  .refine((i) => i.email !== undefined || i.phone !== undefined, { message: 'Give an email, a phone or both.', path: ['email'] });
+
+builder.mutationField('register', (t) =>
+  t.field({
+    type: builder.unionType('RegisterPayload', { types: [RegisteredType, ValidationErrorType, UserAlreadyExistsType] }),
+    description: 'Creates an account (user/auth/registration) and sends verification codes.',
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
+      const parsed = validate(registerInput, input);
+      if (parsed instanceof ValidationError) return parsed;
+      const userId = await ctx.account.register(parsed);
+      if (userId instanceof Outcome) return userId;
+      const sentTo: Channel[] = [];
+      if (parsed.email !== undefined) sentTo.push('EMAIL');
+      if (parsed.phone !== undefined) sentTo.push('PHONE');
+      return new Registered(userId, sentTo);
+    },
+  }),
+);
+
+/* ---------- verifyRegistration ---------- */
+
+const VerifyRegistrationInput = builder.inputType('VerifyRegistrationInput', {
+  description: 'The codes sent at registration; one channel per call is fine.',
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    emailCode: t.string(),
+    phoneCode: t.string(),
+  }),
+});
+const verifyInput = z
+  .object({ userId: id, emailCode: optional(code), phoneCode: optional(code) })
+  .refine((i) => i.emailCode !== undefined || i.phoneCode !== undefined, { message: 'Give the email code, the phone code or both.', path: ['emailCode'] });
+
+builder.mutationField('verifyRegistration', (t) =>
+  t.field({
+    type: AuthPayload,
+    description: 'Verifies a new account with its codes (user/auth/verify). Signs in once every channel is verified.',
+    args: { input: t.arg({ type: VerifyRegistrationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
+      const parsed = validate(verifyInput, input);
+      if (parsed instanceof ValidationError) return parsed;
+      return signedIn(await ctx.account.verifyRegistration(parsed));
+    },
+  }),
+);
+
+/* ---------- resendCode ---------- */
+
+const CodePurpose = builder.enumType('CodePurpose', {
+  values: {
+    REGISTRATION: { description: 'Needs `userId` and `channel`.' },
+    PASSWORD_RECOVERY: { description: 'Needs `recoveryToken`.' },
+    ACCOUNT_DELETION: { description: 'Needs `deletionToken` from requestAccountDeletion.' },
+    CONTACT_CHANGE: { description: 'A pending email or phone change; needs a session only.' },
+  } as const,
+});
+
+class CodeSent {
+  constructor(readonly retryAfterSeconds: number) {}
+}
+const CodeSentType = builder.objectType(CodeSent, {
+  name: 'ResendCodeSuccess',
+  description: 'A new code is on its way.',
+  isTypeOf: (v) => v instanceof CodeSent,
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'Seconds before another code can be asked for.' }),
+  }),
+});
+
+const ResendCodeInput = builder.inputType('ResendCodeInput', {
+  fields: (t) => ({
+    purpose: t.field({ type: CodePurpose, required: true }),
+    userId: t.id(),
+    channel: t.field({ type: VerificationChannel }),
+    recoveryToken: t.string(),
+    deletionToken: t.string(),
+  }),
+});
+const resendInput = z.discriminatedUnion('purpose', [
+  z.object({ purpose: z.literal('REGISTRATION'), userId: id, channel: z.enum(['EMAIL', 'PHONE']) }),
+  z.object({ purpose: z.literal('PASSWORD_RECOVERY'), recoveryToken: token }),
+  z.object({ purpose: z.literal('ACCOUNT_DELETION'), deletionToken: token }),
+  z.object({ purpose: z.literal('CONTACT_CHANGE') }),
+]);
+
+builder.mutationField('resendCode', (t) =>
+  t.field({
+    type: builder.unionType('ResendCodePayload', {
+      types: [CodeSentType, CodeCooldownType, AlreadyVerifiedType, ValidationErrorType],
+    }),
+    description: 'Sends a verification code again (user/auth/code); at most one per channel and purpose every 90 seconds.',
+    args: { input: t.arg({ type: ResendCodeInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      await countAuthAttempt(ctx);
+      const parsed = validate(resendInput, input);
+      if (parsed instanceof ValidationError) return parsed;
+      const target: ResendTarget =
+        parsed.purpose === 'REGISTRATION'
+          ? { registration: { userId: parsed.userId, channel: parsed.channel } }
+          : parsed.purpose === 'PASSWORD_RECOVERY'
+            ? { recoveryToken: parsed.recoveryToken }
+            : parsed.purpose === 'ACCOUNT_DELETION'
+              ? { deletionToken: parsed.deletionToken }
+              : { contactChange: { session: requireSession(ctx) } };
+      const result = await ctx.account.resendCode(target);
+      return result instanceof Outcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
+    },
+  }),
+);
