@@ -239,7 +239,7 @@ class UserRelay {
       this.#attempt = 0;
       return this.#connectNow();
     }
-    this.#logger.info('push socket closed; reconnecting', { code });
+    this.#logger.info('push socket closed; reconnecting', { closeCode: code });
     this.#scheduleReconnect();
   }
 
