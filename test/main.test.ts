@@ -26,7 +26,11 @@ function start(env: Record<string, string>) {
     }
     return pattern.exec(stdout);
   };
-  return { child, exited, output, waitFor };
+  const waitForErr = async (pattern: RegExp) => {
+    for (let i = 0; i < 100 && !pattern.test(stderr); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    return pattern.exec(stderr);
+  };
+  return { child, exited, output, waitFor, waitForErr };
 }
 
 describe('npm start', () => {
@@ -38,6 +42,17 @@ describe('npm start', () => {
     expect(stdout).toMatch(/ACCOUNT_API_URL is not set: started the bundled Account API emulator/);
     expect(stdout).toMatch(/DATING_SITES is not set: started the bundled Dating API emulator/);
     expect(stdout).not.toMatch(/demo-\w+-key/);
+
+    // Codes go to the emulator's log on stderr, never to the gateway's log on stdout.
+    const registered = await fetch(ready![1]!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { register(input: { email: "main@example.com", password: "main test 123" }) { __typename } }' }),
+    });
+    expect(await registered.json()).toEqual({ data: { register: { __typename: 'RegisterSuccess' } } });
+    const delivered = await app.waitForErr(/"msg":"code delivered"[^\n]*"code":"\[redacted\]"[^\n]*code is (\d{6})/);
+    expect(delivered, JSON.stringify(app.output())).not.toBeNull();
+    expect(app.output().stdout).not.toContain(delivered![1]!);
 
     const url = ready![1]!;
     const page = await fetch(url, { headers: { accept: 'text/html' } });

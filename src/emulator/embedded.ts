@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { startAccountEmulator } from './account/server.js';
 import { startDatingEmulator } from './dating/server.js';
 import { DEMO_DATING_SITES } from './dating/sites.js';
@@ -16,24 +16,30 @@ export interface EmbeddedUpstreams {
 /**
  * The embedded default: for each upstream whose URL is not configured, start
  * its bundled emulator in this process and point the config at it.
+ *
+ * The emulators log to stderr, apart from the gateway's log on stdout: the
+ * Account emulator's "code delivered" lines are its stand-in for SMS and
+ * e-mail (shared/UPSTREAM.md §4) and must not mix with the gateway's log,
+ * which never holds a code.
  */
 export async function startEmbeddedUpstreams(config: Config, logger: Logger): Promise<EmbeddedUpstreams> {
+  const emulatorLog = createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
   const closers: (() => Promise<void>)[] = [];
   const resolved = { ...config };
   if (!config.ACCOUNT_API_URL) {
     const emulator = await startAccountEmulator({
       port: config.EMULATOR_ACCOUNT_PORT,
-      logger: logger.child({ component: 'account-emulator' }),
+      logger: emulatorLog.child({ component: 'account-emulator' }),
     });
     closers.push(emulator.close);
     resolved.ACCOUNT_API_URL = emulator.url;
-    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; delivered codes are listed at ${emulator.url}/_emulator/messages`);
+    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; delivered codes are listed at ${emulator.url}/_emulator/messages and logged on stderr`);
   }
   if (!config.DATING_SITES) {
     const emulator = await startDatingEmulator({
       port: config.EMULATOR_DATING_PORT,
       sites: DEMO_DATING_SITES,
-      logger: logger.child({ component: 'dating-emulator' }),
+      logger: emulatorLog.child({ component: 'dating-emulator' }),
     });
     closers.push(emulator.close);
     resolved.DATING_SITES = emulator.sites.map((site) => ({
