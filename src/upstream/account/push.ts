@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AccountEvent, AccountEventData } from '../../events/event.js';
-import type { Channel } from '../../outcomes.js';
-import { settingsWire } from './wire.js';
+import { channel, settingsWire } from './wire.js';
 
 /**
  * The Account API's push websocket (shared/UPSTREAM.md §1, "The websocket",
@@ -40,7 +39,6 @@ export function resumeFrame(lastId: string): string {
   return JSON.stringify({ resume_after: lastId });
 }
 
-const channel = z.enum(['email', 'phone']).transform((c): Channel => (c === 'email' ? 'EMAIL' : 'PHONE'));
 
 const dataOf = new Map<string, z.ZodType<AccountEventData>>(Object.entries({
   'settings.updated': settingsWire.transform((settings) => ({ type: 'SettingsUpdated' as const, settings })),

@@ -50,7 +50,8 @@ export const BLOCK_REASONS = [
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 export const blockReasonToWire = (r: BlockReason): number => BLOCK_REASONS.indexOf(r) + 1;
 
-const channel = z.enum(['email', 'phone']).transform((c): Channel => (c === 'email' ? 'EMAIL' : 'PHONE'));
+/** `email` / `phone` on the wire, a Channel in the gateway. */
+export const channel = z.enum(['email', 'phone']).transform((c): Channel => (c === 'email' ? 'EMAIL' : 'PHONE'));
 
 /** `YYYY-MM-DD` of a Unix timestamp (seconds), read in UTC. */
 const dateOfTimestamp = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
