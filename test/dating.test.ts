@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/client-address.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import { UpstreamTimeout, UpstreamUnavailable } from '../src/errors.js';
 import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
 import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
-import { captureLogger, gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* createDatingUser and datingSites against the real Dating emulator: every status of shared/UPSTREAM.md §2. */
@@ -65,12 +65,6 @@ async function call(url: string, input: Record<string, unknown>, options: GqlOpt
 }
 const create = (input: Record<string, unknown>, options: GqlOptions = { token: user.token }) => call(stack.url, input, options);
 
-/** A second gateway in front of the same emulators, with `env` on top. */
-async function startGateway(env: Record<string, string>): Promise<{ url: string; gateway: Gateway }> {
-  const gateway = createGateway(loadConfig({ ...stack.env, ...env }), { logger: captureLogger({ gateway: 'second' }) });
-  const { url } = await gateway.start();
-  return { url, gateway };
-}
 
 beforeAll(async () => {
   ALL_KEYS.forEach(rememberSecret);
@@ -278,9 +272,8 @@ describe('who may create dating users', () => {
   describe('behind a trusted proxy, with anonymous sign-ups on', () => {
     let second: { url: string; gateway: Gateway };
     beforeAll(async () => {
-      second = await startGateway({ TRUSTED_PROXIES: '127.0.0.1', DATING_ANONYMOUS_SIGNUPS: 'true', DATING_ANONYMOUS_PER_MINUTE: '2' });
+      second = await stack.startGateway({ TRUSTED_PROXIES: '127.0.0.1', DATING_ANONYMOUS_SIGNUPS: 'true', DATING_ANONYMOUS_PER_MINUTE: '2' }, 'second');
     });
-    afterAll(() => second?.gateway.stop());
 
     it('uses X-Forwarded-For, walking past trusted hops', async () => {
       const input = validInput('open');

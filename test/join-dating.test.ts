@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway.js';
 import { redisForTests } from './support/redis.js';
-import { captureLogger, gatewayLogLines, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { gatewayLogLines, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* joinDating across both APIs: activation, the site's answer, undo, idempotency (memory and Redis). */
@@ -177,10 +176,8 @@ describe('joinDating', () => {
 describe('joinDating when the site times out', () => {
   let slow: { url: string; gateway: Gateway };
   beforeAll(async () => {
-    const gateway = createGateway(loadConfig({ ...stack.env, UPSTREAM_TIMEOUT_MS: '300' }), { logger: captureLogger({ gateway: 'timeout-300' }) });
-    slow = { gateway, url: (await gateway.start()).url };
+    slow = await stack.startGateway({ UPSTREAM_TIMEOUT_MS: '300' }, 'timeout-300');
   });
-  afterAll(() => slow?.gateway.stop());
 
   it('answers JoinDatingOutcomeUnknown, keeps it for the key and never posts again', async () => {
     const who = await account();
@@ -250,9 +247,7 @@ describe.skipIf(redisForFile.skip)('joinDating idempotency across gateway instan
   beforeAll(async () => {
     expect(redisDown, `Redis at ${REDIS_URL}`).toBeNull();
     for (const name of ['a', 'b']) {
-      const env = { ...stack.env, REDIS_URL, REDIS_KEY_PREFIX: prefix, IDEMPOTENCY_TTL_SECONDS: '60' };
-      const gateway = createGateway(loadConfig(env), { logger: captureLogger({ gateway: name }) });
-      gateways.push({ gateway, url: (await gateway.start()).url });
+      gateways.push(await stack.startGateway({ REDIS_URL, REDIS_KEY_PREFIX: prefix, IDEMPOTENCY_TTL_SECONDS: '60' }, name));
     }
   });
   afterAll(async () => {

@@ -163,6 +163,8 @@ export interface Stack {
   /** The environment the gateway's config was loaded from, to start more gateways like it. */
   env: Record<string, string>;
   gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => ReturnType<typeof gql<T>>;
+  /** Another gateway in front of the same emulators, `env` on top of this one's; stopped with the stack. */
+  startGateway(env: Record<string, string>, name: string): Promise<{ url: string; gateway: Gateway }>;
   stop(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   const config = loadConfig(gatewayEnv);
   const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
   const { url } = await gateway.start();
+  const more: Gateway[] = [];
   return {
     url,
     gateway,
@@ -189,7 +192,13 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     dating: dating && new DatingEmulatorClient(dating),
     env: gatewayEnv,
     gql: (query, variables, options) => gql(url, query, variables, options),
+    startGateway: async (extra, name) => {
+      const another = createGateway(loadConfig({ ...gatewayEnv, ...extra }), { logger: captureLogger({ gateway: name }) });
+      more.push(another);
+      return { gateway: another, url: (await another.start()).url };
+    },
     stop: async () => {
+      await Promise.all(more.map((g) => g.stop()));
       await gateway.stop();
       await emulator.close();
       await dating?.close();

@@ -153,13 +153,11 @@ export async function startGateway(accountApiUrl: string, env: Record<string, st
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env, ACCOUNT_API_URL: accountApiUrl });
   const gateway = createGateway(config, { logger: captureLogger({ gateway: name }) });
   const { url } = await gateway.start();
-  let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= gateway.stop());
+  const stop = () => gateway.stop(); // once, however often called
   leftovers.push(stop);
   return {
     url,
     gateway,
-    /** Stops the gateway (once, however often called). */
     stop,
     gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql<T>(url, query, variables, options),
   };
