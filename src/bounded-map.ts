@@ -1,8 +1,9 @@
 /**
- * Room in a bounded in-memory map (the in-memory rate limiter and
- * idempotency store). Nothing happens while the map is below `max`; at
- * `max`, expired entries go first; with `evictLive`, then the oldest live
- * ones (insertion order). True when one more entry fits.
+ * Room in a bounded in-memory map (the in-memory rate limiter, the
+ * idempotency store, the session → user cache of accountEvents). Nothing
+ * happens while the map is below `max`; at `max`, expired entries go first;
+ * with `evictLive`, then the oldest live ones (insertion order). True when
+ * one more entry fits.
  */
 export function makeRoom<K, V>(map: Map<K, V>, max: number, isExpired: (value: V) => boolean, evictLive: boolean): boolean {
   if (map.size < max) return true;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { makeRoom } from '../bounded-map.js';
 import { UpstreamUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { endsSession, type BusMessage, type EventBus } from './bus.js';
@@ -98,9 +99,10 @@ export class AccountEvents {
 
   rememberUser(session: string, userId: string): void {
     const key = sessionKey(session);
+    const now = Date.now();
     this.#userIds.delete(key);
-    this.#userIds.set(key, { userId, expiresAt: Date.now() + (this.#options.userIdTtlMs ?? 300_000) });
-    if (this.#userIds.size > USER_ID_CACHE_SIZE) this.#userIds.delete(this.#userIds.keys().next().value!);
+    makeRoom(this.#userIds, USER_ID_CACHE_SIZE, (entry) => entry.expiresAt <= now, true);
+    this.#userIds.set(key, { userId, expiresAt: now + (this.#options.userIdTtlMs ?? 300_000) });
   }
 
   /**
