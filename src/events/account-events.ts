@@ -97,7 +97,7 @@ export class AccountEvents {
     return this.verifiedUserId(session, load);
   }
 
-  rememberUser(session: string, userId: string): void {
+  private rememberUser(session: string, userId: string): void {
     const key = sessionKey(session);
     const now = Date.now();
     this.#userIds.delete(key);

@@ -107,10 +107,11 @@ export function serveGraphqlWs(
         if (!session) return false;
         let userId: string;
         try {
-          const user = await services.account.getUser(session);
-          if (user instanceof Outcome) return false;
-          services.events.rememberUser(session, user.id);
-          userId = user.id;
+          userId = await services.events.verifiedUserId(session, async () => {
+            const user = await services.account.getUser(session);
+            if (user instanceof Outcome) throw new Unauthenticated(user.message);
+            return user;
+          });
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
           logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
