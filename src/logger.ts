@@ -1,8 +1,17 @@
+import { createRequire } from 'node:module';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { currentRequest } from './infra/request-scope.js';
+
 /**
- * A small structured logger: one JSON object per line. Before anything is
- * written, values under keys that can hold a secret (passwords, codes,
- * tokens, tickets, API keys) are replaced, in the fields and in a child's
- * bindings, and strings lose bearer tokens and secret query parameters.
+ * The gateway's structured logger, on pino: one JSON object per line, or
+ * pino-pretty's coloured lines when stdout is a terminal. Every line of an
+ * HTTP request carries its `requestId`.
+ *
+ * Redaction happens in pino's formatters, before anything is written: values
+ * under keys that can hold a secret (passwords, codes, tokens, tickets, API
+ * keys) are replaced at any depth, in the fields and in a child's bindings,
+ * and strings (the message too) lose bearer tokens and secret query
+ * parameters.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
@@ -14,8 +23,6 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   child(bindings: LogFields): Logger;
 }
-
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 const SECRET_KEY = /password|passwd|secret|token|ticket|api_?key|authorization|cookie|session$|sessions|^(email_?|phone_?)?code$/i;
 const SECRET_IN_TEXT = [
@@ -43,25 +50,69 @@ export function redact(value: unknown, depth = 0): unknown {
 
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Where lines go. Default: stdout. Tests pass a collector. */
+  /** Where lines go (without their newline). Default: stdout. Tests pass a collector. */
   write?: (line: string) => void;
+  /** pino-pretty instead of JSON. Default: when stdout is a terminal (and `write` is not given). */
+  pretty?: boolean;
   bindings?: LogFields;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = rank[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const bindings = redact(options.bindings ?? {}) as LogFields;
-  const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
-    if (rank[level] < threshold) return;
-    const record = { time: new Date().toISOString(), level, msg: scrub(msg), ...bindings, ...(fields ? (redact(fields) as LogFields) : {}) };
-    write(JSON.stringify(record));
-  };
-  return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
-    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
-  };
+  const instance = pino(
+    {
+      level: options.level ?? 'info',
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: redactFields,
+        log: redactFields,
+      },
+      mixin: requestIdOfLine,
+    },
+    destination(options),
+  );
+  return new PinoLogger(options.bindings ? instance.child(options.bindings, CHILD) : instance);
+}
+
+const redactFields = (fields: LogFields) => redact(fields) as LogFields;
+/** pino applies a root's bindings formatter to the root only: each child names it again. */
+const CHILD = { formatters: { bindings: redactFields } };
+
+function requestIdOfLine(): LogFields {
+  const request = currentRequest();
+  return request ? { requestId: request.id } : {};
+}
+
+function destination(options: LoggerOptions): DestinationStream {
+  if (options.write) {
+    const write = options.write;
+    return { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) };
+  }
+  if (options.pretty ?? process.stdout.isTTY === true) {
+    // Loaded only for a terminal: production (stdout a pipe) never pays for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => DestinationStream;
+    return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l' });
+  }
+  return pino.destination({ fd: 1, sync: true });
+}
+
+/** The gateway's `(message, fields)` calls onto pino's `(fields, message)`; the message is scrubbed too. */
+class PinoLogger implements Logger {
+  constructor(private readonly pino: Pino) {}
+  debug(msg: string, fields?: LogFields) {
+    if (this.pino.isLevelEnabled('debug')) this.pino.debug(fields ?? {}, scrub(msg));
+  }
+  info(msg: string, fields?: LogFields) {
+    if (this.pino.isLevelEnabled('info')) this.pino.info(fields ?? {}, scrub(msg));
+  }
+  warn(msg: string, fields?: LogFields) {
+    if (this.pino.isLevelEnabled('warn')) this.pino.warn(fields ?? {}, scrub(msg));
+  }
+  error(msg: string, fields?: LogFields) {
+    if (this.pino.isLevelEnabled('error')) this.pino.error(fields ?? {}, scrub(msg));
+  }
+  child(bindings: LogFields): Logger {
+    return new PinoLogger(this.pino.child(bindings, CHILD));
+  }
 }
