@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { addressBlock, cleanUserAgent, clientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { RateLimited, Unauthenticated } from './errors.js';
+import type { Metrics } from './infra/metrics.js';
 import type { Logger } from './logger.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 import type { AccountClient } from './upstream/account/client.js';
@@ -14,6 +15,8 @@ import type { AccountEvents } from './events/account-events.js';
 export interface Services {
   config: Config;
   logger: Logger;
+  /** Prometheus metrics of this gateway (src/infra/metrics.ts). */
+  metrics: Metrics;
   account: AccountClient;
   /** The configured dating sites (Dating API v2). */
   dating: DatingClient;

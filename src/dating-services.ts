@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { Redis } from 'ioredis';
 import { createRateLimiter } from './rate-limit.js';
 import { DatingClient } from './upstream/dating/client.js';
+import type { UpstreamObserver } from './upstream/http.js';
 
 /** What createDatingUser and joinDating need, and how to close it. */
 export interface DatingServices {
@@ -17,7 +18,7 @@ export interface DatingServices {
  * anonymous rate limit: in this process's memory, or in `redis` (the
  * gateway's connection when `REDIS_URL` is set) so every instance shares them.
  */
-export function createDatingServices(config: Config, logger: Logger, redis: Redis | null): DatingServices {
+export function createDatingServices(config: Config, logger: Logger, redis: Redis | null, observer?: UpstreamObserver): DatingServices {
   const sites = config.DATING_SITES ?? [];
   if (sites.length === 0) logger.warn('DATING_SITES is not set: no dating site is configured');
   const dating = new DatingClient({
@@ -26,6 +27,7 @@ export function createDatingServices(config: Config, logger: Logger, redis: Redi
     maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
     connections: config.UPSTREAM_CONNECTIONS,
     logger: logger.child({ upstream: 'dating' }),
+    observer,
   });
   const idempotencyOptions = {
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,

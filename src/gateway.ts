@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
@@ -8,8 +8,20 @@ import { createContext, type Services } from './context.js';
 import { createDatingServices } from './dating-services.js';
 import { serveGraphqlWs } from './events/graphql-ws.js';
 import { createAccountEvents } from './events/service.js';
+import { HttpDrain } from './infra/http-drain.js';
+import { Metrics } from './infra/metrics.js';
+import { createOpsServer } from './infra/ops-server.js';
+import { Readiness } from './infra/readiness.js';
+import { requestIdOf } from './infra/request-id.js';
+import { runInRequestScope } from './infra/request-scope.js';
+import type { Tracing } from './infra/tracing.js';
+import { observeUpstream } from './infra/upstream-observer.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
+import { useAccessLog } from './plugins/useAccessLog.js';
+import { useOperationMetrics } from './plugins/useOperationMetrics.js';
+import { useRequestId } from './plugins/useRequestId.js';
+import { useTracing } from './plugins/useTracing.js';
 import { createRateLimiter } from './rate-limit.js';
 import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
@@ -18,14 +30,25 @@ import { AccountClient } from './upstream/account/client.js';
 
 export interface GatewayOptions {
   logger: Logger;
+  /** OpenTelemetry (Tracing.start: null unless OTEL_EXPORTER_OTLP_ENDPOINT is set). Default off. */
+  tracing?: Tracing | null;
 }
 
 export interface Gateway {
   readonly services: Services;
   readonly server: Server;
-  /** Listens on `port` (0 = a free one) and resolves with the GraphQL URL. */
-  start(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting, ends open connections and closes upstream pools. */
+  readonly readiness: Readiness;
+  /**
+   * Listens on `port` (0 = a free one) and the operations server on
+   * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
+   */
+  start(port?: number, host?: string): Promise<{ url: string; port: number; opsUrl: string }>;
+  /**
+   * The drain: readiness turns 503 and no new connection is accepted at
+   * once; subscriptions end; HTTP requests in flight get SHUTDOWN_GRACE_MS to
+   * finish, then the rest are cut; then upstream pools, Redis and the
+   * operations server close. Once, however often it is called.
+   */
   stop(): Promise<void>;
 }
 
@@ -35,7 +58,7 @@ export interface Gateway {
  * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
  * bundled emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, tracing = null }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   const upstream = {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -43,20 +66,28 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     connections: config.UPSTREAM_CONNECTIONS,
   };
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
-  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
-  const dating = createDatingServices(config, logger, redis);
-  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
+  /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
+  const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
+  // Operations of the first-party apps get their own metric label; any other name is `other`.
+  const metrics = new Metrics({ operationNames: (trusted ?? TrustedDocuments.load()).operationNames() });
+  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', metrics }) : null;
+  const dating = createDatingServices(config, logger, redis, observeUpstream({ metrics, tracing }));
+  const readiness = new Readiness({ probeAccount: () => account.probe(), redis });
+  const account = new AccountClient({
+    ...upstream,
+    baseUrl: config.ACCOUNT_API_URL,
+    logger: logger.child({ upstream: 'account' }),
+    observer: observeUpstream({ metrics, tracing, onAnswer: () => readiness.accountAnswered() }),
+  });
   const services: Services = {
     config,
     logger,
+    metrics,
     account,
     ...dating.services,
     authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
-    events: createAccountEvents(config, account, logger),
+    events: createAccountEvents(config, account, logger, metrics),
   };
-
-  /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
-  const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
@@ -71,43 +102,62 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
     plugins: [
+      useRequestId(),
+      useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
+      useOperationMetrics(metrics),
+      ...(tracing ? [useTracing(tracing)] : []),
       useBadUserInputCode(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ],
   });
 
-  const server = createServer(yoga);
+  const server = createServer((req, res) => {
+    const id = requestIdOf(req, config.TRUSTED_PROXIES);
+    res.setHeader('x-request-id', id);
+    drain.track(req, res);
+    runInRequestScope({ id, upstreamCalls: 0 }, tracing ? () => tracing.http(req, res, () => route(req, res)) : () => route(req, res));
+  });
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/readiness' || req.url?.startsWith('/readiness?')) void readiness.respond(res);
+    else void yoga(req, res);
+  };
+  const drain = new HttpDrain(server, { started: () => metrics.httpRequestStarted(), ended: () => metrics.httpRequestEnded() });
+  const ops = createOpsServer(metrics, readiness);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
   const stop = async () => {
-    // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
+    readiness.startDraining();
+    const drained = drain.drain(config.SHUTDOWN_GRACE_MS);
+    // Subscriptions end (SSE streams finish), graphql-ws sockets close (src/events).
     await services.events.close();
     await graphqlWs.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const { cut } = await drained;
+    if (cut > 0) logger.warn('shutdown grace over: requests still in flight were cut', { cut, graceMs: config.SHUTDOWN_GRACE_MS });
     await services.account.close();
     await dating.close();
     await services.authAttemptLimit.close();
     if (redis) await redis.quit().catch(() => redis.disconnect());
+    await ops.close();
   };
   let stopping: Promise<void> | undefined;
   return {
     services,
     server,
-    start: (port = config.PORT, host = config.HOST) =>
-      new Promise((resolve, reject) => {
+    readiness,
+    start: async (port = config.PORT, host = config.HOST) => {
+      const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
-          const bound = (server.address() as AddressInfo).port;
-          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-          resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
+          resolve((server.address() as AddressInfo).port);
         });
-      }),
+      });
+      const { url: opsUrl } = await ops.start(config.METRICS_PORT, config.METRICS_HOST);
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return { url: `http://${shownHost}:${bound}/graphql`, port: bound, opsUrl };
+    },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),
   };

@@ -13,6 +13,8 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Attempts of one command across reconnects before it fails. Default 2. */
   maxRetriesPerRequest?: number;
+  /** Counts connection errors (`gateway_redis_errors_total`). */
+  metrics?: { redisError(connection: string): void };
 }
 
 /** `redis://host:port/db` without user and password, for log lines. */
@@ -45,6 +47,7 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
   });
   let failing = false;
   redis.on('error', (error: Error & { code?: string }) => {
+    options.metrics?.redisError(options.name);
     if (failing) return;
     failing = true;
     logger.error('redis connection failed', { error: error.code ?? error.name });

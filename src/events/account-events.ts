@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { makeRoom } from '../bounded-map.js';
 import { UpstreamUnavailable } from '../errors.js';
+import type { EventMetrics } from '../infra/metrics.js';
 import type { Logger } from '../logger.js';
 import { endsSession, type BusMessage, type EventBus } from './bus.js';
 import { EventDedupe } from './dedupe.js';
@@ -20,6 +21,8 @@ export interface AccountEventsOptions {
   dedupeWindowMs: number;
   /** How long the user id of a session is remembered for routing events, in ms. Default 5 minutes. */
   userIdTtlMs?: number;
+  /** Live subscriptions, dropped events, push sockets (src/infra/metrics.ts). */
+  metrics?: EventMetrics;
 }
 
 /**
@@ -67,6 +70,7 @@ export class AccountEvents {
     this.#logger = options.logger;
     this.#relay = new UpstreamRelay({
       ...options.relay,
+      metrics: options.metrics,
       logger: options.logger.child({ component: 'push-relay' }),
       publish: (userId, message) => {
         this.#bus.publish(userId, message).catch((error: Error) => this.#logger.error('event bus publish failed', { user_id: userId, error: error.name }));
@@ -130,6 +134,7 @@ export class AccountEvents {
       if (release) {
         release();
         this.#active -= 1;
+        this.#options.metrics?.subscriptionEnded();
       }
       if (owner.subscriptions.size > 0 || this.#streams.get(userId) !== owner) return;
       this.#streams.delete(userId);
@@ -148,6 +153,7 @@ export class AccountEvents {
     if (subscription.queue.closed) return subscription.queue;
     release = this.#relay.acquire(userId, session);
     this.#active += 1;
+    this.#options.metrics?.subscriptionStarted();
     return subscription.queue;
   }
 
@@ -275,6 +281,7 @@ class Subscription {
       capacity: options.bufferSize,
       onDrop: (event) => {
         this.#dropped += 1;
+        options.metrics?.eventDropped('slow_subscriber');
         if (this.#dropped === 1 || this.#dropped % 100 === 0) {
           logger.warn('slow subscriber: oldest buffered event dropped', { user_id: userId, event_type: event.type, dropped: this.#dropped });
         }

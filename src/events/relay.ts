@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { Unauthenticated } from '../errors.js';
+import type { EventMetrics } from '../infra/metrics.js';
 import type { Logger } from '../logger.js';
 import { UserDeactivated, UserNotFound } from '../outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
@@ -22,6 +23,8 @@ export interface RelayOptions {
   maxFrameBytes: number;
   /** How often the sessions of subscriptions other than the socket's own are checked (the upstream only tells the socket's own session it ended). 0: never. */
   sessionCheckMs: number;
+  /** Counts open push sockets (src/infra/metrics.ts). */
+  metrics?: EventMetrics;
 }
 
 /**
@@ -194,6 +197,8 @@ class UserRelay {
       this.#attempt = 0;
       if (this.#lastId !== null) socket.send(resumeFrame(this.#lastId));
       this.#logger.debug('push socket open', { resumed: this.#lastId !== null });
+      this.options.metrics?.pushSocketOpened();
+      socket.once('close', () => this.options.metrics?.pushSocketClosed());
     });
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       this.#beat(socket);

@@ -15,7 +15,18 @@ export interface UpstreamHttpOptions {
   /** Keep-alive connections to the origin. */
   connections: number;
   logger: Logger;
+  /** Watches every call: metrics, traces (it may add `traceparent`), readiness. */
+  observer?: UpstreamObserver;
 }
+
+/**
+ * A hook around each upstream call (src/infra/upstream-observer.ts): `start`
+ * may add headers to the call and returns what is called once when it ends.
+ */
+export interface UpstreamObserver {
+  start(call: { upstream: string; method: string; path: string; headers: Record<string, string> }): (end: UpstreamCallEnd) => void;
+}
+export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' };
 
 export interface UpstreamRequest {
   method?: 'POST' | 'GET';
@@ -58,11 +69,14 @@ export class UpstreamHttp {
     const { name, timeoutMs, maxBodyBytes, logger } = this.options;
     const started = performance.now();
     const signal = AbortSignal.timeout(timeoutMs);
+    const method = req.method ?? 'POST';
+    const headers = this.options.observer ? { ...req.headers } : req.headers;
+    const ended = this.options.observer?.start({ upstream: name, method, path: req.path, headers: headers! });
     try {
       const res = await this.#pool.request({
-        method: req.method ?? 'POST',
+        method,
         path: `${this.#prefix}/${req.path.replace(/^\/+/, '')}`,
-        headers: req.headers,
+        headers,
         body: req.body,
         signal,
       });
@@ -88,9 +102,11 @@ export class UpstreamHttp {
         throw new UpstreamUnavailable(name, `HTTP ${res.statusCode} with a body that is not JSON`);
       }
       logger.debug('upstream call', { upstream: name, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      ended?.({ status: res.statusCode });
       return { status: res.statusCode, json, headers: res.headers };
     } catch (error) {
       const failure = this.#classify(error, signal);
+      ended?.({ failure: failure instanceof UpstreamTimeout ? 'timeout' : 'unavailable' });
       logger.warn('upstream call failed', { upstream: name, path: req.path, error: failure.name, reason: failure instanceof UpstreamUnavailable ? failure.reason : 'timeout', ms: Math.round(performance.now() - started) });
       throw failure;
     }

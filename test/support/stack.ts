@@ -179,7 +179,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     for (const s of [...dating.sites, ...sites]) rememberSecret(s.apiKey);
     datingEnv.DATING_SITES = JSON.stringify(sites);
   }
-  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...TEST_LIMITS, ...datingEnv, ...env };
+  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ACCOUNT_API_URL: emulator.url, ...TEST_LIMITS, ...datingEnv, ...env };
   const config = loadConfig(gatewayEnv);
   const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
   const { url } = await gateway.start();

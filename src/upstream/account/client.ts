@@ -15,7 +15,7 @@ import {
   ValidationError,
   VerificationRequired,
 } from '../../outcomes.js';
-import { UpstreamHttp } from '../http.js';
+import { UpstreamHttp, type UpstreamObserver } from '../http.js';
 import {
   type BlockReason,
   blockReasonToWire,
@@ -148,6 +148,8 @@ export interface AccountClientOptions {
   maxBodyBytes: number;
   connections: number;
   logger: Logger;
+  /** Metrics, traces and readiness of every call (src/infra/upstream-observer.ts). */
+  observer?: UpstreamObserver;
 }
 
 /**
@@ -202,6 +204,16 @@ export class AccountClient {
   requestArchive = (session: string, password: string) => this.#call(api.requestArchive, { password }, session);
   websocketTicket = (session: string) => this.#call(api.websocketTicket, {}, session);
   logout = (session: string) => this.#call(api.logout, {}, session);
+
+  /**
+   * Readiness: resolves when the API answers at all, with the cheapest call
+   * (`user/get` without a session, answered with state 403); throws
+   * UpstreamUnavailable or UpstreamTimeout otherwise.
+   */
+  probe = async (): Promise<void> => {
+    const res = await this.#http.request({ path: api.getUser.path, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{}' });
+    if (res.status !== 200 || !envelope.safeParse(res.json).success) throw this.#offContract(api.getUser, `probe answered HTTP ${res.status}`);
+  };
 
   close = () => this.#http.close();
 

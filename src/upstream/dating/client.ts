@@ -2,7 +2,7 @@ import type { DatingSiteConfig } from '../../config.js';
 import { UpstreamUnavailable } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
-import { UpstreamHttp, type UpstreamResponse } from '../http.js';
+import { UpstreamHttp, type UpstreamObserver, type UpstreamResponse } from '../http.js';
 import {
   badRequestWire,
   createdWire,
@@ -98,6 +98,8 @@ export interface DatingClientOptions {
   maxBodyBytes: number;
   /** Keep-alive connections per site. */
   connections: number;
+  /** Metrics and traces of every call (src/infra/upstream-observer.ts). */
+  observer?: UpstreamObserver;
   logger: Logger;
 }
 
