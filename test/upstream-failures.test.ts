@@ -25,7 +25,7 @@ describe('upstream failures', () => {
   const t = useStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096' });
 
   it('an unreachable Account API is UPSTREAM_UNAVAILABLE', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
     const gateway = createGateway(config, { logger: captureLogger({ gateway: 'unreachable' }) });
     const { url } = await gateway.start();
     try {

@@ -22,7 +22,7 @@ const CONCURRENCY = 32;
 
 const silent = createLogger({ level: 'silent' });
 const emulator = await startAccountEmulator({ port: 0, logger: silent });
-const gateway = createGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, LOG_LEVEL: 'silent' }), { logger: silent });
+const gateway = createGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ACCOUNT_API_URL: emulator.url, LOG_LEVEL: 'silent' }), { logger: silent });
 const { url } = await gateway.start();
 
 async function post(body: unknown, token?: string) {

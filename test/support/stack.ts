@@ -155,6 +155,8 @@ export interface StackOptions {
 
 export interface Stack {
   url: string;
+  /** The operations server: /metrics, /health, /readiness. */
+  opsUrl: string;
   gateway: Gateway;
   emulator: AccountEmulator;
   account: AccountEmulatorClient;
@@ -164,7 +166,7 @@ export interface Stack {
   env: Record<string, string>;
   gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => ReturnType<typeof gql<T>>;
   /** Another gateway in front of the same emulators, `env` on top of this one's; stopped with the stack. */
-  startGateway(env: Record<string, string>, name: string): Promise<{ url: string; gateway: Gateway }>;
+  startGateway(env: Record<string, string>, name: string): Promise<{ url: string; opsUrl: string; gateway: Gateway }>;
   stop(): Promise<void>;
 }
 
@@ -182,10 +184,11 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ACCOUNT_API_URL: emulator.url, ...TEST_LIMITS, ...datingEnv, ...env };
   const config = loadConfig(gatewayEnv);
   const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
-  const { url } = await gateway.start();
+  const { url, opsUrl } = await gateway.start();
   const more: Gateway[] = [];
   return {
     url,
+    opsUrl,
     gateway,
     emulator,
     account: new AccountEmulatorClient(emulator.url),
@@ -195,7 +198,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     startGateway: async (extra, name) => {
       const another = createGateway(loadConfig({ ...gatewayEnv, ...extra }), { logger: captureLogger({ gateway: name }) });
       more.push(another);
-      return { gateway: another, url: (await another.start()).url };
+      return { gateway: another, ...(await another.start()) };
     },
     stop: async () => {
       await Promise.all(more.map((g) => g.stop()));

@@ -150,7 +150,7 @@ export const UPDATE_FIRST_NAME = `mutation($name: String!) { updateSettings(inpu
 
 /** Another gateway in front of `accountApiUrl` (e.g. a second instance), disposed with the leftovers. */
 export async function startGateway(accountApiUrl: string, env: Record<string, string>, name: string) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env, ACCOUNT_API_URL: accountApiUrl });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ...env, ACCOUNT_API_URL: accountApiUrl });
   const gateway = createGateway(config, { logger: captureLogger({ gateway: name }) });
   const { url } = await gateway.start();
   const stop = () => gateway.stop(); // once, however often called
