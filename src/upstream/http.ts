@@ -127,8 +127,12 @@ export class UpstreamHttp {
     return new UpstreamUnavailable(name, typeof code === 'string' ? code : 'transport error');
   }
 
+  /**
+   * At shutdown, after the HTTP drain: a call still pending belongs to a
+   * request that was answered or cut, so it is dropped, not awaited.
+   */
   close(): Promise<void> {
-    return this.#pool.close();
+    return this.#pool.destroy();
   }
 }
 
