@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../logger.js';
+import type { EmulatorStateFile } from '../state-file.js';
 import { handleCreateUser } from './create-user.js';
 import { DEV_PREFIX, handleDevRoute } from './dev-routes.js';
 import { MESSAGES, failure, sendEnvelope } from './envelope.js';
+import { datingSection, restoreDating } from './persist.js';
 import { DEMO_DATING_SITES, checkSites, type DatingSiteEmulation } from './sites.js';
 import { DatingStore } from './store.js';
 
@@ -24,6 +26,8 @@ export interface DatingEmulatorOptions {
   sites?: DatingSiteEmulation[];
   /** Where lines go. Default: an `info` logger on stdout. API keys and passwords are never logged. */
   logger?: Logger;
+  /** Where created users are kept across restarts (section `dating`); loaded at start. Default none: memory only (tests). */
+  stateFile?: EmulatorStateFile;
 }
 
 export interface DatingEmulator {
@@ -64,6 +68,15 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
   const store = new DatingStore(sites.map((site) => site.id));
   const logger = (options.logger ?? createLogger()).child({ component: 'dating-emulator' });
   const host = options.host ?? '127.0.0.1';
+  const { stateFile } = options;
+  let changed = () => {};
+  if (stateFile) {
+    const saved = stateFile.loaded('dating');
+    const restored = saved === undefined ? { ok: true as const } : restoreDating(store, saved);
+    if (!restored.ok) await stateFile.refuse('dating', restored.reason);
+    else if (saved !== undefined) logger.info('dating emulator state restored', { file: stateFile.path, users: store.users().length });
+    changed = stateFile.register('dating', datingSection(store));
+  }
   let baseUrl = '';
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -83,7 +96,9 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
   };
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
+    route(req, res).then(() => {
+      if (req.method === 'POST') changed();
+    }, (error: unknown) => {
       logger.error('dating emulator request failed', { error, path: req.url });
       if (!res.headersSent) sendEnvelope(res, failure(500, MESSAGES.internal));
       else res.destroy();
@@ -105,10 +120,12 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
     url: baseUrl,
     port,
     sites,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await stateFile?.flush();
+    },
   };
 }
