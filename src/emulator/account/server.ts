@@ -53,7 +53,10 @@ const INBOX_HEADERS = {
 
 async function handleRequest(state: EmulatorState, req: IncomingMessage, res: ServerResponse, fallbackHost: string): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-  if (url.pathname === INBOX_PATH && req.method === 'GET') return sendText(res, 200, 'text/html; charset=utf-8', inboxPage(), INBOX_HEADERS);
+  if (url.pathname === INBOX_PATH) {
+    if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    return sendText(res, 200, 'text/html; charset=utf-8', inboxPage(), INBOX_HEADERS);
+  }
   if (url.pathname.startsWith(DEV_PREFIX)) {
     const parsed = await readJsonBody(req);
     if (!parsed.ok) return sendJson(res, parsed.status, { error: parsed.error });

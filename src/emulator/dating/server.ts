@@ -113,7 +113,9 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
     });
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Listening on every interface: links and the URL name loopback, as the Account emulator's do.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${urlHost}:${port}`;
   logger.info('dating emulator listening', { url: baseUrl, sites: sites.map((site) => site.id) });
 
   return {
