@@ -18,7 +18,8 @@ const USAGE = `usage: npm run contract -- [--account-url URL [--login L --passwo
   --account-url   base URL of the Account API (as ACCOUNT_API_URL)
   --login, --password
                   a test account: adds the checks that need a session (one login,
-                  the read calls, one wrong-password login, then logout)
+                  the read calls, one wrong-password login, then logout); the
+                  password is also read from ACCOUNT_PROBE_PASSWORD
   --allow-writes  also call the endpoints that write, with requests the API must
                   refuse or that leave the data as it was
   --dating-url    a dating site's base URL (as baseUrl in DATING_SITES); only
@@ -67,16 +68,17 @@ if (args.help) {
 const accountUrl = args['account-url'] === undefined ? undefined : httpUrl('account-url', args['account-url']);
 const datingUrl = args['dating-url'] === undefined ? undefined : httpUrl('dating-url', args['dating-url']);
 const datingKey = args['dating-key'] ?? process.env.DATING_API_KEY;
+const password = args.password ?? process.env.ACCOUNT_PROBE_PASSWORD;
 if (accountUrl === undefined && datingUrl === undefined) fail('give --account-url, --dating-url or both');
-if ((args.login === undefined) !== (args.password === undefined)) fail('--login and --password go together');
-if (accountUrl === undefined && (args.login !== undefined || args['allow-writes'])) fail('--login, --password and --allow-writes need --account-url');
+if ((args.login === undefined) !== (password === undefined)) fail('--login and --password (or ACCOUNT_PROBE_PASSWORD) go together');
+if (accountUrl === undefined && (args.login !== undefined || args.password !== undefined || args['allow-writes'])) fail('--login, --password and --allow-writes need --account-url');
 if (datingUrl !== undefined && !datingKey) fail('--dating-url needs --dating-key (or DATING_API_KEY)');
 const timeoutMs = args['timeout-ms'] === undefined ? undefined : Number(args['timeout-ms']);
 if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)) fail('--timeout-ms must be an integer 100..120000');
 
 const reports: CheckResult[][] = [];
 if (accountUrl !== undefined) {
-  const results = await probeAccount({ url: accountUrl, login: args.login, password: args.password, allowWrites: args['allow-writes'], timeoutMs });
+  const results = await probeAccount({ url: accountUrl, login: args.login, password, allowWrites: args['allow-writes'], timeoutMs });
   const mode = args['allow-writes'] ? 'writes allowed' : 'read-only: no data is changed';
   process.stdout.write(`${formatReport(`Account API contract probe of ${printableUrl(accountUrl)} (${mode})`, results)}\n`);
   reports.push(results);
