@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { api, envelope } from '../upstream/account/client.js';
+import { send } from './http.js';
 import { type CheckResult, fails, holds, skipped, verdictOf } from './report.js';
 
 /**
@@ -86,26 +87,15 @@ export async function probeAccount(options: AccountProbeOptions): Promise<CheckR
   async function call(path: string, body: Record<string, unknown>, token?: string): Promise<Answer> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    let answer: Answer;
-    try {
-      const res = await fetch(`${base}/${path}`, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      const parsed = envelope.safeParse(json);
-      answer = res.status !== 200
-        ? { path, http: res.status, state: null, data: undefined, problem: `HTTP ${res.status}` }
-        : parsed.success
+    const reply = await send(`${base}/${path}`, { method: 'POST', headers, body: JSON.stringify(body) }, timeoutMs);
+    const parsed = reply.ok ? envelope.safeParse(reply.json) : undefined;
+    const answer: Answer = !reply.ok
+      ? { path, http: null, state: null, data: undefined, problem: reply.problem }
+      : reply.status !== 200
+        ? { path, http: reply.status, state: null, data: undefined, problem: `HTTP ${reply.status}` }
+        : parsed?.success
           ? { path, http: 200, state: parsed.data.state, data: parsed.data.data, problem: null }
-          : { path, http: 200, state: null, data: undefined, problem: json === undefined ? 'a body that is not JSON' : 'JSON that is not { state, data }' };
-    } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'not reachable';
-      answer = { path, http: null, state: null, data: undefined, problem: reason };
-    }
+          : { path, http: 200, state: null, data: undefined, problem: reply.json === undefined ? 'a body that is not JSON' : 'JSON that is not { state, data }' };
     answers.push(answer);
     return answer;
   }

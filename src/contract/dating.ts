@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { INPUT_FIELD_OF_WIRE, badRequestWire, envelopeWire, errorTextWire } from '../upstream/dating/wire.js';
+import { send } from './http.js';
 import { type CheckResult, verdictOf } from './report.js';
 
 /**
@@ -39,30 +40,20 @@ export async function probeDating(options: DatingProbeOptions): Promise<CheckRes
   const timeoutMs = options.timeoutMs ?? 10_000;
   const envelopeProblems: string[] = [];
 
-  async function send(label: string, init: RequestInit): Promise<Answer> {
-    try {
-      const res = await fetch(endpoint, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      if (res.status === 204 || init.method === 'OPTIONS') return { http: res.status, headers: res.headers, json, problem: null };
-      const envelope = envelopeWire.safeParse(json);
-      if (!envelope.success) envelopeProblems.push(`${label}: HTTP ${res.status} without the { success, data, status_code } envelope`);
-      else if (envelope.data.status_code !== res.status) envelopeProblems.push(`${label}: HTTP ${res.status} but status_code ${envelope.data.status_code}`);
-      else if (envelope.data.success) envelopeProblems.push(`${label}: success true for a request that must be refused`);
-      return { http: res.status, headers: res.headers, json, problem: null };
-    } catch (error) {
-      const problem = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'not reachable';
-      return { http: null, headers: null, json: undefined, problem };
-    }
+  async function call(label: string, init: RequestInit): Promise<Answer> {
+    const reply = await send(endpoint, init, timeoutMs);
+    if (!reply.ok) return { http: null, headers: null, json: undefined, problem: reply.problem };
+    const answer = { http: reply.status, headers: reply.headers, json: reply.json, problem: null };
+    if (init.method === 'OPTIONS') return answer;
+    const envelope = envelopeWire.safeParse(reply.json);
+    if (!envelope.success) envelopeProblems.push(`${label}: HTTP ${reply.status} without the { success, data, status_code } envelope`);
+    else if (envelope.data.status_code !== reply.status) envelopeProblems.push(`${label}: HTTP ${reply.status} but status_code ${envelope.data.status_code}`);
+    else if (envelope.data.success) envelopeProblems.push(`${label}: success true for a request that must be refused`);
+    return answer;
   }
 
   const post = (label: string, body: string, contentType: string, key = options.key) =>
-    send(label, { method: 'POST', headers: { 'content-type': contentType, authorization: key }, body });
+    call(label, { method: 'POST', headers: { 'content-type': contentType, authorization: key }, body });
 
   /** Problems of an answer expected to be a 400 naming exactly `fields` (in any order). */
   const expectRefusal = (answer: Answer, fields: readonly string[]): string[] => {
@@ -105,13 +96,13 @@ export async function probeDating(options: DatingProbeOptions): Promise<CheckRes
   if (wrongKeyProblems.length === 0 && !errorTextWire.safeParse((wrongKey.json as { data?: unknown } | undefined)?.data).success) wrongKeyProblems.push('a 401 without data.error');
   results.push(verdictOf({ id: 'wrong-key-401', covers: 'a wrong API key answers 401 with data.error (§2)' }, wrongKeyProblems));
 
-  const get = await send('GET', { method: 'GET', headers: { authorization: options.key } });
+  const get = await call('GET', { method: 'GET', headers: { authorization: options.key } });
   results.push(verdictOf(
     { id: 'method-405', covers: 'a GET answers 405 method not allowed (§2)' },
     get.problem !== null ? [get.problem] : get.http === 405 ? [] : [`HTTP ${get.http}, expected 405`],
   ));
 
-  const preflight = await send('OPTIONS', {
+  const preflight = await call('OPTIONS', {
     method: 'OPTIONS',
     headers: { origin: 'https://contract-probe.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
   });

@@ -27,6 +27,8 @@ const VERSION = 1;
 export interface StateSection {
   /** The section's current content, JSON-serializable. */
   snapshot(): unknown;
+  /** Takes over what was saved; answers why not (then nothing was taken over), or null. */
+  restore(saved: unknown): string | null;
 }
 
 export class EmulatorStateFile {
@@ -68,22 +70,23 @@ export class EmulatorStateFile {
     return file;
   }
 
-  /** What the file held for this section at start (undefined when nothing). */
-  loaded(name: string): unknown {
-    return this.#loaded[name];
-  }
-
   /**
-   * Reports a section that could not be restored and moves the file aside;
+   * Restores the section from what the file held and keeps it saved from now
+   * on; answers the function its emulator calls after every change. A
+   * section that cannot be restored is reported (the file is copied aside):
    * that emulator starts empty, the others keep what they restored.
    */
-  async refuse(name: string, reason: string): Promise<void> {
-    delete this.#loaded[name];
-    await this.setAside(`emulator state of ${name} unreadable: that emulator starts empty`, reason);
-  }
-
-  /** Adds a section; answers the function its emulator calls after every change. */
-  register(name: string, section: StateSection): () => void {
+  async attach(name: string, section: StateSection): Promise<() => void> {
+    const saved = this.#loaded[name];
+    if (saved !== undefined) {
+      const problem = section.restore(saved);
+      if (problem === null) {
+        this.logger.info(`emulator state of ${name} restored`, { file: this.path });
+      } else {
+        delete this.#loaded[name];
+        await this.setAside(`emulator state of ${name} unreadable: that emulator starts empty`, problem);
+      }
+    }
     this.#sections.set(name, section);
     return () => this.#schedule();
   }

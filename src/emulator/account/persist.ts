@@ -98,12 +98,9 @@ export function snapshotAccount(state: EmulatorState) {
 }
 
 /** Restores a saved section; answers why not when it is not one. */
-export function restoreAccount(state: EmulatorState, saved: unknown): { ok: true } | { ok: false; reason: string } {
+function restoreAccount(state: EmulatorState, saved: unknown): string | null {
   const parsed = accountSnapshot.safeParse(saved);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `off format at ${issue?.path.join('.') || '(root)'}` };
-  }
+  if (!parsed.success) return `off format at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`;
   const snapshot = parsed.data;
   state.clock.restore(snapshot.clockOffsetMs);
   state.users.restore(snapshot.users);
@@ -112,9 +109,9 @@ export function restoreAccount(state: EmulatorState, saved: unknown): { ok: true
   state.recoveries.restore(snapshot.recoveries);
   state.deletions.restore(snapshot.deletions);
   state.events.restore(snapshot.events);
-  return { ok: true };
+  return null;
 }
 
 export function accountSection(state: EmulatorState): StateSection {
-  return { snapshot: () => snapshotAccount(state) };
+  return { snapshot: () => snapshotAccount(state), restore: (saved) => restoreAccount(state, saved) };
 }

@@ -6,7 +6,7 @@ import { handleApiRequest } from './api-http.js';
 import { handleDev } from './dev.js';
 import { readJsonBody, sendJson, sendText } from './http-io.js';
 import { INBOX_PATH, inboxPage } from './inbox.js';
-import { accountSection, restoreAccount } from './persist.js';
+import { accountSection } from './persist.js';
 import { EmulatorState } from './state.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -74,14 +74,7 @@ export async function startAccountEmulator(options: AccountEmulatorOptions = {})
     resumeWindowMs: options.resumeWindowMs ?? 250,
   });
   const { stateFile } = options;
-  let changed = () => {};
-  if (stateFile) {
-    const saved = stateFile.loaded('account');
-    const restored = saved === undefined ? { ok: true as const } : restoreAccount(state, saved);
-    if (!restored.ok) await stateFile.refuse('account', restored.reason);
-    else if (saved !== undefined) logger.info('account emulator state restored', { file: stateFile.path, users: state.users.all().length });
-    changed = stateFile.register('account', accountSection(state));
-  }
+  const changed = stateFile ? await stateFile.attach('account', accountSection(state)) : () => {};
   let fallbackHost = host;
   const server = createServer((req, res) => {
     handleRequest(state, req, res, fallbackHost).then(() => {

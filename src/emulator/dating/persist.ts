@@ -25,13 +25,13 @@ const datingSnapshot = z.object({
 }) satisfies z.ZodType<DatingSnapshot>;
 
 /** Restores a saved section; answers why not when it is not one. */
-export function restoreDating(store: DatingStore, saved: unknown): { ok: true } | { ok: false; reason: string } {
+function restoreDating(store: DatingStore, saved: unknown): string | null {
   const parsed = datingSnapshot.safeParse(saved);
-  if (!parsed.success) return { ok: false, reason: `off format at ${parsed.error.issues[0]?.path.join('.') || '(root)'}` };
+  if (!parsed.success) return `off format at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`;
   store.restore(parsed.data);
-  return { ok: true };
+  return null;
 }
 
 export function datingSection(store: DatingStore): StateSection {
-  return { snapshot: () => store.snapshot() };
+  return { snapshot: () => store.snapshot(), restore: (saved) => restoreDating(store, saved) };
 }

@@ -5,7 +5,7 @@ import type { EmulatorStateFile } from '../state-file.js';
 import { handleCreateUser } from './create-user.js';
 import { DEV_PREFIX, handleDevRoute } from './dev-routes.js';
 import { MESSAGES, failure, sendEnvelope } from './envelope.js';
-import { datingSection, restoreDating } from './persist.js';
+import { datingSection } from './persist.js';
 import { DEMO_DATING_SITES, checkSites, type DatingSiteEmulation } from './sites.js';
 import { DatingStore } from './store.js';
 
@@ -69,14 +69,7 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
   const logger = (options.logger ?? createLogger()).child({ component: 'dating-emulator' });
   const host = options.host ?? '127.0.0.1';
   const { stateFile } = options;
-  let changed = () => {};
-  if (stateFile) {
-    const saved = stateFile.loaded('dating');
-    const restored = saved === undefined ? { ok: true as const } : restoreDating(store, saved);
-    if (!restored.ok) await stateFile.refuse('dating', restored.reason);
-    else if (saved !== undefined) logger.info('dating emulator state restored', { file: stateFile.path, users: store.users().length });
-    changed = stateFile.register('dating', datingSection(store));
-  }
+  const changed = stateFile ? await stateFile.attach('dating', datingSection(store)) : () => {};
   let baseUrl = '';
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
