@@ -106,15 +106,14 @@ const envSchema = z.object({
   /**
    * File the bundled emulators keep their users, sessions, codes, settings,
    * products and dating users in across restarts (written atomically, a
-   * moment after each change). `off`: memory only. Default
+   * moment after each change). `off`: memory only. Default (also when empty)
    * `.emulator/state.json` (git-ignored), relative to the working directory.
    */
   EMULATOR_STATE_FILE: z
     .string()
     .trim()
-    .min(1)
-    .default('.emulator/state.json')
-    .transform((v) => (v.toLowerCase() === 'off' ? undefined : v)),
+    .default('')
+    .transform((v) => (v.toLowerCase() === 'off' ? undefined : v === '' ? '.emulator/state.json' : v)),
   /**
    * Proxies whose `X-Forwarded-For` is believed: comma-separated IPs and
    * CIDR ranges, e.g. `127.0.0.1,10.0.0.0/8`. Default empty: the socket's
