@@ -2,18 +2,18 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
-import { useBadUserInputCode } from './bad-user-input.js';
+import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import type { Config } from './config.js';
-import { createContext, type Services } from './context.js';
-import { createDatingServices } from './dating-services.js';
-import { serveGraphqlWs } from './events/graphql-ws.js';
+import { createContext, type Services } from './schema/context.js';
+import { createDatingServices } from './services.js';
+import { serveGraphqlWs } from './transport/graphql-ws.js';
 import { createAccountEvents } from './events/service.js';
-import type { Logger } from './logger.js';
-import { useOperationLimits } from './operation-limits.js';
-import { createRateLimiter } from './rate-limit.js';
-import { connectRedis } from './redis.js';
+import type { Logger } from './infra/logger.js';
+import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { createRateLimiter } from './infra/rate-limit.js';
+import { connectRedis } from './infra/redis.js';
 import { schema } from './schema/index.js';
-import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
+import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { AccountClient } from './upstream/account/client.js';
 
 export interface GatewayOptions {

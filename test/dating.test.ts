@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/client-address.js';
+import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/infra/client-address.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import type { Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { UpstreamTimeout, UpstreamUnavailable } from '../src/errors.js';
+import { UpstreamTimeout, UpstreamUnavailable } from '../src/domain/errors.js';
 import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
 import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
 import { gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';

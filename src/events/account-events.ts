@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { makeRoom } from '../bounded-map.js';
-import { UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { makeRoom } from '../infra/bounded-map.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 import { endsSession, type BusMessage, type EventBus } from './bus.js';
 import { EventDedupe } from './dedupe.js';
-import type { AccountEvent, AccountEventData } from './event.js';
+import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
 import { BoundedQueue } from './queue.js';
 import { UpstreamRelay, type RelayOptions } from './relay.js';
-import { sessionKey } from './session-key.js';
+import { sessionKey } from '../infra/session-key.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;

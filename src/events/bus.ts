@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
-import { ACCOUNT_EVENT_TYPES, type AccountEvent, type EventOrigin } from './event.js';
+import type { Logger } from '../infra/logger.js';
+import { ACCOUNT_EVENT_TYPES, type AccountEvent, type EventOrigin } from '../domain/account-events.js';
 
 /**
  * What travels on the bus, on one channel per user id. A SessionExpired is

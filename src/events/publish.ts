@@ -1,6 +1,6 @@
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../schema/context.js';
 import type { EndedSessions } from './account-events.js';
-import type { AccountEventData } from './event.js';
+import type { AccountEventData } from '../domain/account-events.js';
 
 type EventsContext = Pick<GatewayContext, 'events' | 'loaders'>;
 

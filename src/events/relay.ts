@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { Unauthenticated } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { UserDeactivated, UserNotFound } from '../outcomes.js';
+import { Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { UserDeactivated, UserNotFound } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
 import { closedForEndedSession, parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
 import type { BusMessage } from './bus.js';
-import { sessionKey } from './session-key.js';
+import { sessionKey } from '../infra/session-key.js';
 
 export interface RelayOptions {
   account: Pick<AccountClient, 'websocketTicket' | 'getUser'>;

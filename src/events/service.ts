@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import { connectRedis } from '../redis.js';
+import type { Logger } from '../infra/logger.js';
+import { connectRedis } from '../infra/redis.js';
 import type { AccountClient } from '../upstream/account/client.js';
 import { AccountEvents } from './account-events.js';
 import { MemoryEventBus, RedisEventBus, type EventBus } from './bus.js';

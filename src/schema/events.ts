@@ -1,7 +1,7 @@
-import { requireSession } from '../context.js';
-import type { AccountEventOf } from '../events/event.js';
+import { requireSession } from './context.js';
+import type { AccountEventOf } from '../domain/account-events.js';
 import { builder } from './builder.js';
-import { VerificationChannel } from './errors.js';
+import { VerificationChannel } from './outcome-types.js';
 import { SettingsType } from './settings.js';
 
 const eventFields = {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
+import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { BLOCK_REASONS } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { code, id, validate } from './validation.js';
 
 /* What a user controls about their data and their contacts: the data archive,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { requireSession, type GatewayContext } from '../context.js';
+import { requireSession, type GatewayContext } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
-import { UpstreamUnavailable } from '../errors.js';
-import { Outcome, type ProductNotFound, ValidationError } from '../outcomes.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
+import { Outcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
-import { ProductNotFoundType, ValidationErrorType } from './errors.js';
+import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
 import { id, validate } from './validation.js';
 
 const ProductStateEnum = builder.enumType('ProductState', {

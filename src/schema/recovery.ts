@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { countAuthAttempt } from '../context.js';
+import { countAuthAttempt } from './context.js';
 import { endSessionSubscriptions } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { builder } from './builder.js';
-import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, loginInput, signedIn } from './sign-in.js';
 import { code, newPassword, token, validate } from './validation.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { countAuthAttempt, requireSession } from './context.js';
+import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import { builder } from './builder.js';
-import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
 import { LanguageEnum } from './user.js';
 import { code, email, id, language, newPassword, optional, personName, phone, token, validate } from './validation.js';

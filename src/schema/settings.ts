@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
+import { countAuthAttempt, requireSession } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './errors.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
 import { LanguageEnum, UserType } from './user.js';
 import { birthday, code, email, language, optional, personName, phone, text, validate } from './validation.js';
 

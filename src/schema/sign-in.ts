@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
+import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError } from '../outcomes.js';
+import { Outcome, ValidationError } from '../domain/outcomes.js';
 import type { AccountUser, Session } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import {
@@ -11,7 +11,7 @@ import {
   UserNotFoundType,
   ValidationErrorType,
   VerificationRequiredType,
-} from './errors.js';
+} from './outcome-types.js';
 import { SessionType, UserType } from './user.js';
 import { anyPassword, validate } from './validation.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { requireSession } from '../context.js';
-import { Outcome, ValidationError } from '../outcomes.js';
+import { requireSession } from './context.js';
+import { Outcome, ValidationError } from '../domain/outcomes.js';
 import type { Tracking } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
-import { ValidationErrorType } from './errors.js';
+import { ValidationErrorType } from './outcome-types.js';
 import { optional, text, validate } from './validation.js';
 
 const LocationInput = builder.inputType('LocationInput', {

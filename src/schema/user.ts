@@ -1,4 +1,4 @@
-import { requireSession } from '../context.js';
+import { requireSession } from './context.js';
 import { LANGUAGES, type AccountUser, type Session } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { ProductType } from './products.js';

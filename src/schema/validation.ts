@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../outcomes.js';
+import { ValidationError } from '../domain/outcomes.js';
 import { LANGUAGES } from '../upstream/account/wire.js';
 import { isCalendarDate } from './scalars.js';
 

@@ -1,6 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UpstreamTimeout, UpstreamUnavailable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 
 /** Options of one upstream origin. */
 export interface UpstreamHttpOptions {

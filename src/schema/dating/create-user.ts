@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { addressBlock } from '../../client-address.js';
-import { requireSession, type GatewayContext } from '../../context.js';
-import { RateLimited, Unauthenticated } from '../../errors.js';
-import { Outcome, ValidationError } from '../../outcomes.js';
+import { addressBlock } from '../../infra/client-address.js';
+import { requireSession, type GatewayContext } from '../context.js';
+import { RateLimited, Unauthenticated } from '../../domain/errors.js';
+import { Outcome, ValidationError } from '../../domain/outcomes.js';
 import { builder } from '../builder.js';
-import { ValidationErrorType } from '../errors.js';
+import { ValidationErrorType } from '../outcome-types.js';
 import { validate } from '../validation.js';
-import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
+import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';
 import { datingUserFields, datingUserRules, profileRules } from './input.js';
 
 const CreateDatingUserInput = builder.inputType('CreateDatingUserInput', {

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { requireSession, type GatewayContext } from '../../context.js';
+import { requireSession, type GatewayContext } from '../context.js';
 import { publishAccountEvent } from '../../events/publish.js';
-import { RateLimited, Unauthenticated } from '../../errors.js';
-import type { Claim } from '../../idempotency.js';
-import type { Logger } from '../../logger.js';
-import { type FieldError, Outcome, ValidationError } from '../../outcomes.js';
+import { RateLimited, Unauthenticated } from '../../domain/errors.js';
+import type { Claim } from '../../infra/idempotency.js';
+import type { Logger } from '../../infra/logger.js';
+import { type FieldError, Outcome, ValidationError } from '../../domain/outcomes.js';
 import type { Sex } from '../../upstream/account/wire.js';
 import { type CreateDatingUserResult, mayHaveCreatedUser } from '../../upstream/dating/client.js';
 import type { DatingGender } from '../../upstream/dating/wire.js';
 import { builder } from '../builder.js';
-import { ProductNotFoundType, ValidationErrorType } from '../errors.js';
+import { ProductNotFoundType, ValidationErrorType } from '../outcome-types.js';
 import { optional, validate } from '../validation.js';
 import { datingUserFields, datingUserRules, profileRules } from './input.js';
 import {
@@ -25,8 +25,8 @@ import {
   JoinedDating,
   JoinedDatingType,
   serializeOutcome,
-} from './join-outcomes.js';
-import { DatingUserCreated } from './outcomes.js';
+} from './join-outcome-types.js';
+import { DatingUserCreated } from './outcome-types.js';
 import { datingBirthDate, datingEmail } from './rules.js';
 
 /** The Account API product joinDating activates (shared/UPSTREAM.md §1, onboarding flow). */

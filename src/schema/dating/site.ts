@@ -1,4 +1,4 @@
-import type { GatewayContext } from '../../context.js';
+import type { GatewayContext } from '../context.js';
 import type { DatingSite } from '../../upstream/dating/client.js';
 import { builder } from '../builder.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
 import {
   AlreadyVerified,
   CodeCooldown,
@@ -14,7 +14,7 @@ import {
   UserNotFound,
   ValidationError,
   VerificationRequired,
-} from '../../outcomes.js';
+} from '../../domain/outcomes.js';
 import { UpstreamHttp } from '../http.js';
 import {
   type BlockReason,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccountEvent, AccountEventData } from '../../events/event.js';
+import type { AccountEvent, AccountEventData } from '../../domain/account-events.js';
 import { channel, settingsWire } from './wire.js';
 
 /**

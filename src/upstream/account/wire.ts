@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Channel } from '../../outcomes.js';
+import type { Channel } from '../../domain/outcomes.js';
 
 /**
  * The Account API's objects as they travel (shared/UPSTREAM.md §1, "Objects"),

@@ -1,7 +1,7 @@
 import type { DatingSiteConfig } from '../../config.js';
-import { UpstreamUnavailable } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
+import { UpstreamUnavailable } from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { UpstreamHttp, type UpstreamResponse } from '../http.js';
 import {
   badRequestWire,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type FieldError, ValidationError } from '../../outcomes.js';
+import { type FieldError, ValidationError } from '../../domain/outcomes.js';
 
 /**
  * The Dating API v2 create-user call as it travels (shared/UPSTREAM.md §2),

@@ -1,9 +1,9 @@
 import type { Config } from './config.js';
-import type { Services } from './context.js';
-import { MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
-import type { Logger } from './logger.js';
+import type { Services } from './schema/context.js';
+import { MemoryIdempotencyStore, RedisIdempotencyStore } from './infra/idempotency.js';
+import type { Logger } from './infra/logger.js';
 import type { Redis } from 'ioredis';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter } from './infra/rate-limit.js';
 import { DatingClient } from './upstream/dating/client.js';
 
 /** What createDatingUser and joinDating need, and how to close it. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Plugin } from 'graphql-yoga';
-import { PersistedQueryNotFound, PersistedQueryOnly } from './errors.js';
+import { PersistedQueryNotFound, PersistedQueryOnly } from '../domain/errors.js';
 
 /**
  * Trusted documents (TRUSTED_DOCUMENTS): the gateway runs only the documents

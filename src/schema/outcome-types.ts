@@ -10,7 +10,7 @@ import {
   UserNotFound,
   ValidationError,
   VerificationRequired,
-} from '../outcomes.js';
+} from '../domain/outcomes.js';
 import { builder } from './builder.js';
 
 /**

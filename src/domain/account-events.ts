@@ -1,4 +1,4 @@
-import type { Channel } from '../outcomes.js';
+import type { Channel } from './outcomes.js';
 import type { Settings } from '../upstream/account/wire.js';
 
 /**

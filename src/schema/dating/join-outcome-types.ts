@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AlreadyRegistered, EmailRejected, Outcome, SiteRateLimited, ValidationError } from '../../outcomes.js';
+import { AlreadyRegistered, EmailRejected, Outcome, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../upstream/dating/wire.js';
 import { builder } from '../builder.js';
-import { errorType, ValidationErrorType } from '../errors.js';
-import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
+import { errorType, ValidationErrorType } from '../outcome-types.js';
+import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';
 import { DatingSiteType, siteOf } from './site.js';
 
 /* What joinDating answers, and how a final answer is kept for its idempotency key. */

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { Unauthenticated } from './errors.js';
-import { Outcome } from './outcomes.js';
-import type { AccountClient } from './upstream/account/client.js';
+import { Unauthenticated } from '../domain/errors.js';
+import { Outcome } from '../domain/outcomes.js';
+import type { AccountClient } from '../upstream/account/client.js';
 
 /**
  * One DataLoader per Account API resource, keyed by session token and made

@@ -4,11 +4,11 @@ import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
-import { sessionFromAuthorization, type Services } from '../context.js';
-import { Unauthenticated } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { Outcome } from '../outcomes.js';
-import { sessionKey } from './session-key.js';
+import { sessionFromAuthorization, type Services } from '../schema/context.js';
+import { Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { Outcome } from '../domain/outcomes.js';
+import { sessionKey } from '../infra/session-key.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
 /**

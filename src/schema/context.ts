@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { addressBlock, cleanUserAgent, clientAddress } from './client-address.js';
-import type { Config } from './config.js';
-import { RateLimited, Unauthenticated } from './errors.js';
-import type { Logger } from './logger.js';
+import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
+import type { Config } from '../config.js';
+import { RateLimited, Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
-import type { AccountClient } from './upstream/account/client.js';
-import type { IdempotencyStore } from './idempotency.js';
-import type { RateLimiter } from './rate-limit.js';
-import type { DatingClient } from './upstream/dating/client.js';
-import type { AccountEvents } from './events/account-events.js';
+import type { AccountClient } from '../upstream/account/client.js';
+import type { IdempotencyStore } from '../infra/idempotency.js';
+import type { RateLimiter } from '../infra/rate-limit.js';
+import type { DatingClient } from '../upstream/dating/client.js';
+import type { AccountEvents } from '../events/account-events.js';
 
 /** What lives as long as the gateway: clients, config, logger. */
 export interface Services {

@@ -1,7 +1,7 @@
-import { AlreadyRegistered, EmailRejected, SiteRateLimited } from '../../outcomes.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited } from '../../domain/outcomes.js';
 import type { DatingUser, EmailValidation, PaymentLinks } from '../../upstream/dating/wire.js';
 import { builder } from '../builder.js';
-import { errorType } from '../errors.js';
+import { errorType } from '../outcome-types.js';
 import { DatingSiteType, siteOf } from './site.js';
 
 /* What a dating site answers to a new user, as GraphQL types. */
