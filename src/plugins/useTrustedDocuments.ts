@@ -19,7 +19,7 @@ import { PersistedQueryNotFound, PersistedQueryOnly } from '../domain/errors.js'
  */
 
 /** The manifest `npm run codegen` writes next to the typed documents. */
-export const BUNDLED_MANIFEST = new URL('./client/generated/persisted-documents.json', import.meta.url);
+export const BUNDLED_MANIFEST = new URL('../client/generated/persisted-documents.json', import.meta.url);
 
 /** What a request carries: yoga's params, or a graphql-ws `subscribe` payload. */
 export interface DocumentRequest {
