@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Unauthenticated } from '../domain/errors.js';
-import { Outcome } from '../domain/outcomes.js';
+import { DomainOutcome } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
 
 /**
@@ -13,7 +13,7 @@ export function createLoaders(account: AccountClient) {
   return {
     user: perSession(async (session) => {
       const user = await account.getUser(session);
-      if (user instanceof Outcome) throw new Unauthenticated(user.message, { reason: user.constructor.name });
+      if (user instanceof DomainOutcome) throw new Unauthenticated(user.message, { reason: user.constructor.name });
       return user;
     }),
     settings: perSession(account.getSettings),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { BLOCK_REASONS } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
@@ -36,7 +36,7 @@ builder.mutationField('requestDataArchive', (t) =>
       const parsed = validate(z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }), input);
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.requestArchive(session, parsed.password);
-      return result instanceof Outcome ? result : new ArchiveRequested();
+      return result instanceof DomainOutcome ? result : new ArchiveRequested();
     },
   }),
 );
@@ -79,7 +79,7 @@ builder.mutationField('blockUser', (t) =>
       const parsed = validate(z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }), input);
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.blockUser(session, parsed.userId, parsed.reason);
-      return result instanceof Outcome ? result : new UserBlocked(parsed.userId);
+      return result instanceof DomainOutcome ? result : new UserBlocked(parsed.userId);
     },
   }),
 );
@@ -105,7 +105,7 @@ builder.mutationField('requestAccountDeletion', (t) =>
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
       const result = await ctx.account.requestDeletion(requireSession(ctx));
-      return result instanceof Outcome ? result : new DeletionRequested(result.token, result.channel);
+      return result instanceof DomainOutcome ? result : new DeletionRequested(result.token, result.channel);
     },
   }),
 );
@@ -136,7 +136,7 @@ builder.mutationField('confirmAccountDeletion', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       const userId = await userOfEndingSession(ctx, session);
       const result = await ctx.account.confirmDeletion(session, parsed.code);
-      if (result instanceof Outcome) return result;
+      if (result instanceof DomainOutcome) return result;
       // Every session of the deleted user has ended: so do their subscriptions.
       if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });
       return new AccountDeleted();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireSession, type GatewayContext } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
-import { Outcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
+import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
@@ -103,7 +103,7 @@ async function changeProduct<R extends { modules: string[] }>(
   const parsed = validate(productInput, input);
   if (parsed instanceof ValidationError) return parsed;
   const result = await call(session, parsed.productId);
-  if (result instanceof Outcome) return result;
+  if (result instanceof DomainOutcome) return result;
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
   await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });

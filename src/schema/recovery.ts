@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countAuthAttempt } from './context.js';
 import { endSessionSubscriptions } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, loginInput, signedIn } from './sign-in.js';
@@ -36,7 +36,7 @@ builder.mutationField('startPasswordRecovery', (t) =>
       const parsed = validate(z.object({ login: loginInput.shape.login }), input);
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.startRecovery(parsed.login);
-      return result instanceof Outcome ? result : new RecoveryStarted(result.token, result.channel);
+      return result instanceof DomainOutcome ? result : new RecoveryStarted(result.token, result.channel);
     },
   }),
 );
@@ -63,7 +63,7 @@ builder.mutationField('completePasswordRecovery', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
       // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
-      if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
+      if (!(result instanceof DomainOutcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
       return signedIn(result);
     },
   }),

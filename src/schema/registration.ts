@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
-import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import { builder } from './builder.js';
 import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
@@ -55,7 +55,7 @@ builder.mutationField('register', (t) =>
       const parsed = validate(registerInput, input);
       if (parsed instanceof ValidationError) return parsed;
       const userId = await ctx.account.register(parsed);
-      if (userId instanceof Outcome) return userId;
+      if (userId instanceof DomainOutcome) return userId;
       const sentTo: Channel[] = [];
       if (parsed.email !== undefined) sentTo.push('EMAIL');
       if (parsed.phone !== undefined) sentTo.push('PHONE');
@@ -151,7 +151,7 @@ builder.mutationField('resendCode', (t) =>
               ? { deletionToken: parsed.deletionToken }
               : { contactChange: { session: requireSession(ctx) } };
       const result = await ctx.account.resendCode(target);
-      return result instanceof Outcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
+      return result instanceof DomainOutcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
     },
   }),
 );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
@@ -112,7 +112,7 @@ builder.mutationField('updateSettings', (t) =>
       const patch = validate(settingsPatch, input);
       if (patch instanceof ValidationError) return patch;
       const settings = await ctx.account.setSettings(session, patch);
-      if (settings instanceof Outcome) return settings;
+      if (settings instanceof DomainOutcome) return settings;
       ctx.loaders.settings.clear(session).prime(session, settings);
       // A new email/phone alone changes nothing yet (it waits for its code): no event.
       if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
@@ -163,7 +163,7 @@ builder.mutationField('confirmContactChange', (t) =>
       // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
       const before = await ctx.loaders.user.load(session).catch(() => null);
       const user = await ctx.account.confirmContactChange(session, parsed.code);
-      if (user instanceof Outcome) return user;
+      if (user instanceof DomainOutcome) return user;
       ctx.loaders.user.clear(session).prime(session, user);
       const channel = before && changedContact(before, user);
       if (channel) await publishAccountEvent(ctx, session, { type: 'ContactVerified', channel });

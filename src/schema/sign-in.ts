@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
 import type { AccountUser, Session } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import {
@@ -43,8 +43,8 @@ export const AuthPayload = builder.unionType('AuthPayload', {
 });
 
 /** A sign-in answer as a payload member. */
-export const signedIn = <O extends Outcome>(result: { user: AccountUser; session: Session } | O): O | SignedIn =>
-  result instanceof Outcome ? result : new SignedIn(result.user, result.session);
+export const signedIn = <O extends DomainOutcome>(result: { user: AccountUser; session: Session } | O): O | SignedIn =>
+  result instanceof DomainOutcome ? result : new SignedIn(result.user, result.session);
 
 /* ---------- login ---------- */
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { requireSession } from './context.js';
-import { Outcome, ValidationError } from '../domain/outcomes.js';
+import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
 import type { Tracking } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
 import { ValidationErrorType } from './outcome-types.js';
@@ -97,7 +97,7 @@ builder.mutationField('setTracking', (t) =>
       const parsed = validate(trackingInput, input);
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.setTracking(session, parsed satisfies Tracking);
-      return result instanceof Outcome ? result : new TrackingSaved();
+      return result instanceof DomainOutcome ? result : new TrackingSaved();
     },
   }),
 );

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { sessionFromAuthorization, type Services } from '../schema/context.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { Outcome } from '../domain/outcomes.js';
+import { DomainOutcome } from '../domain/outcomes.js';
 import { sessionKey } from '../infra/session-key.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
@@ -109,7 +109,7 @@ export function serveGraphqlWs(
         try {
           userId = await services.events.verifiedUserId(session, async () => {
             const user = await services.account.getUser(session);
-            if (user instanceof Outcome) throw new Unauthenticated(user.message);
+            if (user instanceof DomainOutcome) throw new Unauthenticated(user.message);
             return user;
           });
         } catch (error) {

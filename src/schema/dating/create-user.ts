@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { addressBlock } from '../../infra/client-address.js';
 import { requireSession, type GatewayContext } from '../context.js';
 import { RateLimited, Unauthenticated } from '../../domain/errors.js';
-import { Outcome, ValidationError } from '../../domain/outcomes.js';
+import { DomainOutcome, ValidationError } from '../../domain/outcomes.js';
 import { builder } from '../builder.js';
 import { ValidationErrorType } from '../outcome-types.js';
 import { validate } from '../validation.js';
@@ -46,7 +46,7 @@ builder.mutationField('createDatingUser', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       const { site, ...user } = parsed;
       const result = await ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent });
-      return result instanceof Outcome ? result : new DatingUserCreated(result);
+      return result instanceof DomainOutcome ? result : new DatingUserCreated(result);
     },
   }),
 );

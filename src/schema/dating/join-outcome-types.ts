@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlreadyRegistered, EmailRejected, Outcome, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
+import { AlreadyRegistered, EmailRejected, DomainOutcome, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../upstream/dating/wire.js';
 import { builder } from '../builder.js';
 import { errorType, ValidationErrorType } from '../outcome-types.js';
@@ -20,7 +20,7 @@ export class JoinedDating {
 export type Refusal = ValidationError | EmailRejected | AlreadyRegistered | SiteRateLimited;
 
 /** The site refused the user; `dating` was deactivated again when this call had activated it. */
-export class DatingRefused extends Outcome {
+export class DatingRefused extends DomainOutcome {
   readonly message: string;
   constructor(
     readonly siteId: string,
@@ -34,7 +34,7 @@ export class DatingRefused extends Outcome {
 }
 
 /** The first call with this idempotency key, or another joinDating call of this user, is still running. */
-export class JoinDatingInProgress extends Outcome {
+export class JoinDatingInProgress extends DomainOutcome {
   readonly message: string;
   constructor(
     readonly retryAfterSeconds: number,
@@ -56,7 +56,7 @@ export class JoinDatingInProgress extends Outcome {
  * that could create a second user or answer AlreadyRegistered for the
  * user this call created. `dating` stays active.
  */
-export class JoinDatingOutcomeUnknown extends Outcome {
+export class JoinDatingOutcomeUnknown extends DomainOutcome {
   readonly message =
     'The dating site did not confirm whether your dating account was created. Check on the site (sign in, or reset the password with your email) or contact support before trying again.';
   constructor(

@@ -6,7 +6,7 @@ import { publishAccountEvent } from '../../events/publish.js';
 import { RateLimited, Unauthenticated } from '../../domain/errors.js';
 import type { Claim } from '../../infra/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
-import { type FieldError, Outcome, ValidationError } from '../../domain/outcomes.js';
+import { type FieldError, DomainOutcome, ValidationError } from '../../domain/outcomes.js';
 import type { Sex } from '../../upstream/account/wire.js';
 import { type CreateDatingUserResult, mayHaveCreatedUser } from '../../upstream/dating/client.js';
 import type { DatingGender } from '../../upstream/dating/wire.js';
@@ -125,7 +125,7 @@ async function claimKey(ctx: GatewayContext, key: string, fingerprint: string): 
 async function deactivateDating(ctx: GatewayContext, session: string): Promise<boolean> {
   try {
     const result = await ctx.account.deactivateProduct(session, DATING_PRODUCT);
-    if (result instanceof Outcome) throw result;
+    if (result instanceof DomainOutcome) throw result;
     await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
     return true;
   } catch (error) {
@@ -199,12 +199,12 @@ async function joinLocked(
   try {
     // Read now, inside the lock: the request's cached user predates any join that ran meanwhile.
     const current = await ctx.account.getUser(session);
-    if (current instanceof Outcome) throw new Unauthenticated(current.message, { reason: current.constructor.name });
+    if (current instanceof DomainOutcome) throw new Unauthenticated(current.message, { reason: current.constructor.name });
     if (!current.modules.includes(DATING_PRODUCT)) {
       const activation = await ctx.account.activateProduct(session, DATING_PRODUCT);
       ctx.loaders.user.clear(session);
       ctx.loaders.products.clear(session);
-      if (activation instanceof Outcome) {
+      if (activation instanceof DomainOutcome) {
         await release();
         return activation;
       }
@@ -239,7 +239,7 @@ async function joinLocked(
     return keep(new JoinDatingOutcomeUnknown(input.site, activated));
   }
   const outcome =
-    result instanceof Outcome
+    result instanceof DomainOutcome
       ? new DatingRefused(input.site, result, activated && (await deactivateDating(ctx, session)))
       : new JoinedDating(new DatingUserCreated(result), activated);
   log.info('joinDating finished', { outcome: outcome instanceof JoinedDating ? 'joined' : result.constructor.name, activated });

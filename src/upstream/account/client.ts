@@ -7,7 +7,7 @@ import {
   InvalidCode,
   InvalidCredentials,
   type Channel,
-  type Outcome,
+  type DomainOutcome,
   ProductNotFound,
   UserAlreadyExists,
   UserDeactivated,
@@ -42,9 +42,9 @@ const UPSTREAM = 'Account API';
 export const RESEND_COOLDOWN_SECONDS = 90;
 
 /** What the Account API answers with state 200 and `data`, checked by zod. */
-type States = Record<number, () => Outcome>;
+type States = Record<number, () => DomainOutcome>;
 /** The outcomes an endpoint's states can produce. */
-type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => Outcome>>;
+type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => DomainOutcome>>;
 interface Endpoint<T, S extends States> {
   path: string;
   /** Needs `Authorization: Bearer`; state 403 then means the session is gone. */
