@@ -5,7 +5,8 @@ import type { Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import { UpstreamTimeout, UpstreamUnavailable } from '../src/domain/errors.js';
 import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
-import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
+import { siteRefusal } from '../src/domain/dating.js';
+import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds } from '../src/upstream/dating/wire.js';
 import { gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 

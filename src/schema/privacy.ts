@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
 import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
-import { BLOCK_REASONS } from '../upstream/account/wire.js';
+import { BLOCK_REASONS } from '../domain/account.js';
 import { builder } from './builder.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { code, id, validate } from './validation.js';

@@ -3,7 +3,7 @@ import { requireSession, type GatewayContext } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
-import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
+import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { builder } from './builder.js';
 import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
 import { id, validate } from './validation.js';

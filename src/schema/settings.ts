@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { publishAccountEvent } from '../events/publish.js';
 import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
-import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
+import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
 import { LanguageEnum, UserType } from './user.js';
@@ -20,11 +20,10 @@ const consentDescriptions: Record<keyof Consents, string> = {
   personalityProfiling: 'Personality profiling, psycholinguistic analysis and interactions with other users.',
   biometrics: 'Any biometric information collected while using the services (face reconstruction, voice samples, typing patterns).',
 };
-const consentNames = Object.keys(CONSENTS) as (keyof Consents)[];
 
 const ConsentsType = builder.objectRef<Consents>('Consents').implement({
   description: 'Privacy consents: what the user allows their data to be used for.',
-  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
+  fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
 });
 
 export const SettingsType = builder.objectRef<Settings>('Settings').implement({
@@ -46,7 +45,7 @@ export const SettingsType = builder.objectRef<Settings>('Settings').implement({
 
 const ConsentsInput = builder.inputType('ConsentsInput', {
   description: 'The consents to change; those left out stay as they are.',
-  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
+  fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
 });
 
 const UpdateSettingsInput = builder.inputType('UpdateSettingsInput', {
@@ -73,7 +72,7 @@ const settingsPatch = z
     avatar: optional(text(200)),
     sex: optional(z.enum(SEXES)),
     news: optional(z.boolean()),
-    consents: optional(z.object(Object.fromEntries(consentNames.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
+    consents: optional(z.object(Object.fromEntries(CONSENT_NAMES.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
     language: optional(language),
     birthday: optional(birthday),
     datingModel: optional(text(100)),

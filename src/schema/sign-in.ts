@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { countAuthAttempt, requireSession } from './context.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
 import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
-import type { AccountUser, Session } from '../upstream/account/wire.js';
+import type { AccountUser, Session } from '../domain/account.js';
 import { builder } from './builder.js';
 import {
   InvalidCodeType,

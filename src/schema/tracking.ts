@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireSession } from './context.js';
 import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
-import type { Tracking } from '../upstream/account/wire.js';
+import type { Tracking } from '../domain/account.js';
 import { builder } from './builder.js';
 import { ValidationErrorType } from './outcome-types.js';
 import { optional, text, validate } from './validation.js';

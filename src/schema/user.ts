@@ -1,5 +1,5 @@
 import { requireSession } from './context.js';
-import { LANGUAGES, type AccountUser, type Session } from '../upstream/account/wire.js';
+import { LANGUAGES, type AccountUser, type Session } from '../domain/account.js';
 import { builder } from './builder.js';
 import { ProductType } from './products.js';
 import { SettingsType } from './settings.js';

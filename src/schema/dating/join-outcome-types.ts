@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AlreadyRegistered, EmailRejected, DomainOutcome, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
-import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../upstream/dating/wire.js';
+import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../domain/dating.js';
 import { builder } from '../builder.js';
 import { errorType, ValidationErrorType } from '../outcome-types.js';
 import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';

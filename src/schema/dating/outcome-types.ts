@@ -1,5 +1,5 @@
 import { AlreadyRegistered, EmailRejected, SiteRateLimited } from '../../domain/outcomes.js';
-import type { DatingUser, EmailValidation, PaymentLinks } from '../../upstream/dating/wire.js';
+import type { DatingUser, EmailValidation, PaymentLinks } from '../../domain/dating.js';
 import { builder } from '../builder.js';
 import { errorType } from '../outcome-types.js';
 import { DatingSiteType, siteOf } from './site.js';

@@ -15,19 +15,16 @@ import {
   ValidationError,
   VerificationRequired,
 } from '../../domain/outcomes.js';
+import type { BlockReason, Language, SettingsPatch, Tracking } from '../../domain/account.js';
 import { UpstreamHttp } from '../http.js';
 import {
-  type BlockReason,
   blockReasonToWire,
   channelTokenWire,
-  type Language,
   modulesWire,
   productWire,
-  type SettingsPatch,
   settingsPatchToWire,
   settingsWire,
   ticketWire,
-  type Tracking,
   trackingToWire,
   userWire,
 } from './wire.js';

@@ -2,18 +2,16 @@ import type { DatingSiteConfig } from '../../config.js';
 import { UpstreamUnavailable } from '../../domain/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
+import { siteRefusal, type DatingSite, type DatingUser, type NewDatingUser } from '../../domain/dating.js';
 import { UpstreamHttp, type UpstreamResponse } from '../http.js';
 import {
   badRequestWire,
   createdWire,
-  type DatingUser,
   envelopeWire,
   errorTextWire,
   inputFieldsOfWire,
-  type NewDatingUser,
   newUserToWire,
   retryAfterSeconds,
-  siteRefusal,
 } from './wire.js';
 
 const USER_PATH = 'v2/api/user';
@@ -99,12 +97,6 @@ export interface DatingClientOptions {
   /** Keep-alive connections per site. */
   connections: number;
   logger: Logger;
-}
-
-/** A configured site as the rest of the gateway sees it: no key. */
-export interface DatingSite {
-  id: string;
-  name: string;
 }
 
 interface SiteConnection {
