@@ -6,6 +6,7 @@ import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { builder } from './builder.js';
 import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
+import { UserType } from './user.js';
 import { id, validate } from './validation.js';
 
 const ProductStateEnum = builder.enumType('ProductState', {
@@ -28,6 +29,14 @@ export const ProductType = builder.objectRef<Product>('Product').implement({
     state: t.field({ type: ProductStateEnum, resolve: (p) => p.state satisfies (typeof PRODUCT_STATES)[number] }),
   }),
 });
+
+builder.objectField(UserType, 'products', (t) =>
+  t.field({
+    type: [ProductType],
+    description: 'The product catalogue with this user\'s state of each. Fetched once per request.',
+    resolve: (_user, _args, ctx) => ctx.loaders.products.load(requireSession(ctx)),
+  }),
+);
 
 builder.queryField('products', (t) =>
   t.field({

@@ -43,6 +43,14 @@ export const SettingsType = builder.objectRef<Settings>('Settings').implement({
   }),
 });
 
+builder.objectField(UserType, 'settings', (t) =>
+  t.field({
+    type: SettingsType,
+    description: 'Fetched once per request, however often it is named.',
+    resolve: (_user, _args, ctx) => ctx.loaders.settings.load(requireSession(ctx)),
+  }),
+);
+
 const ConsentsInput = builder.inputType('ConsentsInput', {
   description: 'The consents to change; those left out stay as they are.',
   fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
