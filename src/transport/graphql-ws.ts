@@ -4,30 +4,13 @@ import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
+import { CLOSE } from '../domain/close-codes.js';
 import { sessionFromAuthorization, type Services } from '../schema/context.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { DomainOutcome } from '../domain/outcomes.js';
 import { sessionKey } from '../infra/session-key.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
-
-/**
- * Close codes of the gateway's graphql-ws sockets, besides graphql-ws's own
- * (4400 bad message, 4408 no `connection_init` in time, 4409 duplicate id,
- * 4429 second `connection_init`):
- */
-export const CLOSE = {
-  /** No session, an unknown or ended one, or the session ended while connected (after SessionExpired). */
-  forbidden: 4403,
-  /** More operations at once than SUBSCRIPTIONS_MAX_PER_CONNECTION. */
-  tooManyOperations: 1008,
-  /** A message larger than SUBSCRIPTIONS_MAX_MESSAGE_BYTES (sent by `ws` itself). */
-  messageTooBig: 1009,
-  /** The gateway is shutting down: every subscription was completed first. */
-  goingAway: 1001,
-  /** The Account API could not check the session; the client may retry. */
-  tryAgainLater: 1013,
-} as const;
 
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
 type GatewayYoga = YogaServerInstance<{ req: IncomingMessage }, {}>;
@@ -83,7 +66,7 @@ export function serveGraphqlWs(
   const closeWhenIdle = (conn: Connection, tries = 0) => {
     const socket = conn.ctx.extra.socket;
     if (socket.readyState !== socket.OPEN) return;
-    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.forbidden, 'Session expired');
+    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.sessionEnded, 'Session expired');
     setTimeout(() => closeWhenIdle(conn, tries + 1), 10).unref();
   };
 
@@ -126,7 +109,7 @@ export function serveGraphqlWs(
         const { socket } = ctx.extra;
         const conn = connections.get(socket);
         if (!conn || conn.ended) {
-          socket.close(CLOSE.forbidden, 'Forbidden');
+          socket.close(CLOSE.sessionEnded, 'Forbidden');
           return [new GraphQLError('Sign in first: this needs a valid session.')];
         }
         if (Object.keys(ctx.subscriptions).length > config.SUBSCRIPTIONS_MAX_PER_CONNECTION) {
