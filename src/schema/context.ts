@@ -1,31 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
-import type { Config } from '../config.js';
 import { RateLimited, Unauthenticated } from '../domain/errors.js';
-import type { Logger } from '../infra/logger.js';
+import type { AccountEventData } from '../domain/account-events.js';
+import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
+import type { Services } from '../services.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
-import type { AccountClient } from '../upstream/account/client.js';
-import type { IdempotencyStore } from '../infra/idempotency.js';
-import type { RateLimiter } from '../infra/rate-limit.js';
-import type { DatingClient } from '../upstream/dating/client.js';
-import type { AccountEvents } from '../events/account-events.js';
-
-/** What lives as long as the gateway: clients, config, logger. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  account: AccountClient;
-  /** The configured dating sites (Dating API v2). */
-  dating: DatingClient;
-  /** Outcomes of `joinDating` by idempotency key (memory, or Redis with REDIS_URL). */
-  idempotency: IdempotencyStore;
-  /** Anonymous `createDatingUser` calls per client IP (DATING_ANONYMOUS_PER_MINUTE). */
-  anonymousDatingLimit: RateLimiter;
-  /** Sign-in and code attempts per client address (AUTH_ATTEMPTS_PER_MINUTE). */
-  authAttemptLimit: RateLimiter;
-  /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
-  events: AccountEvents;
-}
 
 /** What every resolver sees: the services plus this request's caller. */
 export interface GatewayContext extends Services {
@@ -43,19 +21,37 @@ export interface GatewayContext extends Services {
   loaders: AccountLoaders;
 }
 
-export function sessionFromAuthorization(header: string | null | undefined): string | null {
-  if (header == null || header === '') return null;
+/**
+ * What yoga's envelop starts a request with: over HTTP its `request`; over
+ * graphql-ws (src/transport/graphql-ws.ts) the socket's `connectionParams`
+ * instead, and `req`, the upgrade request, in both.
+ */
+export interface InitialContext {
+  req?: IncomingMessage;
+  request?: Request;
+  connectionParams?: Readonly<Record<string, unknown>>;
+}
+
+export function sessionFromAuthorization(header: unknown): string | null {
+  if (typeof header !== 'string' || header === '') return null;
   const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})$/i.exec(header.trim());
   return match?.[1] ?? '';
 }
 
-export function createContext(services: Services, req: IncomingMessage | undefined, headers: Headers): GatewayContext {
+/** A request's context. The session comes from `Authorization` over HTTP, from `connectionParams.authorization` over graphql-ws (never from the upgrade request's headers). */
+export function createContext(services: Services, { req, request, connectionParams }: InitialContext): GatewayContext {
+  const header = (name: string) => {
+    if (request) return request.headers.get(name);
+    const value = req?.headers[name];
+    return typeof value === 'string' ? value : null;
+  };
+  const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
   return {
     ...services,
-    session: sessionFromAuthorization(headers.get('authorization')),
-    clientIp: clientAddress(req?.socket.remoteAddress, headers.get('x-forwarded-for'), services.config.TRUSTED_PROXIES),
-    userAgent: cleanUserAgent(headers.get('user-agent')),
-    loaders: createLoaders(services.account),
+    session: sessionFromAuthorization(authorization),
+    clientIp: clientAddress(req?.socket.remoteAddress, header('x-forwarded-for'), services.config.TRUSTED_PROXIES),
+    userAgent: cleanUserAgent(header('user-agent')),
+    loaders: createLoaders(services.account, services.sessions),
   };
 }
 
@@ -73,4 +69,39 @@ export function requireSession(ctx: Pick<GatewayContext, 'session'>): string {
 export async function countAuthAttempt(ctx: Pick<GatewayContext, 'authAttemptLimit' | 'clientIp'>): Promise<void> {
   const wait = await ctx.authAttemptLimit.take(addressBlock(ctx.clientIp));
   if (wait > 0) throw new RateLimited(wait, 'Too many sign-in or code attempts from this address. Try again later.');
+}
+
+type EventsContext = Pick<GatewayContext, 'events' | 'sessions' | 'logger'>;
+
+/**
+ * For mutations: the event of a change they made, to the user of `session`
+ * (SessionUsers: remembered, else `user/get`), through events.publish.
+ * Never fails the mutation.
+ */
+export async function publishChange(ctx: EventsContext, session: string, data: AccountEventData): Promise<void> {
+  let userId: string;
+  try {
+    userId = await ctx.sessions.userId(session);
+  } catch (error) {
+    ctx.logger.child({ component: 'events' }).warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+    return;
+  }
+  await ctx.events.publish(userId, data);
+}
+
+/**
+ * For mutations that end `session` (logout, account deletion): its user id,
+ * found before the Account API call that ends it, since afterwards the API
+ * no longer knows the session. Null when it cannot be found (logged): the
+ * session check ends the subscriptions later. Never fails the mutation.
+ */
+export async function userOfEndingSession(ctx: EventsContext, session: string): Promise<string | null> {
+  try {
+    return await ctx.sessions.userId(session);
+  } catch (error) {
+    ctx.logger.child({ component: 'events' }).info('user of an ending session unknown; its subscriptions end at the next session check', {
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    return null;
+  }
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from './context.js';
-import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
+import { countAuthAttempt, requireSession, userOfEndingSession } from './context.js';
 import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { BLOCK_REASONS } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -138,7 +137,7 @@ builder.mutationField('confirmAccountDeletion', (t) =>
       const result = await ctx.account.confirmDeletion(session, parsed.code);
       if (result instanceof DomainOutcome) return result;
       // Every session of the deleted user has ended: so do their subscriptions.
-      if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });
+      if (userId !== null) await ctx.events.endSessions(userId, { allBut: null });
       return new AccountDeleted();
     },
   }),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { requireSession, type GatewayContext } from './context.js';
-import { publishAccountEvent } from '../events/publish.js';
+import { requireSession, type GatewayContext, publishChange } from './context.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
@@ -115,7 +114,7 @@ async function changeProduct<R extends { modules: string[] }>(
   if (result instanceof DomainOutcome) return result;
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
-  await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
+  await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
   return { productId: parsed.productId, result };
 }
 

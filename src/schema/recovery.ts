@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { countAuthAttempt } from './context.js';
-import { endSessionSubscriptions } from '../events/publish.js';
 import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
@@ -63,7 +62,7 @@ builder.mutationField('completePasswordRecovery', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
       // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
-      if (!(result instanceof DomainOutcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
+      if (!(result instanceof DomainOutcome)) await ctx.events.endSessions(result.user.id, { allBut: result.session.token });
       return signedIn(result);
     },
   }),

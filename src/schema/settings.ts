@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from './context.js';
-import { publishAccountEvent } from '../events/publish.js';
+import { countAuthAttempt, requireSession, publishChange } from './context.js';
 import { DomainOutcome, ValidationError, type Channel } from '../domain/outcomes.js';
 import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -123,7 +122,7 @@ builder.mutationField('updateSettings', (t) =>
       ctx.loaders.settings.clear(session).prime(session, settings);
       // A new email/phone alone changes nothing yet (it waits for its code): no event.
       if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
-        await publishAccountEvent(ctx, session, { type: 'SettingsUpdated', settings });
+        await publishChange(ctx, session, { type: 'SettingsUpdated', settings });
       }
       const pending: Channel[] = [];
       if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
@@ -173,7 +172,7 @@ builder.mutationField('confirmContactChange', (t) =>
       if (user instanceof DomainOutcome) return user;
       ctx.loaders.user.clear(session).prime(session, user);
       const channel = before && changedContact(before, user);
-      if (channel) await publishAccountEvent(ctx, session, { type: 'ContactVerified', channel });
+      if (channel) await publishChange(ctx, session, { type: 'ContactVerified', channel });
       ctx.loaders.settings.clear(session);
       return new ContactChangeConfirmed(user);
     },

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from './context.js';
-import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
+import { countAuthAttempt, requireSession, userOfEndingSession } from './context.js';
 import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
 import type { AccountUser, Session } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -92,7 +91,7 @@ builder.mutationField('logout', (t) =>
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
       await ctx.account.logout(session);
-      if (userId !== null) await endSessionSubscriptions(ctx, userId, { session });
+      if (userId !== null) await ctx.events.endSessions(userId, { session });
       return new LoggedOut();
     },
   }),

@@ -5,10 +5,10 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import { CLOSE } from '../domain/close-codes.js';
-import { sessionFromAuthorization, type Services } from '../schema/context.js';
+import { sessionFromAuthorization } from '../schema/context.js';
+import type { Services } from '../services.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { DomainOutcome } from '../domain/outcomes.js';
 import { sessionKey } from '../infra/session-key.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
@@ -20,8 +20,6 @@ type WsContext = Context<Record<string, unknown> | undefined, Extra>;
 /** What the gateway keeps per socket. */
 interface Connection {
   ctx: WsContext;
-  /** `Authorization` for this socket's operations, from `connectionParams.authorization`. */
-  authorization: string;
   userId: string;
   sessionKey: string;
   ended: boolean;
@@ -33,9 +31,6 @@ export interface GraphqlWsServer {
   /** Refuses new sockets, waits (at most `graceMs`) for running operations to end, then closes every socket with 1001. */
   close(graceMs?: number): Promise<void>;
 }
-
-/** Only these upgrade request headers reach the context of a socket's operations. */
-const FORWARDED_HEADERS = ['user-agent', 'x-forwarded-for', 'accept-language', 'origin'];
 
 export interface GraphqlWsOptions {
   /** Default `/graphql`. */
@@ -55,7 +50,7 @@ export interface GraphqlWsOptions {
 export function serveGraphqlWs(
   server: Server,
   yoga: GatewayYoga,
-  services: Pick<Services, 'config' | 'account' | 'logger' | 'events'>,
+  services: Pick<Services, 'config' | 'sessions' | 'logger' | 'events'>,
   { path = '/graphql', documentFor }: GraphqlWsOptions = {},
 ): GraphqlWsServer {
   const config: Config = services.config;
@@ -85,16 +80,11 @@ export function serveGraphqlWs(
       subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
-        const authorization = ctx.connectionParams?.authorization;
-        const session = sessionFromAuthorization(typeof authorization === 'string' ? authorization : null);
+        const session = sessionFromAuthorization(ctx.connectionParams?.authorization);
         if (!session) return false;
         let userId: string;
         try {
-          userId = await services.events.verifiedUserId(session, async () => {
-            const user = await services.account.getUser(session);
-            if (user instanceof DomainOutcome) throw new Unauthenticated(user.message);
-            return user;
-          });
+          ({ id: userId } = await services.sessions.verify(session));
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
           logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
@@ -102,7 +92,7 @@ export function serveGraphqlWs(
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        connections.set(socket, { ctx, authorization: `Bearer ${session}`, userId, sessionKey: sessionKey(session), ended: false });
+        connections.set(socket, { ctx, userId, sessionKey: sessionKey(session), ended: false });
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -117,7 +107,7 @@ export function serveGraphqlWs(
           socket.close(CLOSE.tooManyOperations, 'Too many operations');
           return [new GraphQLError('Too many operations on this connection.')];
         }
-        return executionArgs(yoga, ctx, conn, payload, logger, documentFor);
+        return executionArgs(yoga, ctx, payload, logger, documentFor);
       },
       onComplete: (ctx) => {
         const conn = connections.get(ctx.extra.socket);
@@ -154,25 +144,18 @@ export function serveGraphqlWs(
 async function executionArgs(
   yoga: GatewayYoga,
   ctx: WsContext,
-  conn: Connection,
   payload: SubscribePayload,
   logger: Logger,
   documentFor?: (payload: SubscribePayload) => string,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
-  const req = ctx.extra.request;
-  const headers = new Headers({ authorization: conn.authorization });
-  for (const name of FORWARDED_HEADERS) {
-    const value = req.headers[name];
-    if (typeof value === 'string') headers.set(name, value);
-  }
-  const request = new Request(new URL(req.url ?? '/graphql', 'http://gateway.invalid'), { headers });
   try {
+    // The context reads the session from connectionParams (checked at connection_init), the client address and user agent from the upgrade request.
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
       ...ctx,
-      req,
-      request,
+      req: ctx.extra.request,
       socket: ctx.extra.socket,
       params: payload,
+      connectionParams: ctx.connectionParams ?? {},
     });
     const document = parse(documentFor ? documentFor(payload) : payload.query);
     const errors = validate(schema, document);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { requireSession, type GatewayContext } from '../context.js';
-import { publishAccountEvent } from '../../events/publish.js';
+import { requireSession, type GatewayContext, publishChange } from '../context.js';
 import { RateLimited, Unauthenticated } from '../../domain/errors.js';
 import type { Claim } from '../../infra/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
@@ -126,7 +125,7 @@ async function deactivateDating(ctx: GatewayContext, session: string): Promise<b
   try {
     const result = await ctx.account.deactivateProduct(session, DATING_PRODUCT);
     if (result instanceof DomainOutcome) throw result;
-    await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
+    await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
     return true;
   } catch (error) {
     ctx.logger.error('joinDating could not deactivate dating after the site created nobody', { error: (error as Error)?.constructor?.name });
@@ -198,8 +197,7 @@ async function joinLocked(
   let activated = false;
   try {
     // Read now, inside the lock: the request's cached user predates any join that ran meanwhile.
-    const current = await ctx.account.getUser(session);
-    if (current instanceof DomainOutcome) throw new Unauthenticated(current.message, { reason: current.constructor.name });
+    const current = await ctx.sessions.verify(session);
     if (!current.modules.includes(DATING_PRODUCT)) {
       const activation = await ctx.account.activateProduct(session, DATING_PRODUCT);
       ctx.loaders.user.clear(session);
@@ -209,7 +207,7 @@ async function joinLocked(
         return activation;
       }
       activated = true;
-      await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: activation.modules });
+      await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds: activation.modules });
     }
   } catch (error) {
     await release();
