@@ -58,6 +58,11 @@ export interface DatingUser {
   paymentLinks: PaymentLinks[];
 }
 
+/** A user the site created (Dating API 201), as a payload member. */
+export class DatingUserCreated {
+  constructor(readonly user: DatingUser) {}
+}
+
 /** The input fields of `createDatingUser` and `joinDating` a site may refuse. */
 export const DATING_INPUT_FIELDS: ReadonlySet<string> = new Set(['email', 'gender', 'password', 'birthDate', 'nickname', 'tracking', 'subId']);
 
