@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { AccountEvents } from './events/account-events.js';
 import { MemoryEventBus, RedisEventBus, type EventBus } from './events/bus.js';
