@@ -87,6 +87,9 @@ function sha256(text: string): string {
  * The yoga plugin: every HTTP request (POST, GET and SSE subscriptions) must
  * name a manifest document; its text replaces the request's `query`.
  * graphql-ws subscriptions call `documentFor` in their `onSubscribe`.
+ *
+ * @param documents The runnable documents: `TrustedDocuments.load()` reads
+ *   and checks a manifest (default: BUNDLED_MANIFEST, the one `npm run codegen` writes).
  */
 export function useTrustedDocuments(documents: TrustedDocuments): Plugin {
   return {
