@@ -30,7 +30,7 @@ export interface AccountEventsOptions {
  * Sessions a gateway mutation ended: one (logout), or every session of the
  * user but `allBut` (password recovery keeps its new session; account
  * deletion, `allBut: null`, keeps none). Tokens, never sent anywhere: the bus
- * carries their keys (session-key.ts).
+ * carries their keys (src/infra/session-key.ts).
  */
 export type EndedSessions = { session: string } | { allBut: string | null };
 

@@ -14,7 +14,7 @@ import {
 import { builder } from './builder.js';
 
 /**
- * The domain outcomes of src/outcomes.ts as GraphQL types. Each implements
+ * The domain outcomes of src/domain/outcomes.ts as GraphQL types. Each implements
  * `Error` and is a member of the payload unions of the mutations that can
  * produce it (shared/API.md "Domain outcomes are data").
  */
