@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../domain/errors.js';
+import { BadUserInput, Unauthenticated, UpstreamAnswerOffContract } from '../../domain/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import {
   AlreadyVerified,
@@ -207,25 +207,25 @@ export class AccountClient {
     if (session !== undefined) headers.authorization = `Bearer ${session}`;
     const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
     const res = await this.#http.request({ path: ep.path, headers, body });
-    if (res.status !== 200) throw this.#offContract(ep, `HTTP ${res.status}`);
+    if (res.status !== 200) throw this.#offContract(ep, res.status, `HTTP ${res.status}`);
     const answer = envelope.safeParse(res.json);
-    if (!answer.success) throw this.#offContract(ep, 'not a { state, data } envelope');
+    if (!answer.success) throw this.#offContract(ep, res.status, 'not a { state, data } envelope');
     const { state, data } = answer.data;
     if (state === 200) {
       const parsed = ep.data.safeParse(data);
-      if (!parsed.success) throw this.#offContract(ep, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
+      if (!parsed.success) throw this.#offContract(ep, res.status, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
       return parsed.data;
     }
     const outcome = ep.states[state];
     if (outcome) return outcome() as OutcomeOf<S>;
     if (state === 403 && ep.session) sessionGone();
     if (state === 400) throw new BadUserInput('The Account API reported required fields as missing.');
-    throw this.#offContract(ep, `undocumented state ${state}`);
+    throw this.#offContract(ep, res.status, `undocumented state ${state}`);
   }
 
-  #offContract(ep: { path: string }, reason: string) {
+  #offContract(ep: { path: string }, status: number, reason: string) {
     this.#logger.error('Account API answer off contract', { path: ep.path, reason });
-    return new UpstreamUnavailable(UPSTREAM, reason);
+    return new UpstreamAnswerOffContract(UPSTREAM, reason, status);
   }
 }
 
