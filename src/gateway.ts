@@ -2,31 +2,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
-import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
-import { createContext, type Services } from './context.js';
-import { createDatingServices } from './dating-services.js';
-import { serveGraphqlWs } from './events/graphql-ws.js';
-import { createAccountEvents } from './events/service.js';
 import { HttpDrain } from './infra/http-drain.js';
+import type { Logger } from './infra/logger.js';
 import { Metrics } from './infra/metrics.js';
 import { createOpsServer } from './infra/ops-server.js';
-import { Readiness } from './infra/readiness.js';
 import { requestIdOf } from './infra/request-id.js';
 import { runInRequestScope } from './infra/request-scope.js';
 import type { Tracing } from './infra/tracing.js';
-import { observeUpstream } from './infra/upstream-observer.js';
-import type { Logger } from './logger.js';
-import { useOperationLimits } from './operation-limits.js';
 import { useAccessLog } from './plugins/useAccessLog.js';
+import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useOperationMetrics } from './plugins/useOperationMetrics.js';
 import { useRequestId } from './plugins/useRequestId.js';
 import { useTracing } from './plugins/useTracing.js';
-import { createRateLimiter } from './rate-limit.js';
-import { connectRedis } from './redis.js';
+import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
-import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
-import { AccountClient } from './upstream/account/client.js';
+import { createServices, type Services } from './services.js';
+import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -37,7 +31,6 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly services: Services;
   readonly server: Server;
-  readonly readiness: Readiness;
   /**
    * Listens on `port` (0 = a free one) and the operations server on
    * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
@@ -60,39 +53,17 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger, tracing = null }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
-  // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
   // Operations of the first-party apps get their own metric label; any other name is `other`.
   const metrics = new Metrics({ operationNames: (trusted ?? TrustedDocuments.load()).operationNames() });
-  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', metrics }) : null;
-  const dating = createDatingServices(config, logger, redis, observeUpstream({ metrics, tracing }));
-  const readiness = new Readiness({ probeAccount: () => account.probe(), redis });
-  const account = new AccountClient({
-    ...upstream,
-    baseUrl: config.ACCOUNT_API_URL,
-    logger: logger.child({ upstream: 'account' }),
-    observer: observeUpstream({ metrics, tracing, onAnswer: () => readiness.accountAnswered() }),
-  });
-  const services: Services = {
-    config,
-    logger,
-    metrics,
-    account,
-    ...dating.services,
-    authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
-    events: createAccountEvents(config, account, logger, metrics),
-  };
+  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger, { metrics, tracing });
+  const { readiness } = services;
 
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ req, request }) => createContext(services, req, request.headers),
+    context: (initial) => createContext(services, initial),
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
@@ -130,22 +101,18 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
   const stop = async () => {
     readiness.startDraining();
     const drained = drain.drain(config.SHUTDOWN_GRACE_MS);
-    // Subscriptions end (SSE streams finish), graphql-ws sockets close (src/events).
+    // Subscriptions end (SSE streams finish), graphql-ws sockets close (src/transport).
     await services.events.close();
     await graphqlWs.close();
     const { cut } = await drained;
     if (cut > 0) logger.warn('shutdown grace over: requests still in flight were cut', { cut, graceMs: config.SHUTDOWN_GRACE_MS });
-    await services.account.close();
-    await dating.close();
-    await services.authAttemptLimit.close();
-    if (redis) await redis.quit().catch(() => redis.disconnect());
+    await closeServices();
     await ops.close();
   };
   let stopping: Promise<void> | undefined;
   return {
     services,
     server,
-    readiness,
     start: async (port = config.PORT, host = config.HOST) => {
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);

@@ -1,8 +1,8 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startEmbeddedUpstreams } from './emulator/embedded.js';
 import { createGateway } from './gateway.js';
+import { createLogger } from './infra/logger.js';
 import { Tracing } from './infra/tracing.js';
-import { createLogger } from './logger.js';
 
 /**
  * Entry point: read config, start (with the bundled emulators when no
@@ -20,7 +20,7 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const tracing = await Tracing.start(config);
+  const tracing = await Tracing.start({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   const upstreams = await startEmbeddedUpstreams(config, logger);
   const gateway = createGateway(upstreams.config, { logger, tracing });
   const { url, opsUrl } = await gateway.start();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/infra/logger.js';
 
 describe('the logger keeps secrets out of every line', () => {
   const lines: string[] = [];
@@ -40,7 +40,7 @@ describe('the log format', () => {
       child.once('error', reject);
       child.once('exit', () => resolve(out));
     });
-  const script = "import { createLogger } from './src/logger.ts'; createLogger().info('format probe', { site: 'wellhello', password: 'pw-pretty-1' });";
+  const script = "import { createLogger } from './src/infra/logger.ts'; createLogger().info('format probe', { site: 'wellhello', password: 'pw-pretty-1' });";
 
   it('is JSON lines when stdout is a pipe', async () => {
     const out = await run([process.execPath, '--import', 'tsx', '--eval', script], {});

@@ -44,8 +44,8 @@ describe('/readiness', () => {
     const { gateway, opsUrl } = await t.stack.startGateway({ SHUTDOWN_GRACE_MS: '5000' }, 'draining');
     expect((await readiness(opsUrl)).status).toBe(200);
     const stopped = gateway.stop();
-    expect(gateway.readiness.draining).toBe(true);
-    expect(await gateway.readiness.check()).toMatchObject({ ready: false, checks: { draining: true } });
+    expect(gateway.services.readiness.draining).toBe(true);
+    expect(await gateway.services.readiness.check()).toMatchObject({ ready: false, checks: { draining: true } });
     await stopped;
   });
 });

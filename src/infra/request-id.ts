@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { normalizeAddress, type TrustedProxies } from '../client-address.js';
+import { normalizeAddress, type TrustedProxies } from './client-address.js';
 
 /** What an `x-request-id` from a proxy may look like: short, no spaces or quotes (it lands in logs). */
 const ACCEPTED = /^[A-Za-z0-9._:@/+=-]{1,128}$/;

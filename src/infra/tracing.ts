@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, type Context, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import type { Config } from '../config.js';
 
 /**
  * OpenTelemetry traces, on only when OTEL_EXPORTER_OTLP_ENDPOINT is set
@@ -20,9 +19,8 @@ export class Tracing {
     private readonly propagator: TextMapPropagator,
   ) {}
 
-  /** Null when OTEL_EXPORTER_OTLP_ENDPOINT is unset. */
-  static async start(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>): Promise<Tracing | null> {
-    const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  /** Null without an endpoint (OTEL_EXPORTER_OTLP_ENDPOINT unset). */
+  static async start({ endpoint, serviceName }: { endpoint: string | undefined; serviceName: string }): Promise<Tracing | null> {
     if (!endpoint) return null;
     const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { BasicTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
       import('@opentelemetry/context-async-hooks'),
@@ -35,7 +33,7 @@ export class Tracing {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
     const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': config.OTEL_SERVICE_NAME }),
+      resource: resourceFromAttributes({ 'service.name': serviceName }),
       spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
     });
     return new Tracing(provider.getTracer('account-dating-gateway'), provider, new W3CTraceContextPropagator());

@@ -2,7 +2,7 @@ import { getOperationAST, type OperationTypeNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../infra/metrics.js';
 import { currentRequest } from '../infra/request-scope.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../infra/logger.js';
 
 export interface AccessLogOptions {
   /** Where the lines go (info level). */

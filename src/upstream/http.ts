@@ -1,6 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UpstreamAnswerNotJson, UpstreamAnswerTooLarge, UpstreamTimeout, UpstreamUnavailable, UpstreamUnreachable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 
 /** Options of one upstream origin. */
 export interface UpstreamHttpOptions {
@@ -20,7 +20,7 @@ export interface UpstreamHttpOptions {
 }
 
 /**
- * A hook around each upstream call (src/infra/upstream-observer.ts): `start`
+ * A hook around each upstream call (src/upstream/observer.ts): `start`
  * may add headers to the call and returns what is called once when it ends.
  */
 export interface UpstreamObserver {
@@ -46,8 +46,9 @@ export interface UpstreamResponse {
 /**
  * One keep-alive connection pool to an upstream origin. It never follows
  * redirects, bounds every call by a timeout and a body size, and turns every
- * transport failure into UpstreamUnavailable or UpstreamTimeout: callers see
- * a status and parsed JSON, or one of those two errors.
+ * transport failure into an UpstreamUnavailable (UpstreamUnreachable with its
+ * `errno`, UpstreamAnswerNotJson and UpstreamAnswerTooLarge with their `status`) or UpstreamTimeout:
+ * callers see a status and parsed JSON, or one of those errors.
  */
 export class UpstreamHttp {
   readonly #pool: Pool;
@@ -83,7 +84,7 @@ export class UpstreamHttp {
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) {
         discard(res.body);
-        throw new UpstreamUnavailable(name, 'body too large');
+        throw new UpstreamAnswerTooLarge(name, res.statusCode);
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -91,7 +92,7 @@ export class UpstreamHttp {
         size += (chunk as Buffer).length;
         if (size > maxBodyBytes) {
           discard(res.body);
-          throw new UpstreamUnavailable(name, 'body too large');
+          throw new UpstreamAnswerTooLarge(name, res.statusCode);
         }
         chunks.push(chunk as Buffer);
       }
@@ -99,7 +100,7 @@ export class UpstreamHttp {
       try {
         json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        throw new UpstreamUnavailable(name, `HTTP ${res.statusCode} with a body that is not JSON`);
+        throw new UpstreamAnswerNotJson(name, res.statusCode);
       }
       logger.debug('upstream call', { upstream: name, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
       ended?.({ status: res.statusCode });
@@ -124,7 +125,7 @@ export class UpstreamHttp {
       return new UpstreamTimeout(name);
     }
     const code = (error as { code?: unknown })?.code;
-    return new UpstreamUnavailable(name, typeof code === 'string' ? code : 'transport error');
+    return typeof code === 'string' ? new UpstreamUnreachable(name, code) : new UpstreamUnavailable(name, 'transport error');
   }
 
   /**

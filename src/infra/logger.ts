@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
-import { currentRequest } from './infra/request-scope.js';
+import { currentRequest } from './request-scope.js';
 
 /**
  * The gateway's structured logger, on pino: one JSON object per line, or

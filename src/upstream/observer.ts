@@ -1,7 +1,7 @@
-import type { UpstreamObserver } from '../upstream/http.js';
-import { endpointLabel, type Metrics, type UpstreamOutcome } from './metrics.js';
-import { currentRequest } from './request-scope.js';
-import type { Tracing } from './tracing.js';
+import type { UpstreamObserver } from './http.js';
+import { endpointLabel, type Metrics, type UpstreamOutcome } from '../infra/metrics.js';
+import { currentRequest } from '../infra/request-scope.js';
+import type { Tracing } from '../infra/tracing.js';
 
 export interface UpstreamObserverOptions {
   metrics: Metrics;
