@@ -1,16 +1,8 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useStack } from './support/stack.js';
+import { closedPort } from './support/tcp-proxy.js';
 
 /** `/readiness` on the public and the operations port; `/health` stays liveness. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function readiness(base: string) {
   const res = await fetch(new URL('/readiness', base));
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };

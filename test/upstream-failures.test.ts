@@ -1,19 +1,10 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { captureLogger, gatewayLogLines, gql, useStack } from './support/stack.js';
+import { closedPort } from './support/tcp-proxy.js';
 
 const TIMEOUT_MS = 400;
-
-/** A port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function expectOnlyError(result: { errors?: { message: string; extensions?: Record<string, unknown> }[] }, code: string) {
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual([code]);
