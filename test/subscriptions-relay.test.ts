@@ -75,7 +75,7 @@ describe('the upstream relay', () => {
 
     proxy.freeze();
     await notify(stack, user.userId, 'while-frozen');
-    await events.untilNotification('while-frozen', 3000);
+    await events.untilNotification('while-frozen');
     await notify(stack, user.userId, 'after');
     await events.untilNotification('after');
     expect(titles(events)).toEqual(['before-freeze', 'while-frozen', 'after']);
