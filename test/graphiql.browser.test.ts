@@ -5,8 +5,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { schema } from '../src/schema/index.js';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { pushSockets, pushSocketsAbove } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { typedClient } from './support/typed-client.js';
 import { chromiumForTests } from './support/chromium.js';
 
 /**
@@ -56,7 +58,6 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
   });
 
   /**

@@ -1,22 +1,11 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, spawnGateway } from './support/processes.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAIT_MS, waitUntil, within } from './support/harness.js';
+import { type GatewayProcess, spawnGateway, type Stack, startStack } from './support/gateway.js';
+import { emulatorSockets, socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { FAST_ENV, notify, setSettingsUpstream, subscribe, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
 import { redisForTests } from './support/redis.js';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  disposeLeftovers,
-  emulatorSockets,
-  FAST_ENV,
-  notify,
-  setSettingsUpstream,
-  socketsOf,
-  subscribe,
-  UPDATE_FIRST_NAME,
-  WAIT_MS,
-  waitUntil,
-  within,
-  wsClient,
-} from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -58,16 +47,13 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     redis = new Redis(redisForFile.url);
     user = await signUpHere();
   });
-  afterEach(disposeLeftovers);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     for (const [name, gateway] of [['A', a], ['B', b]] as const) {
       if (!gateway) continue;
       for (const secret of secrets) expect(gateway.output().includes(secret), `process ${name} logged a secret`).toBe(false);
     }
-    await proxy?.close();
     redis?.disconnect();
-    await stack?.stop();
   });
 
   /** Instances listening on the user's channel: one per instance with a live subscription of the user. */

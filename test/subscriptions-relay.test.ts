@@ -1,20 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayLogLines, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  defer,
-  disposeLeftovers,
-  emulatorSockets,
-  FAST_ENV,
-  notify,
-  type Recorder,
-  socketsOf,
-  startGateway,
-  subscribe,
-  subscriptionsReady,
-  UPDATE_FIRST_NAME,
-  waitUntil,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defer, gatewayLogLines, waitUntil } from './support/harness.js';
+import { type Stack, startGateway, startStack } from './support/gateway.js';
+import { emulatorSockets, socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { FAST_ENV, notify, type Recorder, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -25,11 +14,11 @@ import { startTcpProxy } from './support/tcp-proxy.js';
 describe('the upstream relay', () => {
   let stack: Stack;
   beforeAll(async () => {
-    // Emulator pings every 100 ms, so a 400 ms silence means a dead link.
-    stack = await startStack(FAST_ENV, { emulator: { pingIntervalMs: 100 } });
+    // The emulator pings every second, so a 3 s silence means a dead link. Not faster: a socket that misses
+    // one pong is ended, and on a busy machine a pong may take a while (a relay that loses its socket
+    // before the socket's first event has no id to resume from, src/events/relay.ts).
+    stack = await startStack(FAST_ENV, { emulator: { pingIntervalMs: 1000 } });
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack.stop());
 
   const titles = (recorder: Recorder) => recorder.events.map((e) => e.title);
 
@@ -65,7 +54,7 @@ describe('the upstream relay', () => {
   it('a silent (half-open) upstream socket is replaced and resumed', async () => {
     const proxy = await startTcpProxy(stack.emulator.url);
     defer(() => proxy.close());
-    const viaProxy = await startGateway(proxy.url, { ...FAST_ENV, UPSTREAM_PUSH_HEARTBEAT_MS: '400' }, 'via-proxy');
+    const viaProxy = await startGateway({ ...FAST_ENV, UPSTREAM_PUSH_HEARTBEAT_MS: '3000', ACCOUNT_API_URL: proxy.url }, 'via-proxy');
     const user = await signUp(stack);
     const events = subscribe(wsClient(viaProxy.url, user.token).client);
     await subscriptionsReady(viaProxy.gateway, 1);

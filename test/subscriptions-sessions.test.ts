@@ -1,20 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rememberSecret, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  socketsOf,
-  sseSubscribe,
-  startGateway,
-  subscribe,
-  subscriptionsReady,
-  UPDATE_FIRST_NAME,
-  WAIT_MS,
-  waitUntil,
-  within,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rememberSecret, WAIT_MS, waitUntil, within } from './support/harness.js';
+import { type Stack, startGateway, startStack } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { FAST_ENV, notify, sseSubscribe, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -45,17 +34,12 @@ describe('ended sessions and accountEvents', () => {
     expect(stack.gateway.services.config.SUBSCRIPTIONS_SESSION_CHECK_SECONDS).toBe(300);
     proxy = await startTcpProxy(stack.emulator.url, { refuseWebsockets: true });
   });
-  afterEach(disposeLeftovers);
-  afterAll(async () => {
-    await proxy?.close();
-    await stack?.stop();
-  });
 
   type Gateway = Pick<Stack, 'url' | 'gateway' | 'gql'>;
 
   /** A gateway whose push sockets are refused: each relay tries once, then waits a minute (relaysRefused). */
   async function pushDownGateway(): Promise<Gateway> {
-    return startGateway(proxy.url, PUSH_DOWN_ENV, 'push-down');
+    return startGateway({ ...PUSH_DOWN_ENV, ACCOUNT_API_URL: proxy.url }, 'push-down');
   }
   const relaysRefused = async (count: number, since: number) => waitUntil(() => proxy.refused >= since + count, `${count} push sockets refused`);
 

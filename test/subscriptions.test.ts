@@ -1,18 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  ACCOUNT_EVENTS,
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  setSettingsUpstream,
-  socketsOf,
-  subscribe,
-  subscriptionsReady,
-  UPDATE_FIRST_NAME,
-  waitUntil,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from './support/harness.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { ACCOUNT_EVENTS, FAST_ENV, notify, setSettingsUpstream, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
 
 /**
  * `accountEvents` over graphql-ws and SSE against the real emulator push
@@ -29,8 +20,6 @@ describe('accountEvents', () => {
     stack = await startStack(FAST_ENV);
     [ann, bob] = await Promise.all([signUp(stack), signUp(stack)]);
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack.stop());
 
   it('delivers a change made through the gateway and one made upstream, in order, once each, to that user only', async () => {
     const annEvents = subscribe(wsClient(stack.url, ann.token).client);

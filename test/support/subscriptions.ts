@@ -1,26 +1,14 @@
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { captureLogger, gql, type GqlOptions, type Stack } from './stack.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { Stack } from './gateway.js';
+import { defer, WAIT_MS, waitUntil } from './harness.js';
 
 /**
  * Subscriptions against real servers: real graphql-ws clients (`ws` as the
- * WebSocket), the emulator's real push sockets. Everything opened is pushed
- * to `leftovers` and disposed by `disposeLeftovers()` (graphql-ws's
- * tests/utils/tservers.ts style).
+ * WebSocket), the emulator's real push sockets, SSE streams. Everything
+ * opened is disposed with the harness's leftovers.
  */
-
-const leftovers: Array<() => unknown> = [];
-
-/** Runs `dispose` with the leftovers (last registered, first run). */
-export function defer(dispose: () => unknown): void {
-  leftovers.push(dispose);
-}
-
-export async function disposeLeftovers(): Promise<void> {
-  while (leftovers.length > 0) await leftovers.pop()!();
-}
 
 /**
  * Short intervals so the suite stays fast. The connection-init timeout stays
@@ -67,7 +55,7 @@ export function wsClient(httpUrl: string, token: string | null, options: Partial
     on: { closed: (event) => resolveClosed((event as { code: number }).code) },
     ...options,
   });
-  leftovers.push(() => client.dispose());
+  defer(() => client.dispose());
   return { client, closed };
 }
 
@@ -111,34 +99,9 @@ export function subscribe(client: Client, query = ACCOUNT_EVENTS): Recorder {
   return recorder;
 }
 
-/**
- * How long a wait polls by default: generous, since the machine is shared and
- * busy (a wait ends as soon as its state holds, so this only bounds a failure).
- */
-export const WAIT_MS = 15_000;
-
-/** Polls `condition` until it holds, or fails after `ms` naming `what`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Waits until `gateway` has exactly `count` live subscriptions (each listening on the bus). */
 export function subscriptionsReady(gateway: Gateway, count: number, ms?: number) {
   return waitUntil(() => gateway.services.events.stats().subscriptions === count, `${count} live subscriptions`, ms);
-}
-
-/** The emulator's open push sockets per user id. */
-export async function emulatorSockets(emulatorUrl: string): Promise<Record<string, number>> {
-  return (await (await fetch(`${emulatorUrl}/_emulator/sockets`)).json()) as Record<string, number>;
-}
-
-/** Waits until the user has exactly `count` open push sockets on the emulator. */
-export function socketsOf(emulatorUrl: string, userId: string, count: number, ms?: number) {
-  return waitUntil(async () => ((await emulatorSockets(emulatorUrl))[userId] ?? 0) === count, `${count} push sockets of a user`, ms);
 }
 
 /** Pushes a `notification` to the user through the emulator. */
@@ -158,34 +121,6 @@ export async function setSettingsUpstream(stack: Stack, token: string, wire: Rec
 }
 
 export const UPDATE_FIRST_NAME = `mutation($name: String!) { updateSettings(input: { firstName: $name }) { __typename } }`;
-
-/** Another gateway in front of `accountApiUrl` (e.g. a second instance), disposed with the leftovers. */
-export async function startGateway(accountApiUrl: string, env: Record<string, string>, name: string) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env, ACCOUNT_API_URL: accountApiUrl });
-  const gateway = createGateway(config, { logger: captureLogger({ gateway: name }) });
-  const { url } = await gateway.start();
-  const stop = () => gateway.stop(); // once, however often called
-  leftovers.push(stop);
-  return {
-    url,
-    gateway,
-    stop,
-    gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql<T>(url, query, variables, options),
-  };
-}
-
-/** Resolves with `promise`, or fails after `ms` naming `what` (for a promise that would otherwise hang until the test's timeout). */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** An `accountEvents` subscription over SSE (GraphQL over SSE, distinct connections mode), read in the background. */
 export class SseRecorder extends Recorder {
@@ -253,7 +188,7 @@ export async function sseSubscribe(httpUrl: string, token: string | null, query 
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const res = await fetch(httpUrl, { method: 'POST', headers, body: JSON.stringify({ query }), signal: controller.signal });
   const recorder = new SseRecorder(res.status, res.headers.get('content-type') ?? '', controller);
-  leftovers.push(() => recorder.close());
+  defer(() => recorder.close());
   if (res.body) void recorder.read(res.body);
   else recorder.ended = true;
   return recorder;
