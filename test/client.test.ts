@@ -26,7 +26,7 @@ import {
   ViewerDocument,
 } from '../src/client/generated/graphql.js';
 import { GatewayRequestError } from '../src/client/request-error.js';
-import { type Stack, startStack } from './support/gateway.js';
+import { type Stack, startStack, expectMember } from './support/gateway.js';
 import { pushSockets, pushSocketsAbove } from './support/emulators.js';
 import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 import { typedClient } from './support/typed-client.js';
@@ -39,10 +39,6 @@ import { typedClient } from './support/typed-client.js';
  */
 
 /** Fails the test unless `payload` is the `typename` member; narrows it. */
-function expectMember<P extends { __typename: string }, T extends P['__typename']>(payload: P, typename: T): asserts payload is Extract<P, { __typename: T }> {
-  expect(payload, JSON.stringify(payload)).toMatchObject({ __typename: typename });
-}
-
 describe('typed client and the example operations', () => {
   let stack: Stack;
   beforeAll(async () => {

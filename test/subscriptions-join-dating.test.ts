@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
+import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { waitUntil } from './support/harness.js';
 import { gql, type Stack, startGateway, startStack } from './support/gateway.js';
 import { type SignedUpUser, signUp } from './support/users.js';
-import { FAST_ENV, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
+import { FAST_ENV, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -57,7 +58,7 @@ describe('joinDating and accountEvents', () => {
 
   /** Everything published before a last change of the first name (published by this gateway too, so in order after them). */
   async function eventsBeforeFence(who: SignedUpUser, events: ReturnType<typeof subscribe>) {
-    await gateway.gql(UPDATE_FIRST_NAME, { name: 'Fence' }, { token: who.token });
+    await gateway.gql(UpdateSettingsDocument, { input: { firstName: 'Fence' } }, { token: who.token });
     await events.until((e) => e.some((x) => x.settings?.firstName === 'Fence'), 'the fence');
     expect(events.events.every((e) => /^gw-/.test(e.id))).toBe(true);
     return events.events.slice(0, -1).map((e) => [e.__typename, e.activeProductIds]);

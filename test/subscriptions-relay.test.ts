@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { defer, gatewayLogLines, waitUntil } from './support/harness.js';
 import { type Stack, startGateway, startStack } from './support/gateway.js';
 import { emulatorSockets, socketsOf } from './support/emulators.js';
 import { type SignedUpUser, signUp } from './support/users.js';
-import { FAST_ENV, notify, type Recorder, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, wsClient } from './support/subscriptions.js';
+import { FAST_ENV, notify, type Recorder, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -103,8 +104,8 @@ describe('the upstream relay', () => {
 
     const sent = Date.now();
     await Promise.all(users.map(async (user, u) => {
-      const changed = await stack.gql(UPDATE_FIRST_NAME, { name: `User${u}` }, { token: user.token });
-      expect(changed.data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
+      const changed = await stack.gql(UpdateSettingsDocument, { input: { firstName: `User${u}` } }, { token: user.token });
+      expect(changed.data?.updateSettings.__typename).toBe('UpdateSettingsSuccess');
       await notify(stack, user.userId, `for-${u}`);
     }));
     await Promise.all(subscribers.map(({ u, events }) => events.untilNotification(`for-${u}`, 10_000)));

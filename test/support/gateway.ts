@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { beforeAll } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { AccountEmulatorOptions, AccountEmulator } from '../../src/emulator/account/server.js';
 import type { DatingSiteEmulation } from '../../src/emulator/dating/sites.js';
@@ -46,6 +46,11 @@ export async function gql(url: string, document: string | TypedDocumentNode<unkn
   const body = (await res.json()) as GraphQLResult;
   rememberSecretsIn(body.data);
   return { ...body, status: res.status };
+}
+
+/** Asserts that a union answer is the member `typename`, narrowing its type. */
+export function expectMember<P extends { __typename: string }, T extends P['__typename']>(payload: P | null | undefined, typename: T): asserts payload is Extract<P, { __typename: T }> {
+  expect(payload, JSON.stringify(payload)).toMatchObject({ __typename: typename });
 }
 
 /** `gql` bound to one gateway's URL. */

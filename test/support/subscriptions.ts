@@ -1,5 +1,7 @@
+import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { WebSocket } from 'ws';
+import { AccountEventsDocument } from '../../src/client/generated/graphql.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { Stack } from './gateway.js';
 import { defer, WAIT_MS, waitUntil } from './harness.js';
@@ -23,16 +25,8 @@ export const FAST_ENV: Record<string, string> = {
   SUBSCRIPTIONS_SESSION_CHECK_SECONDS: '1',
 };
 
-export const ACCOUNT_EVENTS = `subscription {
-  accountEvents {
-    __typename
-    ... on SettingsUpdated { id at settings { firstName } }
-    ... on ProductsUpdated { id at activeProductIds }
-    ... on ContactVerified { id at channel }
-    ... on Notification { id at notificationId kind title body }
-    ... on SessionExpired { id at }
-  }
-}`;
+/** The `accountEvents` subscription of the typed documents (schema/operations/events.graphql), as text. */
+export const ACCOUNT_EVENTS = print(AccountEventsDocument);
 
 export interface WsClient {
   client: Client;
@@ -120,7 +114,6 @@ export async function setSettingsUpstream(stack: Stack, token: string, wire: Rec
   if (answer.state !== 200) throw new Error(`user/settings/set answered state ${answer.state}`);
 }
 
-export const UPDATE_FIRST_NAME = `mutation($name: String!) { updateSettings(input: { firstName: $name }) { __typename } }`;
 
 /** An `accountEvents` subscription over SSE (GraphQL over SSE, distinct connections mode), read in the background. */
 export class SseRecorder extends Recorder {

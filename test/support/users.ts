@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { RegisterDocument, VerifyRegistrationDocument } from '../../src/client/generated/graphql.js';
+import { LoginDocument, RegisterDocument, VerifyRegistrationDocument } from '../../src/client/generated/graphql.js';
 import { AccountEmulatorClient } from './emulators.js';
 import type { TestGateway } from './gateway.js';
 import { rememberSecret } from './harness.js';
@@ -55,4 +55,12 @@ async function signUpUpstream(account: AccountEmulatorClient, email: string, pas
   rememberSecret(password);
   rememberSecret(token);
   return { userId: reg.data as string, email, password, token };
+}
+
+/** Signs `user` in once more through a gateway (`login`): a second session of theirs. Answers its token. */
+export async function signIn(via: Pick<TestGateway, 'gql'>, user: Pick<SignedUpUser, 'email' | 'password'>, password = user.password): Promise<string> {
+  const res = await via.gql(LoginDocument, { input: { login: user.email, password } });
+  const login = res.data?.login;
+  if (login?.__typename !== 'AuthSuccess') throw new Error(`login failed: ${JSON.stringify(res)}`);
+  return login.session.token;
 }
