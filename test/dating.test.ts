@@ -7,7 +7,7 @@ import { UpstreamTimeout, UpstreamUnavailable } from '../src/errors.js';
 import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
 import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
 import { gatewayLogLines, rememberSecret } from './support/harness.js';
-import { gql, type GqlOptions, type Stack, startStack, startGateway } from './support/gateway.js';
+import { gql, type GqlOptions, startGateway, type Stack, startStack } from './support/gateway.js';
 import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 

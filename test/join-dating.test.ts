@@ -5,7 +5,7 @@ import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { redisForTests } from './support/redis.js';
 import { gatewayLogLines } from './support/harness.js';
-import { gql, type Stack, startStack, startGateway } from './support/gateway.js';
+import { gql, startGateway, type Stack, startStack } from './support/gateway.js';
 import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
