@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
 import { Scrape } from './support/prometheus.js';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /**
  * docs/deploy.md, .env.example, the README's configuration table and the

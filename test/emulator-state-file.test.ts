@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { defer } from './support/harness.js';
 
 /** The JSON log lines of a process's output. */
 const logLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -14,16 +15,10 @@ const logLines = (text: string) => text.split('\n').filter((line) => line.starts
  * same file; a corrupt file; the reset endpoint; loopback by default.
  */
 
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'emulator-state-'));
-  dirs.push(dir);
+  defer(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -57,7 +52,7 @@ function run(entry: string, env: Record<string, string>, cwd = process.cwd()): R
     env: { PATH: process.env.PATH ?? '', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
+  defer(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

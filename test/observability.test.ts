@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Scrape } from './support/prometheus.js';
-import { gatewayLogLines, gql, uniqueEmail, useStack } from './support/stack.js';
+import { gql, startGateway, useStack } from './support/gateway.js';
+import { gatewayLogLines } from './support/harness.js';
+import { uniqueEmail } from './support/users.js';
 
 /** Request ids, the access log and /metrics, through HTTP and the log (docs/deploy.md). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -33,7 +35,7 @@ describe('request ids', () => {
     const untrusted = await post(t.stack.url, { query: '{ __typename }' }, { 'x-request-id': 'from-anyone-1' });
     expect(untrusted.res.headers.get('x-request-id')).toMatch(UUID);
 
-    const { url } = await t.stack.startGateway({ TRUSTED_PROXIES: '127.0.0.1' }, 'behind-proxy');
+    const { url } = await startGateway({ ...t.stack.env, TRUSTED_PROXIES: '127.0.0.1' }, 'behind-proxy');
     const proxied = await post(url, { query: '{ nope }' }, { 'x-request-id': 'lb-7f3a.42' });
     expect(proxied.res.headers.get('x-request-id')).toBe('lb-7f3a.42');
     expect(proxied.body.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: 'lb-7f3a.42' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { startGateway, useStack } from './support/gateway.js';
 import { closedPort } from './support/tcp-proxy.js';
 
 /** `/readiness` on the public and the operations port; `/health` stays liveness. */
@@ -20,20 +20,20 @@ describe('/readiness', () => {
   });
 
   it('is 503 with the reason when the Account API cannot be reached, while /health stays 200', async () => {
-    const { url, opsUrl } = await t.stack.startGateway({ ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` }, 'no-account-api');
+    const { url, opsUrl } = await startGateway({ ...t.stack.env, ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` }, 'no-account-api');
     expect(await readiness(opsUrl)).toEqual({ status: 503, body: { status: 'not ready', draining: false, account: 'unreachable (UPSTREAM_UNAVAILABLE)', redis: 'not configured' } });
     expect((await fetch(new URL('/health', url))).status).toBe(200);
   });
 
   it('is 503 when the configured Redis does not answer PING', async () => {
-    const { opsUrl } = await t.stack.startGateway({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }, 'no-redis');
+    const { opsUrl } = await startGateway({ ...t.stack.env, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }, 'no-redis');
     const { status, body } = await readiness(opsUrl);
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: 'not ready', account: 'ok', redis: expect.stringMatching(/^unreachable/) });
   });
 
   it('is 503 from the first moment of a drain', async () => {
-    const { gateway, opsUrl } = await t.stack.startGateway({ SHUTDOWN_GRACE_MS: '5000' }, 'draining');
+    const { gateway, opsUrl } = await startGateway({ ...t.stack.env, SHUTDOWN_GRACE_MS: '5000' }, 'draining');
     expect((await readiness(opsUrl)).status).toBe(200);
     const stopped = gateway.stop();
     expect(gateway.services.readiness.draining).toBe(true);

@@ -2,8 +2,9 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DATING_SITES } from '../src/emulator/dating/sites.js';
-import { spawnGateway } from './support/processes.js';
-import { rememberSecret, type SignedUpUser, signUp, type Stack, startStack } from './support/stack.js';
+import { spawnGateway, type Stack, startStack } from './support/gateway.js';
+import { rememberSecret } from './support/harness.js';
+import { type SignedUpUser, signUp } from './support/users.js';
 
 /**
  * OpenTelemetry through a real OTLP/HTTP receiver on loopback: a gateway

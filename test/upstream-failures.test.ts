@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { captureLogger, gatewayLogLines, gql, useStack } from './support/stack.js';
+import { captureLogger, gatewayLogLines } from './support/harness.js';
+import { gql, useStack } from './support/gateway.js';
 import { closedPort } from './support/tcp-proxy.js';
 
 const TIMEOUT_MS = 400;
