@@ -24,6 +24,13 @@ describe('the logger keeps secrets out of every line', () => {
     expect(record.msg).toBe('push socket at ws://h/ws?ticket=[redacted]&x=1');
   });
 
+  it('writes each key once: a field repeating a binding wins', () => {
+    const kept: string[] = [];
+    createLogger({ write: (line) => kept.push(line) }).child({ upstream: 'account', component: 'x' }).info('call', { upstream: 'Account API' });
+    expect(kept[0]!.match(/"upstream"/g)).toHaveLength(1);
+    expect(JSON.parse(kept[0]!)).toMatchObject({ upstream: 'Account API', component: 'x' });
+  });
+
   it('drops what is below its level', () => {
     const kept: string[] = [];
     createLogger({ level: 'warn', write: (line) => kept.push(line) }).info('quiet');

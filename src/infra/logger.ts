@@ -7,11 +7,11 @@ import { currentRequest } from './request-scope.js';
  * pino-pretty's coloured lines when stdout is a terminal. Every line of an
  * HTTP request carries its `requestId`.
  *
- * Redaction happens in pino's formatters, before anything is written: values
- * under keys that can hold a secret (passwords, codes, tokens, tickets, API
- * keys) are replaced at any depth, in the fields and in a child's bindings,
- * and strings (the message too) lose bearer tokens and secret query
- * parameters.
+ * Redaction happens in pino's log formatter, before anything is written:
+ * values under keys that can hold a secret (passwords, codes, tokens,
+ * tickets, API keys) are replaced at any depth, in the fields and a child's
+ * bindings, and strings (the message too) lose bearer tokens and secret
+ * query parameters.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
@@ -65,19 +65,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
-        bindings: redactFields,
         log: redactFields,
       },
       mixin: requestIdOfLine,
     },
     destination(options),
   );
-  return new PinoLogger(options.bindings ? instance.child(options.bindings, CHILD) : instance);
+  return new PinoLogger(instance, options.bindings ?? {});
 }
 
 const redactFields = (fields: LogFields) => redact(fields) as LogFields;
-/** pino applies a root's bindings formatter to the root only: each child names it again. */
-const CHILD = { formatters: { bindings: redactFields } };
 
 function requestIdOfLine(): LogFields {
   const request = currentRequest();
@@ -97,22 +94,33 @@ function destination(options: LoggerOptions): DestinationStream {
   return pino.destination({ fd: 1, sync: true });
 }
 
-/** The gateway's `(message, fields)` calls onto pino's `(fields, message)`; the message is scrubbed too. */
+/**
+ * The gateway's `(message, fields)` calls onto pino's `(fields, message)`;
+ * the message is scrubbed too. A child's bindings are merged into each
+ * line's fields (a field of the same name wins), not kept as pino child
+ * bindings, which would write a key twice when a field repeats it.
+ */
 class PinoLogger implements Logger {
-  constructor(private readonly pino: Pino) {}
+  constructor(
+    private readonly pino: Pino,
+    private readonly bindings: LogFields,
+  ) {}
   debug(msg: string, fields?: LogFields) {
-    if (this.pino.isLevelEnabled('debug')) this.pino.debug(fields ?? {}, scrub(msg));
+    if (this.pino.isLevelEnabled('debug')) this.pino.debug(this.#fields(fields), scrub(msg));
   }
   info(msg: string, fields?: LogFields) {
-    if (this.pino.isLevelEnabled('info')) this.pino.info(fields ?? {}, scrub(msg));
+    if (this.pino.isLevelEnabled('info')) this.pino.info(this.#fields(fields), scrub(msg));
   }
   warn(msg: string, fields?: LogFields) {
-    if (this.pino.isLevelEnabled('warn')) this.pino.warn(fields ?? {}, scrub(msg));
+    if (this.pino.isLevelEnabled('warn')) this.pino.warn(this.#fields(fields), scrub(msg));
   }
   error(msg: string, fields?: LogFields) {
-    if (this.pino.isLevelEnabled('error')) this.pino.error(fields ?? {}, scrub(msg));
+    if (this.pino.isLevelEnabled('error')) this.pino.error(this.#fields(fields), scrub(msg));
   }
   child(bindings: LogFields): Logger {
-    return new PinoLogger(this.pino.child(bindings, CHILD));
+    return new PinoLogger(this.pino, { ...this.bindings, ...bindings });
+  }
+  #fields(fields: LogFields | undefined): LogFields {
+    return fields ? { ...this.bindings, ...fields } : this.bindings;
   }
 }

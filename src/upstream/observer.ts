@@ -7,7 +7,7 @@ export interface UpstreamObserverOptions {
   metrics: Metrics;
   /** Null when tracing is off: then no span and no `traceparent`. */
   tracing: Tracing | null;
-  /** Told of every answer the upstream gave (any status): readiness of the Account API. */
+  /** Told of every answer below 500 the upstream gave: readiness of the Account API. */
   onAnswer?: () => void;
 }
 
@@ -27,7 +27,7 @@ export function observeUpstream({ metrics, tracing, onAnswer }: UpstreamObserver
       return (end) => {
         const outcome: UpstreamOutcome = 'status' in end ? (end.status >= 500 ? 'http_5xx' : end.status >= 400 ? 'http_4xx' : 'ok') : end.failure;
         metrics.upstreamCall(upstream, endpoint, outcome, (performance.now() - started) / 1000);
-        if ('status' in end) onAnswer?.();
+        if ('status' in end && end.status < 500) onAnswer?.();
         endSpan?.('status' in end ? end.status : end.failure);
       };
     },
