@@ -6,7 +6,6 @@
 //
 //   node scripts/build.mjs               build (dist/ is replaced)
 //   node scripts/build.mjs --if-needed   only when dist/ is missing or older than a source (npm start's prestart)
-//   node scripts/build.mjs --out DIR     build into DIR instead of dist/ (tests)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,8 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const outIndex = args.indexOf('--out');
-const out = outIndex >= 0 ? args[outIndex + 1] : join(root, 'dist');
+const out = join(root, 'dist');
 const stamp = join(out, '.build-stamp');
 
 /** Every file under `dir`, recursively. */
@@ -56,4 +54,4 @@ for (const file of files(join(root, 'src'))) {
   copied += 1;
 }
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
-console.error(`built ${relative(root, out) || out} in ${Date.now() - started} ms (${copied} runtime file${copied === 1 ? '' : 's'} copied)`);
+console.error(`built dist/ in ${Date.now() - started} ms (${copied} runtime file${copied === 1 ? '' : 's'} copied)`);

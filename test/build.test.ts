@@ -1,52 +1,51 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * `npm run build` and what `npm start` runs: tsc's output plus the runtime
- * files (the trusted-documents manifest), started with plain `node`. Built
- * into .tmp/ so a developer's dist/ is left alone.
+ * `npm start` as a user runs it: it builds dist/ first when it is missing or
+ * stale (tsc plus the runtime files, such as the trusted-documents manifest),
+ * then runs the compiled code with node, which gets the signals itself.
  */
-const out = join('.tmp', `build-test-${process.pid}`);
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
-  rmSync(out, { recursive: true, force: true });
 });
 
-const build = (...args: string[]) => spawnSync(process.execPath, ['scripts/build.mjs', '--out', out, ...args], { encoding: 'utf8' });
-
-describe('the compiled build', () => {
-  it('compiles src/ and copies the manifest; --if-needed then does nothing; node serves a trusted document from it', { timeout: 180_000 }, async () => {
-    const built = build();
-    expect(built.status, built.stderr).toBe(0);
-    expect(built.stderr).toMatch(/built .* \(1 runtime file copied\)/);
-    expect(readFileSync(join(out, 'client/generated/persisted-documents.json'), 'utf8')).toBe(readFileSync('src/client/generated/persisted-documents.json', 'utf8'));
-    expect(existsSync(join(out, 'main.js'))).toBe(true);
-
-    const again = build('--if-needed');
-    expect(again.status).toBe(0);
-    expect(again.stderr).toBe('');
-
-    const child = spawn(process.execPath, [join(out, 'main.js')], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', EMULATOR_STATE_FILE: 'off', TRUSTED_DOCUMENTS: 'true' },
+describe('npm start', () => {
+  it('builds when needed, serves a trusted document from dist/, and drains on a SIGTERM to npm', { timeout: 240_000 }, async () => {
+    const child = spawn('npm', ['start'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', EMULATOR_STATE_FILE: 'off', TRUSTED_DOCUMENTS: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     let stdout = '';
+    let stderr = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    for (let i = 0; i < 600 && !/GraphiQL ready at/.test(stdout) && child.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 4000 && !/GraphiQL ready at/.test(stdout) && child.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const url = /GraphiQL ready at (http:\/\/\S+\/graphql)/.exec(stdout)?.[1];
-    expect(url, stdout).toBeDefined();
+    expect(url, `${stdout}\n${stderr}`).toBeDefined();
+    expect(stdout).toMatch(/> node dist\/main\.js|> exec node dist\/main\.js/);
+    expect(readFileSync('dist/client/generated/persisted-documents.json', 'utf8')).toBe(readFileSync('src/client/generated/persisted-documents.json', 'utf8'));
+
     const res = await fetch(url!, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: '08825a8b8faf30b546e0d58a9383ee8734d87b7b7fc9075df05df71ca6481d23' } } }),
     });
     expect(await res.json()).toEqual({ data: { datingSites: [{ id: 'wellhello', name: 'WellHello' }, { id: 'lovecrush', name: 'LoveCrush' }] } });
+
+    // What an orchestrator does: SIGTERM to the process it started (npm), which passes it to node.
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(stdout).toMatch(/"msg":"draining"/);
+    expect(stdout).toMatch(/"msg":"stopped"/);
+
+    // dist/ is up to date now: the next start builds nothing.
+    const again = spawnSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(again.stderr).toBe('');
   });
 });
