@@ -13,11 +13,12 @@
  * Environment (defaults are the full run):
  *   BENCH_ROUNDS=3  BENCH_ROUND_SECONDS=5  BENCH_CONNECTIONS=50  BENCH_MEMORY_SECONDS=60
  *   BENCH_TARGETS=stub,apollo,mercurius,gateway  BENCH_WORKLOADS=products,dashboard,__typename
+ *   BENCH_BASELINE=<git rev> (adds the gateway at that commit as a target, and the ratios to it)
  *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (the gateway writes a CPU profile to .tmp/profiles)
  */
 import { writeFileSync } from 'node:fs';
 import { measure, type Measurement } from './load.js';
-import { startTarget, TARGETS, type RunningTarget } from './targets.js';
+import { baselineTarget, startTarget, TARGETS, type RunningTarget } from './targets.js';
 import { SESSION, WORKLOADS } from './workloads.js';
 
 const env = process.env;
@@ -34,6 +35,7 @@ const settings = {
   connections: num('BENCH_CONNECTIONS', 50),
   memorySeconds: num('BENCH_MEMORY_SECONDS', 60),
   targets: list('BENCH_TARGETS', TARGETS.map((t) => t.name)),
+  baseline: env.BENCH_BASELINE,
   workloads: list('BENCH_WORKLOADS', WORKLOADS.map((w) => w.name)),
   results: env.BENCH_RESULTS ?? 'bench-results.json',
   profile: env.BENCH_PROFILE === '1',
@@ -44,7 +46,7 @@ const MUST = { minRatioToApollo: 2, maxP99RatioToApollo: 1, maxHeapGrowthMiB: 16
 const MUST_WORKLOADS = ['products', 'dashboard'];
 
 const workloads = WORKLOADS.filter((w) => settings.workloads.includes(w.name));
-const targets = TARGETS.filter((t) => settings.targets.includes(t.name));
+const targets = [...TARGETS.filter((t) => settings.targets.includes(t.name)), ...(settings.baseline ? [baselineTarget(settings.baseline)] : [])];
 
 // The stub is every target's upstream, so it starts first and stays up.
 const stub = await startTarget(TARGETS.find((t) => t.name === 'stub')!, '', {});
@@ -145,7 +147,7 @@ function ratiosOf(summary: ReturnType<typeof summarize>) {
   const out: Record<string, Record<string, { requests: number; p99: number }>> = {};
   const gateway = summary.gateway;
   if (!gateway) return out;
-  for (const peer of ['apollo', 'mercurius']) {
+  for (const peer of ['apollo', 'mercurius', 'baseline']) {
     for (const [workload, mine] of Object.entries(gateway)) {
       const theirs = summary[peer]?.[workload];
       if (!theirs) continue;

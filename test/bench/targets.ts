@@ -4,8 +4,9 @@
  * workload. The stub is the upstream of all others and, as a target, the
  * limit of the setup: its own `user/products/get`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Request } from './load.js';
 import type { Workload } from './workloads.js';
 
@@ -59,6 +60,19 @@ export const TARGETS: Target[] = [
   graphql('gateway', 'this gateway'),
 ];
 
+/**
+ * BENCH_BASELINE=<git rev>: the gateway as it was at that commit, as one more
+ * target, so a change is measured against its own past in the same run.
+ */
+export function baselineTarget(rev: string): Target {
+  const dir = `.tmp/baseline-${rev.replace(/[^\w.-]/g, '_')}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execSync(`git archive ${JSON.stringify(rev)} src test/bench | tar -x -C ${JSON.stringify(dir)}`);
+  symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
+  return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
+}
+
 export interface RunningTarget {
   url: string;
   /** Heap used and rss after a GC in the target's process. */
@@ -72,7 +86,7 @@ export function startTarget(target: Target, upstreamUrl: string, { profile = fal
     mkdirSync('.tmp/profiles', { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir=.tmp/profiles');
   }
-  const child: ChildProcess = fork(new URL(target.file, import.meta.url), [], {
+  const child: ChildProcess = fork(target.file.startsWith('/') ? target.file : new URL(target.file, import.meta.url), [], {
     execArgv,
     env: { ...process.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
