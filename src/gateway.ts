@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createContext, type Services } from './context.js';
 import { createDatingServices } from './dating-services.js';
 import { serveGraphqlWs } from './events/graphql-ws.js';
+import { useCompiledExecution } from './graphql-jit.js';
 import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
@@ -74,6 +75,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       useBadUserInputCode(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      useCompiledExecution(),
     ],
   });
 
