@@ -14,6 +14,7 @@
  *   BENCH_ROUNDS=3  BENCH_ROUND_SECONDS=5  BENCH_CONNECTIONS=50  BENCH_MEMORY_SECONDS=60
  *   BENCH_TARGETS=stub,apollo,mercurius,gateway  BENCH_WORKLOADS=products,dashboard,__typename
  *   BENCH_BASELINE=<git rev> (adds the gateway at that commit as a target, and the ratios to it)
+ *   BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=32" (node flags of the gateway's process only, e.g. against the baseline)
  *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (the gateway writes a CPU profile to .tmp/profiles)
  */
 import { writeFileSync } from 'node:fs';
@@ -56,7 +57,10 @@ process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
   for (const target of targets) {
-    if (target.name !== 'stub') running.set(target.name, await startTarget(target, stub.url, { profile: settings.profile && target.name === 'gateway' }));
+    if (target.name !== 'stub') running.set(target.name, await startTarget(target, stub.url, {
+      profile: settings.profile && target.name === 'gateway',
+      nodeArgs: target.name === 'gateway' ? (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean) : [],
+    }));
   }
   const cells = targets.flatMap((t) => workloads.filter((w) => t.serves(w)).map((w) => ({ target: t, workload: w })));
 
@@ -78,9 +82,13 @@ try {
       const inRound = cells.filter((c) => c.workload === workload);
       const ordered = inRound.map((_, i) => inRound[(i + round) % inRound.length]!);
       for (const { target } of ordered) {
-        const m = await measure(target.endpoint(running.get(target.name)!.url), target.request(workload, SESSION), settings.connections, settings.roundSeconds);
+        const proc = running.get(target.name)!;
+        const cpuBefore = await proc.cpu();
+        const m = await measure(target.endpoint(proc.url), target.request(workload, SESSION), settings.connections, settings.roundSeconds);
+        m.cpuMicrosPerRequest = Math.round((await proc.cpu()) - cpuBefore) / Math.max(1, m.requests);
+        m.cpuMicrosPerRequest = Math.round(m.cpuMicrosPerRequest);
         ((rounds[target.name] ??= {})[workload.name] ??= []).push(m);
-        console.log(`  round ${round + 1} ${workload.name.padEnd(10)} ${target.name.padEnd(9)} ${fmt(m.requestsPerSecond).padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms${m.failures ? `  ${m.failures} FAILED` : ''}`);
+        console.log(`  round ${round + 1} ${workload.name.padEnd(10)} ${target.name.padEnd(9)} ${fmt(m.requestsPerSecond).padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  cpu ${m.cpuMicrosPerRequest} µs/req${m.failures ? `  ${m.failures} FAILED` : ''}`);
       }
     }
   }
@@ -114,6 +122,7 @@ interface Cell {
   maxRequestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  cpuMicrosPerRequest: number;
   failures: number;
 }
 
@@ -135,6 +144,7 @@ function summarize(all: Record<string, Record<string, Measurement[]>>) {
         maxRequestsPerSecond: Math.max(...rps),
         p50Ms: median(ms.map((m) => m.p50Ms)),
         p99Ms: median(ms.map((m) => m.p99Ms)),
+        cpuMicrosPerRequest: Math.round(median(ms.map((m) => m.cpuMicrosPerRequest ?? 0))),
         failures: ms.reduce((n, m) => n + m.failures, 0),
       };
     }
@@ -144,7 +154,7 @@ function summarize(all: Record<string, Record<string, Measurement[]>>) {
 
 /** The gateway's req/s and p99 over each peer's, per workload. */
 function ratiosOf(summary: ReturnType<typeof summarize>) {
-  const out: Record<string, Record<string, { requests: number; p99: number }>> = {};
+  const out: Record<string, Record<string, { requests: number; p99: number; cpuPerRequest: number }>> = {};
   const gateway = summary.gateway;
   if (!gateway) return out;
   for (const peer of ['apollo', 'mercurius', 'baseline']) {
@@ -154,6 +164,7 @@ function ratiosOf(summary: ReturnType<typeof summarize>) {
       (out[peer] ??= {})[workload] = {
         requests: +(mine.requestsPerSecond / theirs.requestsPerSecond).toFixed(2),
         p99: +(mine.p99Ms / Math.max(theirs.p99Ms, 0.01)).toFixed(2),
+        cpuPerRequest: +(mine.cpuMicrosPerRequest / Math.max(theirs.cpuMicrosPerRequest, 1)).toFixed(2),
       };
     }
   }
@@ -215,11 +226,11 @@ function printTable(summary: ReturnType<typeof summarize>, ratios: ReturnType<ty
       const c = summary[t.name]![w];
       if (!c) return '';
       const range = settings.rounds > 1 ? ` (${fmt(c.minRequestsPerSecond)}-${fmt(c.maxRequestsPerSecond)})` : '';
-      return `${fmt(c.requestsPerSecond)} req/s${range}, p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms`;
+      return `${fmt(c.requestsPerSecond)} req/s${range}, p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms, ${c.cpuMicrosPerRequest} µs CPU/req`;
     }),
   ]);
   for (const peer of Object.keys(ratios)) {
-    rows.push([`gateway / ${peer}`, ...cols.map((w) => (ratios[peer]![w] ? `${ratios[peer]![w]!.requests}x req/s, ${ratios[peer]![w]!.p99}x p99` : ''))]);
+    rows.push([`gateway / ${peer}`, ...cols.map((w) => (ratios[peer]![w] ? `${ratios[peer]![w]!.requests}x req/s, ${ratios[peer]![w]!.p99}x p99, ${ratios[peer]![w]!.cpuPerRequest}x CPU/req` : ''))]);
   }
   const header = ['target (median of rounds)', ...cols];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

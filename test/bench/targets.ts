@@ -5,7 +5,7 @@
  * limit of the setup: its own `user/products/get`.
  */
 import { execSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Request } from './load.js';
 import type { Workload } from './workloads.js';
@@ -68,7 +68,9 @@ export function baselineTarget(rev: string): Target {
   const dir = `.tmp/baseline-${rev.replace(/[^\w.-]/g, '_')}`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execSync(`git archive ${JSON.stringify(rev)} src test/bench | tar -x -C ${JSON.stringify(dir)}`);
+  // That commit's src/, driven by today's bench code.
+  execSync(`git archive ${JSON.stringify(rev)} src | tar -x -C ${JSON.stringify(dir)}`);
+  cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
   symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
   return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
 }
@@ -77,11 +79,13 @@ export interface RunningTarget {
   url: string;
   /** Heap used and rss after a GC in the target's process. */
   heap(): Promise<{ heapUsed: number; rss: number; gc: boolean }>;
+  /** CPU time (user + system) the target's process has used so far, µs. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export function startTarget(target: Target, upstreamUrl: string, { profile = false }): Promise<RunningTarget> {
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+export function startTarget(target: Target, upstreamUrl: string, { profile = false, nodeArgs = [] as string[] }): Promise<RunningTarget> {
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...nodeArgs];
   if (profile) {
     mkdirSync('.tmp/profiles', { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir=.tmp/profiles');
@@ -99,11 +103,8 @@ export function startTarget(target: Target, upstreamUrl: string, { profile = fal
       child.off('exit', early);
       resolve({
         url: message.url,
-        heap: () =>
-          new Promise((done) => {
-            child.once('message', (m: any) => done(m));
-            child.send({ type: 'heap' });
-          }),
+        heap: () => ask(child, 'heap'),
+        cpu: () => ask<{ micros: number }>(child, 'cpu').then((m) => m.micros),
         stop: async () => {
           if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -112,5 +113,17 @@ export function startTarget(target: Target, upstreamUrl: string, { profile = fal
         },
       });
     });
+  });
+}
+
+function ask<T = any>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((done) => {
+    const answer = (m: { type: string }) => {
+      if (m.type !== type) return;
+      child.off('message', answer);
+      done(m as T);
+    };
+    child.on('message', answer);
+    child.send({ type });
   });
 }

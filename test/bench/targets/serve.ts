@@ -1,7 +1,8 @@
 /**
  * The child-process side of a bench target: it starts its server on a free
  * loopback port, tells the parent its URL over IPC, answers `heap` with the
- * heap used after a GC (with --expose-gc), and stops on `stop` or SIGTERM.
+ * heap used after a GC (with --expose-gc) and `cpu` with its CPU time so far,
+ * and stops on `stop` or SIGTERM.
  * Each target runs in a process of its own, apart from the load generator.
  */
 export interface Started {
@@ -20,6 +21,10 @@ export async function serveTarget(start: (upstreamUrl: string) => Promise<Starte
   process.on('SIGTERM', stop);
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stop') void stop();
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', micros: user + system });
+    }
     if (message.type === 'heap') {
       globalThis.gc?.();
       globalThis.gc?.();
