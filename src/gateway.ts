@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
 import { createRateLimiter } from './rate-limit.js';
 import { connectRedis } from './redis.js';
+import { useRequestBodyLimit } from './request-body-limit.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
@@ -66,6 +67,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
+    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
     // with HTTP requests; over graphql-ws its connection_init is empty and the
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
@@ -76,6 +78,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
       useCompiledExecution(),
+      useRequestBodyLimit(),
     ],
   });
 
