@@ -22,9 +22,11 @@ export interface Target {
   probe(url: string, workload: Workload, session: string): Promise<any>;
 }
 
+/** What a browser sends along. */
+const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const graphqlRequest = (workload: Workload, session: string): Request => ({
   method: 'POST',
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` },
+  headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'user-agent': USER_AGENT, authorization: `Bearer ${session}` },
   body: JSON.stringify({ query: workload.query }),
 });
 const probe = async (url: string, request: Request) => (await fetch(url, request)).json();
