@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { addressBlock, cleanUserAgent, clientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { RateLimited, Unauthenticated } from './errors.js';
+import { Deadline } from './infra/deadline.js';
 import type { Logger } from './logger.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 import type { AccountClient } from './upstream/account/client.js';
@@ -39,7 +40,12 @@ export interface GatewayContext extends Services {
   clientIp: string;
   /** The end user's `User-Agent`, if any: control characters stripped, at most 512 characters. */
   userAgent: string | null;
-  /** Per-request DataLoaders: each upstream resource is fetched once per request. */
+  /**
+   * This operation's deadline (REQUEST_TIMEOUT_MS), shared by all its
+   * upstream calls: pass it as the last argument of every client call.
+   */
+  deadline: Deadline;
+  /** Per-request DataLoaders: each upstream resource is fetched once per request (within `deadline`). */
   loaders: AccountLoaders;
 }
 
@@ -50,12 +56,14 @@ export function sessionFromAuthorization(header: string | null | undefined): str
 }
 
 export function createContext(services: Services, req: IncomingMessage | undefined, headers: Headers): GatewayContext {
+  const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS);
   return {
     ...services,
     session: sessionFromAuthorization(headers.get('authorization')),
     clientIp: clientAddress(req?.socket.remoteAddress, headers.get('x-forwarded-for'), services.config.TRUSTED_PROXIES),
     userAgent: cleanUserAgent(headers.get('user-agent')),
-    loaders: createLoaders(services.account),
+    deadline,
+    loaders: createLoaders(services.account, deadline),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { Redis } from 'ioredis';
 import { createRateLimiter } from './rate-limit.js';
 import { DatingClient } from './upstream/dating/client.js';
+import { upstreamLimits } from './upstream/http.js';
 
 /** What createDatingUser and joinDating need, and how to close it. */
 export interface DatingServices {
@@ -21,10 +22,8 @@ export function createDatingServices(config: Config, logger: Logger, redis: Redi
   const sites = config.DATING_SITES ?? [];
   if (sites.length === 0) logger.warn('DATING_SITES is not set: no dating site is configured');
   const dating = new DatingClient({
+    ...upstreamLimits(config),
     sites,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
     logger: logger.child({ upstream: 'dating' }),
   });
   const idempotencyOptions = {

@@ -39,11 +39,15 @@ export class BadUserInput extends RequestError {
   }
 }
 
-/** The upstream is unreachable, answered 5xx or something off-contract. */
+/**
+ * The upstream is unreachable, answered 5xx or something off-contract, or
+ * the gateway is holding calls to it back (its circuit is open, too many
+ * calls wait for it): then `retryAfterSeconds` says when to try again.
+ */
 export class UpstreamUnavailable extends RequestError {
   override readonly name = 'UpstreamUnavailable';
-  constructor(readonly upstream: string, readonly reason: string) {
-    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { upstream });
+  constructor(readonly upstream: string, readonly reason: string, readonly retryAfterSeconds?: number) {
+    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, retryAfterSeconds === undefined ? { upstream } : { upstream, retryAfterSeconds });
   }
 }
 

@@ -15,6 +15,7 @@ import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
+import { upstreamLimits } from './upstream/http.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -37,15 +38,10 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
   const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
   const dating = createDatingServices(config, logger, redis);
-  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
+  const account = new AccountClient({ ...upstreamLimits(config), baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
   const services: Services = {
     config,
     logger,

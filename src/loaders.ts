@@ -1,23 +1,24 @@
 import DataLoader from 'dataloader';
 import { Unauthenticated } from './errors.js';
+import type { Deadline } from './infra/deadline.js';
 import { Outcome } from './outcomes.js';
 import type { AccountClient } from './upstream/account/client.js';
 
 /**
  * One DataLoader per Account API resource, keyed by session token and made
  * fresh for every request: however often a query names `viewer`, `settings`
- * or `products`, each is fetched once. Mutations prime or clear them so a
- * payload shows the state after the change.
+ * or `products`, each is fetched once, within the request's deadline.
+ * Mutations prime or clear them so a payload shows the state after the change.
  */
-export function createLoaders(account: AccountClient) {
+export function createLoaders(account: AccountClient, deadline: Deadline) {
   return {
     user: perSession(async (session) => {
-      const user = await account.getUser(session);
+      const user = await account.getUser(session, deadline);
       if (user instanceof Outcome) throw new Unauthenticated(user.message, { reason: user.constructor.name });
       return user;
     }),
-    settings: perSession(account.getSettings),
-    products: perSession(account.getProducts),
+    settings: perSession((session) => account.getSettings(session, deadline)),
+    products: perSession((session) => account.getProducts(session, deadline)),
   };
 }
 

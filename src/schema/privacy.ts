@@ -35,7 +35,7 @@ builder.mutationField('requestDataArchive', (t) =>
       const session = requireSession(ctx);
       const parsed = validate(z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }), input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.requestArchive(session, parsed.password);
+      const result = await ctx.account.requestArchive(session, parsed.password, ctx.deadline);
       return result instanceof Outcome ? result : new ArchiveRequested();
     },
   }),
@@ -78,7 +78,7 @@ builder.mutationField('blockUser', (t) =>
       const session = requireSession(ctx);
       const parsed = validate(z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }), input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.blockUser(session, parsed.userId, parsed.reason);
+      const result = await ctx.account.blockUser(session, parsed.userId, parsed.reason, ctx.deadline);
       return result instanceof Outcome ? result : new UserBlocked(parsed.userId);
     },
   }),
@@ -104,7 +104,7 @@ builder.mutationField('requestAccountDeletion', (t) =>
     type: builder.unionType('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFoundType] }),
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
-      const result = await ctx.account.requestDeletion(requireSession(ctx));
+      const result = await ctx.account.requestDeletion(requireSession(ctx), ctx.deadline);
       return result instanceof Outcome ? result : new DeletionRequested(result.token, result.channel);
     },
   }),
@@ -135,7 +135,7 @@ builder.mutationField('confirmAccountDeletion', (t) =>
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
       const userId = await userOfEndingSession(ctx, session);
-      const result = await ctx.account.confirmDeletion(session, parsed.code);
+      const result = await ctx.account.confirmDeletion(session, parsed.code, ctx.deadline);
       if (result instanceof Outcome) return result;
       // Every session of the deleted user has ended: so do their subscriptions.
       if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireSession, type GatewayContext } from '../context.js';
 import { publishAccountEvent } from '../events/publish.js';
 import { UpstreamUnavailable } from '../errors.js';
+import type { Deadline } from '../infra/deadline.js';
 import { Outcome, type ProductNotFound, ValidationError } from '../outcomes.js';
 import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
 import { builder } from './builder.js';
@@ -97,12 +98,12 @@ const DeactivateProductPayload = builder.unionType('DeactivateProductPayload', {
 async function changeProduct<R extends { modules: string[] }>(
   ctx: GatewayContext,
   input: unknown,
-  call: (session: string, productId: string) => Promise<R | ProductNotFound>,
+  call: (session: string, productId: string, deadline: Deadline) => Promise<R | ProductNotFound>,
 ): Promise<{ productId: string; result: R } | ProductNotFound | ValidationError> {
   const session = requireSession(ctx);
   const parsed = validate(productInput, input);
   if (parsed instanceof ValidationError) return parsed;
-  const result = await call(session, parsed.productId);
+  const result = await call(session, parsed.productId, ctx.deadline);
   if (result instanceof Outcome) return result;
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);

@@ -35,7 +35,7 @@ builder.mutationField('startPasswordRecovery', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(z.object({ login: loginInput.shape.login }), input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.startRecovery(parsed.login);
+      const result = await ctx.account.startRecovery(parsed.login, ctx.deadline);
       return result instanceof Outcome ? result : new RecoveryStarted(result.token, result.channel);
     },
   }),
@@ -61,7 +61,7 @@ builder.mutationField('completePasswordRecovery', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(completeRecoveryInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
+      const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword, ctx.deadline);
       // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
       if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
       return signedIn(result);

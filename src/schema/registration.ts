@@ -54,7 +54,7 @@ builder.mutationField('register', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(registerInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const userId = await ctx.account.register(parsed);
+      const userId = await ctx.account.register(parsed, ctx.deadline);
       if (userId instanceof Outcome) return userId;
       const sentTo: Channel[] = [];
       if (parsed.email !== undefined) sentTo.push('EMAIL');
@@ -87,7 +87,7 @@ builder.mutationField('verifyRegistration', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(verifyInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.verifyRegistration(parsed));
+      return signedIn(await ctx.account.verifyRegistration(parsed, ctx.deadline));
     },
   }),
 );
@@ -150,7 +150,7 @@ builder.mutationField('resendCode', (t) =>
             : parsed.purpose === 'ACCOUNT_DELETION'
               ? { deletionToken: parsed.deletionToken }
               : { contactChange: { session: requireSession(ctx) } };
-      const result = await ctx.account.resendCode(target);
+      const result = await ctx.account.resendCode(target, ctx.deadline);
       return result instanceof Outcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
     },
   }),

@@ -111,7 +111,7 @@ builder.mutationField('updateSettings', (t) =>
       const session = requireSession(ctx);
       const patch = validate(settingsPatch, input);
       if (patch instanceof ValidationError) return patch;
-      const settings = await ctx.account.setSettings(session, patch);
+      const settings = await ctx.account.setSettings(session, patch, ctx.deadline);
       if (settings instanceof Outcome) return settings;
       ctx.loaders.settings.clear(session).prime(session, settings);
       // A new email/phone alone changes nothing yet (it waits for its code): no event.
@@ -162,7 +162,7 @@ builder.mutationField('confirmContactChange', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
       const before = await ctx.loaders.user.load(session).catch(() => null);
-      const user = await ctx.account.confirmContactChange(session, parsed.code);
+      const user = await ctx.account.confirmContactChange(session, parsed.code, ctx.deadline);
       if (user instanceof Outcome) return user;
       ctx.loaders.user.clear(session).prime(session, user);
       const channel = before && changedContact(before, user);

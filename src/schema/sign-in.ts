@@ -65,7 +65,7 @@ builder.mutationField('login', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(loginInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.login(parsed.login, parsed.password));
+      return signedIn(await ctx.account.login(parsed.login, parsed.password, ctx.deadline));
     },
   }),
 );
@@ -91,7 +91,7 @@ builder.mutationField('logout', (t) =>
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
-      await ctx.account.logout(session);
+      await ctx.account.logout(session, ctx.deadline);
       if (userId !== null) await endSessionSubscriptions(ctx, userId, { session });
       return new LoggedOut();
     },

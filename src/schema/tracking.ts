@@ -96,7 +96,7 @@ builder.mutationField('setTracking', (t) =>
       const session = requireSession(ctx);
       const parsed = validate(trackingInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.setTracking(session, parsed satisfies Tracking);
+      const result = await ctx.account.setTracking(session, parsed satisfies Tracking, ctx.deadline);
       return result instanceof Outcome ? result : new TrackingSaved();
     },
   }),

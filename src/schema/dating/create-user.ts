@@ -45,7 +45,7 @@ builder.mutationField('createDatingUser', (t) =>
       const parsed = validate(createUserInput(ctx), input);
       if (parsed instanceof ValidationError) return parsed;
       const { site, ...user } = parsed;
-      const result = await ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent });
+      const result = await ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent }, ctx.deadline);
       return result instanceof Outcome ? result : new DatingUserCreated(result);
     },
   }),

@@ -124,6 +124,7 @@ async function claimKey(ctx: GatewayContext, key: string, fingerprint: string): 
 /** Undoes this call's activation; false when the Account API would not (logged, the payload tells). */
 async function deactivateDating(ctx: GatewayContext, session: string): Promise<boolean> {
   try {
+    // No deadline: the undo runs even when the operation's time is up (its own UPSTREAM_TIMEOUT_MS bounds it).
     const result = await ctx.account.deactivateProduct(session, DATING_PRODUCT);
     if (result instanceof Outcome) throw result;
     await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
@@ -198,10 +199,10 @@ async function joinLocked(
   let activated = false;
   try {
     // Read now, inside the lock: the request's cached user predates any join that ran meanwhile.
-    const current = await ctx.account.getUser(session);
+    const current = await ctx.account.getUser(session, ctx.deadline);
     if (current instanceof Outcome) throw new Unauthenticated(current.message, { reason: current.constructor.name });
     if (!current.modules.includes(DATING_PRODUCT)) {
-      const activation = await ctx.account.activateProduct(session, DATING_PRODUCT);
+      const activation = await ctx.account.activateProduct(session, DATING_PRODUCT, ctx.deadline);
       ctx.loaders.user.clear(session);
       ctx.loaders.products.clear(session);
       if (activation instanceof Outcome) {
@@ -226,7 +227,7 @@ async function joinLocked(
       subId: input.subId,
       clientIp: ctx.clientIp,
       userAgent: ctx.userAgent,
-    });
+    }, ctx.deadline);
   } catch (error) {
     if (!mayHaveCreatedUser(error)) {
       // The site answered an error status or never got the call: nobody was created, undo and free the key.

@@ -1,0 +1,212 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../src/gateway.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { gatewayLogLines, gql, type GraphQLResult, signUp, type SignedUpUser, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { waitUntil, wsClient } from './support/subscriptions.js';
+
+/*
+ * The Account API behind a loopback fault proxy (refusing, answering 500 in
+ * bursts, never sending headers), through the gateway's public GraphQL
+ * surface: the circuit breaker opens and closes, reads are retried and
+ * counted, calls that change something never repeat, the operation's
+ * deadline aborts its calls, and a full queue answers at once.
+ */
+
+const VIEWER = `{ viewer { id } }`;
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename } }`;
+const UPDATE_SETTINGS = `mutation { updateSettings(input: { firstName: "Retry" }) { __typename } }`;
+
+let stack: Stack;
+let proxy: FaultProxy;
+let user: SignedUpUser;
+
+beforeAll(async () => {
+  stack = await startStack();
+  user = await signUp(stack);
+  proxy = await startFaultProxy(stack.emulator.url);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await stack?.stop();
+});
+afterEach(() => {
+  proxy.heal();
+  proxy.resetCounts();
+});
+
+/** A gateway in front of the fault proxy; `env` on top of the stack's. */
+async function gatewayBehindProxy(env: Record<string, string>, name: string) {
+  const started = await stack.startGateway({ ACCOUNT_API_URL: proxy.url, ...env }, name);
+  return {
+    ...started,
+    query: (query: string, variables?: Record<string, unknown>) => gql(started.url, query, variables, { token: user.token }),
+    circuit: () => accountUpstream(started.gateway).circuit,
+  };
+}
+
+const accountUpstream = (gateway: Gateway) => gateway.services.account.upstreams[0]!;
+
+function codes(result: GraphQLResult) {
+  return result.errors?.map((e) => e.extensions?.code);
+}
+
+describe('circuit breaker', () => {
+  it('opens after a run of 500s: of 50 queries only the first failures reach the API, the rest fail at once with retryAfterSeconds', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '5', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000', UPSTREAM_RETRY_BACKOFF_MS: '1' }, 'breaker-50');
+    proxy.failAll();
+    const results = [];
+    for (let i = 0; i < 50; i++) results.push(await g.query(VIEWER));
+    expect(results.every((r) => codes(r)?.join() === 'UPSTREAM_UNAVAILABLE')).toBe(true);
+    // Query 1: the call and 2 retries; query 2: 2 calls, then the circuit opens; queries 3-50: none.
+    expect(proxy.count('user/get')).toBe(5);
+    const refused = results.slice(2);
+    expect(refused.every((r) => (r.errors?.[0]?.extensions?.retryAfterSeconds ?? 0) >= 59)).toBe(true);
+    expect(results[0]!.errors?.[0]?.extensions?.retryAfterSeconds, 'a failure the API answered carries no retryAfterSeconds').toBeUndefined();
+    expect(g.circuit()).toBe('open');
+    expect(gatewayLogLines().some((l) => l.includes('circuit opened') && l.includes('breaker-50'))).toBe(true);
+  });
+
+  it('half-open: one trial call after UPSTREAM_BREAKER_HALF_OPEN_MS; a failed trial opens it again, a good one closes it', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: '300', UPSTREAM_READ_RETRIES: '0' }, 'breaker-half-open');
+    const changes: string[] = [];
+    accountUpstream(g.gateway).onCircuitChange((state) => changes.push(state));
+    proxy.failAll();
+    for (let i = 0; i < 3; i++) expect(codes(await g.query(VIEWER))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(g.circuit()).toBe('open');
+    expect(proxy.count('user/get')).toBe(3);
+
+    // Still failing: the trial reaches the API once and the circuit opens again.
+    await waitUntil(async () => (await g.query(VIEWER), proxy.count('user/get') === 4), 'a trial call', 10_000);
+    expect(g.circuit()).toBe('open');
+    const refused = await g.query(VIEWER);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect(proxy.count('user/get')).toBe(4);
+
+    // Healed: the next trial succeeds and closes the circuit; every query goes through again.
+    proxy.heal();
+    await waitUntil(async () => (await g.query(VIEWER)).data?.viewer?.id === user.userId, 'a successful trial call', 10_000);
+    expect(g.circuit()).toBe('closed');
+    const before = proxy.count('user/get');
+    for (let i = 0; i < 5; i++) expect((await g.query(VIEWER)).data?.viewer?.id).toBe(user.userId);
+    expect(proxy.count('user/get')).toBe(before + 5);
+    expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+
+  it('refused connections open it too', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000', UPSTREAM_READ_RETRIES: '0' }, 'breaker-refused');
+    expect((await g.query(VIEWER)).data?.viewer?.id).toBe(user.userId);
+    await proxy.refuse();
+    try {
+      for (let i = 0; i < 3; i++) expect(codes(await g.query(VIEWER))).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expect(g.circuit()).toBe('open');
+      expect((await g.query(VIEWER)).errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    } finally {
+      await proxy.accept();
+    }
+  });
+
+  it('a failure that says nothing about the API (an off-contract answer) does not count', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_READ_RETRIES: '0' }, 'breaker-off-contract');
+    for (let i = 0; i < 3; i++) await stack.account.post('fault', { path: 'user/get', kind: 'not_envelope' });
+    for (let i = 0; i < 3; i++) expect(codes(await g.query(VIEWER))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(g.circuit()).toBe('closed');
+    expect((await g.query(VIEWER)).data?.viewer?.id).toBe(user.userId);
+  });
+});
+
+describe('retries', () => {
+  const env = { UPSTREAM_BREAKER_FAILURES: '100', UPSTREAM_RETRY_BACKOFF_MS: '5' };
+
+  it('a read is retried at most twice after 500s: two failures are absorbed, three are not', async () => {
+    const g = await gatewayBehindProxy(env, 'retry-reads');
+    proxy.fail(2, 'user/get');
+    expect((await g.query(VIEWER)).data?.viewer?.id).toBe(user.userId);
+    expect(proxy.count('user/get')).toBe(3);
+
+    proxy.resetCounts();
+    proxy.fail(3, 'user/settings/get');
+    const failed = await g.query(`{ viewer { settings { firstName } } }`);
+    expect(codes(failed)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(proxy.count('user/settings/get')).toBe(3);
+
+    proxy.resetCounts();
+    proxy.fail(1, 'user/products/get');
+    expect((await g.query(`{ products { id } }`)).errors).toBeUndefined();
+    expect(proxy.count('user/products/get')).toBe(2);
+  });
+
+  it('calls that create or change something are sent once, whatever happens to them', async () => {
+    const g = await gatewayBehindProxy(env, 'retry-never');
+    proxy.fail(1, 'user/auth/registration');
+    const registered = await g.query(REGISTER, { input: { email: uniqueEmail('once'), password: 'once-pw-123456', language: 'EN' } });
+    expect(codes(registered)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(proxy.count('user/auth/registration')).toBe(1);
+
+    proxy.fail(1, 'user/settings/set');
+    expect(codes(await g.query(UPDATE_SETTINGS))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(proxy.count('user/settings/set')).toBe(1);
+  });
+
+  it('a change that times out is not sent again', async () => {
+    const g = await gatewayBehindProxy({ ...env, UPSTREAM_TIMEOUT_MS: '300' }, 'retry-timeout');
+    proxy.hang();
+    expect(codes(await g.query(UPDATE_SETTINGS))).toEqual(['UPSTREAM_TIMEOUT']);
+    expect(proxy.count('user/settings/set')).toBe(1);
+    await waitUntil(() => proxy.abandoned >= 1, 'the timed-out call to be aborted');
+  });
+});
+
+describe('deadline per operation (REQUEST_TIMEOUT_MS)', () => {
+  it('is shared by all the calls of an operation: past it every one is UPSTREAM_TIMEOUT and aborted, long before UPSTREAM_TIMEOUT_MS', async () => {
+    const g = await gatewayBehindProxy({ REQUEST_TIMEOUT_MS: '500', UPSTREAM_TIMEOUT_MS: '60000', UPSTREAM_RETRY_BACKOFF_MS: '1' }, 'deadline');
+    proxy.hang();
+    const abandoned = proxy.abandoned;
+    const started = performance.now();
+    const result = await g.query(`{ viewer { id } products { id } }`);
+    expect(performance.now() - started, 'answered at the deadline, not after the 60 s call timeout').toBeLessThan(30_000);
+    expect(codes(result)).toEqual(['UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT']);
+    // Both calls were in flight and are aborted; a call cut by the deadline is not retried.
+    await waitUntil(() => proxy.abandoned === abandoned + 2, 'both held calls aborted');
+    expect(proxy.count('user/get')).toBe(1);
+    expect(proxy.count('user/products/get')).toBe(1);
+    expect(gatewayLogLines().some((l) => l.includes('upstream call timed out') && l.includes('"reason":"deadline"'))).toBe(true);
+  });
+
+  it('covers the wait for a pool connection: a queued call ends at its deadline while the connection stays taken', async () => {
+    // One connection, held by a graphql-ws session check (no operation deadline: UPSTREAM_TIMEOUT_MS, 60 s).
+    const g = await gatewayBehindProxy({ UPSTREAM_CONNECTIONS: '1', REQUEST_TIMEOUT_MS: '500', UPSTREAM_TIMEOUT_MS: '60000' }, 'deadline-queued');
+    proxy.hang();
+    const { client, closed } = wsClient(g.url, user.token);
+    let settled = false;
+    void closed.then(() => (settled = true));
+    const subscription = client.iterate({ query: `subscription { accountEvents { __typename } }` });
+    void subscription.next().catch(() => undefined);
+    await waitUntil(() => proxy.held === 1, 'the session check to hold the connection');
+    const result = await g.query(VIEWER);
+    expect(codes(result)).toEqual(['UPSTREAM_TIMEOUT']);
+    expect(proxy.held, 'the session check still holds the only connection').toBe(1);
+    expect(settled).toBe(false);
+    expect(proxy.count('user/get'), 'the queued call never reached the API').toBe(1);
+    client.terminate();
+  });
+});
+
+describe('load shedding (UPSTREAM_MAX_QUEUE)', () => {
+  it('past the bound of calls waiting for a connection, a call is UPSTREAM_UNAVAILABLE at once; the waiting ones still get through', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_CONNECTIONS: '1', UPSTREAM_MAX_QUEUE: '1', UPSTREAM_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' }, 'shedding');
+    proxy.hang();
+    const first = g.query(VIEWER);
+    await waitUntil(() => proxy.held === 1, 'the first call to take the connection');
+    const second = g.query(VIEWER);
+    await waitUntil(() => accountUpstream(g.gateway).queued === 1, 'the second call to wait for the connection');
+
+    const shed = await g.query(VIEWER);
+    expect(shed.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect(proxy.count('user/get')).toBe(1);
+
+    proxy.heal();
+    expect((await first).data?.viewer?.id).toBe(user.userId);
+    expect((await second).data?.viewer?.id).toBe(user.userId);
+    expect(g.circuit(), 'shedding is no failure of the API').toBe('closed');
+  });
+});
