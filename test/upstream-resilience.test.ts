@@ -1,7 +1,13 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
+import { Deadline } from '../src/infra/deadline.js';
+import { mayHaveCreatedUser } from '../src/upstream/dating/client.js';
+import { callFailure, UpstreamHttp } from '../src/upstream/http.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { gatewayLogLines, gql, type GraphQLResult, signUp, type SignedUpUser, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { gatewayLogLines, gql, type GraphQLResult, signUp, silentLogger, type SignedUpUser, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { waitUntil, wsClient } from './support/subscriptions.js';
 
 /*
@@ -210,3 +216,92 @@ describe('load shedding (UPSTREAM_MAX_QUEUE)', () => {
     expect(g.circuit(), 'shedding is no failure of the API').toBe('closed');
   });
 });
+
+describe('dating sites', () => {
+  const sites: DatingSiteEmulation[] = ['flaky', 'steady'].map((id) => ({ id, apiKey: `${id}-resilience-key`, ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 1000 }));
+  let dating: Stack;
+  let member: SignedUpUser;
+  beforeAll(async () => {
+    dating = await startStack({ UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000' }, { dating: sites });
+    member = await signUp(dating);
+  });
+  afterAll(() => dating?.stop());
+
+  const CREATE = `mutation($input: CreateDatingUserInput!) { createDatingUser(input: $input) { __typename } }`;
+  const create = (site: string) =>
+    dating.gql(CREATE, { input: { site, email: uniqueEmail('site'), gender: 'FEMALE', password: 'dating-pass-123', birthDate: '1990-04-17' } }, { token: member.token });
+
+  it('each site has its own circuit; a create-user call is never retried', async () => {
+    await dating.dating!.outage('flaky', 500);
+    const before = (await dating.dating!.requests()).flaky ?? 0;
+    for (let i = 0; i < 3; i++) expect(codes(await create('flaky'))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect((await dating.dating!.requests()).flaky, 'one request per call, no retry').toBe(before + 3);
+
+    const refused = await create('flaky');
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstream: 'dating site flaky' });
+    expect(refused.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    expect((await dating.dating!.requests()).flaky, 'the open circuit sent nothing').toBe(before + 3);
+    expect((await create('steady')).data?.createDatingUser?.__typename, 'the other site is untouched').toBe('DatingUserCreated');
+    const circuits = Object.fromEntries(dating.gateway.services.dating.upstreams.map((u) => [u.name, u.circuit]));
+    expect(circuits).toEqual({ 'dating site flaky': 'open', 'dating site steady': 'closed' });
+  });
+});
+
+describe('which failed calls may have reached the upstream', () => {
+  const limits = { timeoutMs: 300, maxBodyBytes: 4096, connections: 1, maxQueue: 0, circuit: { failures: 1, halfOpenMs: 60_000 } };
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/reset') return req.socket.destroy();
+      if (req.url === '/hang') return;
+      res.writeHead(req.url === '/html201' ? 201 : 502, { 'content-type': 'text/html' }).end('<html></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const failureOf = async (http: UpstreamHttp, path: string, deadline?: Deadline) => {
+    const error = await http.request({ path, deadline }).then(() => new Error('answered'), (e: unknown) => e);
+    return { error, failure: callFailure(error), mayHaveCreated: mayHaveCreatedUser(error) };
+  };
+  const client = (baseUrl = url) => new UpstreamHttp({ ...limits, name: 'dating site probe', baseUrl, logger: silentLogger });
+
+  it('maybe created: a reset connection, a timeout, an unreadable 2xx; surely not: a refused connection, the gateway refusing, a 5xx answer', async () => {
+    const reset = client();
+    expect(await failureOf(reset, 'reset')).toMatchObject({ failure: { sent: true, transient: true }, mayHaveCreated: true });
+    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ failure: { sent: false, refused: true }, mayHaveCreated: false });
+    await reset.close();
+
+    for (const [path, sent] of [['hang', true], ['html201', true], ['html502', false]] as const) {
+      const http = client();
+      expect((await failureOf(http, path)).mayHaveCreated, path).toBe(sent);
+      await http.close();
+    }
+
+    const refused = client(`http://127.0.0.1:${await closedPort()}`);
+    expect(await failureOf(refused, 'x')).toMatchObject({ failure: { sent: false, transient: true }, mayHaveCreated: false });
+    await refused.close();
+
+    const busy = client();
+    const holding = failureOf(busy, 'hang');
+    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ failure: { refused: true }, mayHaveCreated: false });
+    await holding;
+    const late = Deadline.after(0);
+    expect(await failureOf(busy, 'html201', late), 'no time left').toMatchObject({ error: { code: 'UPSTREAM_TIMEOUT' }, mayHaveCreated: false });
+    await busy.close();
+  });
+});
+
+/** A port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
