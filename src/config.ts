@@ -130,6 +130,13 @@ const envSchema = z.object({
   /** `debug`, `info`, `warn`, `error` or `silent`. Default `info`. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
+   * Warnings that repeat (an upstream call failing the same way, calls
+   * refused by an open circuit): the first of a kind in this window is
+   * written at once, the rest are counted into one line at its end
+   * ("upstream call timed out, 41 more times in the last 10 s"). Default 10000 ms.
+   */
+  LOG_REPEATED_WARNINGS_WINDOW_MS: int(10_000, 100, 3_600_000),
+  /**
    * The dating sites, as a JSON array of `{ id, name, baseUrl, apiKey, affiseAffiliateId? }`
    * (ids unique, URLs http(s), keys non-empty). The keys never reach a
    * response, an error, a log line or GraphiQL. Unset: the bundled Dating

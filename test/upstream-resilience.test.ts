@@ -217,6 +217,25 @@ describe('load shedding (UPSTREAM_MAX_QUEUE)', () => {
   });
 });
 
+describe('repeated warnings (LOG_REPEATED_WARNINGS_WINDOW_MS)', () => {
+  it('a storm of failing calls writes its first failure and then one line with the count, not a line per call', async () => {
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '1000', UPSTREAM_READ_RETRIES: '0', LOG_REPEATED_WARNINGS_WINDOW_MS: '1000' }, 'storm-log');
+    const linesOf = (msg: string) =>
+      gatewayLogLines()
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.gateway === 'storm-log' && String(l.msg).startsWith(msg));
+    proxy.failAll();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => g.query(VIEWER)));
+    expect(answers.every((a) => codes(a)?.join() === 'UPSTREAM_UNAVAILABLE')).toBe(true);
+    expect(proxy.count('user/get')).toBe(30);
+    const first = linesOf('upstream call failed');
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ level: 'warn', upstream: 'Account API', path: 'user/get', reason: 'HTTP 500 with a body that is not JSON' });
+    await waitUntil(() => linesOf('upstream call failed').length === 2, 'the count of the window', 10_000);
+    expect(linesOf('upstream call failed')[1]).toMatchObject({ msg: 'upstream call failed, 29 more times in the last 1 s', repeated: 29, path: 'user/get' });
+  });
+});
+
 describe('dating sites', () => {
   const sites: DatingSiteEmulation[] = ['flaky', 'steady'].map((id) => ({ id, apiKey: `${id}-resilience-key`, ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 1000 }));
   let dating: Stack;

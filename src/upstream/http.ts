@@ -28,6 +28,8 @@ export interface UpstreamLimits {
     /** How long it stays open, refusing every call, before one trial call. */
     halfOpenMs: number;
   };
+  /** Window of the repeated-warnings sample (RepeatedWarnings). Default 10000 ms. */
+  warningsWindowMs?: number;
   /** Retries of idempotent calls. Unset: none. */
   retries?: {
     max: number;
@@ -45,6 +47,7 @@ export function upstreamLimits(config: Config): UpstreamLimits {
     maxQueue: config.UPSTREAM_MAX_QUEUE,
     circuit: { failures: config.UPSTREAM_BREAKER_FAILURES, halfOpenMs: config.UPSTREAM_BREAKER_HALF_OPEN_MS },
     retries: { max: config.UPSTREAM_READ_RETRIES, backoffMs: config.UPSTREAM_RETRY_BACKOFF_MS },
+    warningsWindowMs: config.LOG_REPEATED_WARNINGS_WINDOW_MS,
   };
 }
 
@@ -161,7 +164,7 @@ export class UpstreamHttp implements UpstreamState {
       bodyTimeout: options.timeoutMs,
       connectTimeout: options.timeoutMs,
     });
-    this.#warnings = new RepeatedWarnings(options.logger);
+    this.#warnings = new RepeatedWarnings(options.logger, { windowMs: options.warningsWindowMs });
     if (options.circuit) this.#breaker = this.#circuitBreaker(options.circuit);
   }
 
