@@ -116,9 +116,10 @@ const envSchema = z.object({
   UPSTREAM_BREAKER_HALF_OPEN_MS: int(10_000, 100, 600_000),
   /**
    * Retries of the Account API's idempotent reads (`user/get`,
-   * `user/settings/get`, `user/products/get`) after a 5xx, a refused or broken
-   * connection or a timeout, within REQUEST_TIMEOUT_MS. Nothing that creates or
-   * changes something, and no Dating API call, is ever retried. Default 2.
+   * `user/settings/get`, `user/products/get`) after a 5xx or a refused or broken
+   * connection, and after a timeout inside a GraphQL operation, within its
+   * REQUEST_TIMEOUT_MS. Nothing that creates or changes something, and no
+   * Dating API call, is ever retried. Default 2.
    */
   UPSTREAM_READ_RETRIES: int(2, 0, 2),
   /** Delay before the first retry; it doubles for the next, with jitter (0.5-1.5x). Default 50 ms. */

@@ -141,6 +141,18 @@ describe('retries', () => {
     expect(proxy.count('user/products/get')).toBe(2);
   });
 
+  it('a read that times out is retried only while the operation\'s deadline leaves time', async () => {
+    const roomy = await gatewayBehindProxy({ ...env, UPSTREAM_TIMEOUT_MS: '200', REQUEST_TIMEOUT_MS: '20000' }, 'retry-timeouts');
+    proxy.hang();
+    expect(codes(await roomy.query(VIEWER))).toEqual(['UPSTREAM_TIMEOUT']);
+    expect(proxy.count('user/get'), 'the call and its 2 retries').toBe(3);
+
+    proxy.resetCounts();
+    const tight = await gatewayBehindProxy({ ...env, UPSTREAM_TIMEOUT_MS: '10000', REQUEST_TIMEOUT_MS: '300' }, 'retry-no-time');
+    expect(codes(await tight.query(VIEWER))).toEqual(['UPSTREAM_TIMEOUT']);
+    expect(proxy.count('user/get'), 'cut by the deadline, no time for a retry').toBe(1);
+  });
+
   it('calls that create or change something are sent once, whatever happens to them', async () => {
     const g = await gatewayBehindProxy(env, 'retry-never');
     proxy.fail(1, 'user/auth/registration');

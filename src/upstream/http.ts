@@ -67,8 +67,8 @@ export interface UpstreamRequest {
   body?: string;
   /**
    * Safe to send twice (a read): after a transient failure (a refused or
-   * broken connection, a 5xx, a timeout) it is sent again, at most
-   * `retries.max` times and only while the deadline leaves time.
+   * broken connection, a 5xx; a timeout only with a `deadline`) it is sent
+   * again, at most `retries.max` times and only while the deadline leaves time.
    */
   idempotent?: boolean;
   /** The operation's deadline, shared by all its calls: each is cut at the earlier of it and `timeoutMs`. */
@@ -119,6 +119,18 @@ export function callFailure(error: unknown): CallFailure | undefined {
 function failed<E extends Error>(error: E, failure: CallFailure): E {
   failures.set(error, failure);
   return error;
+}
+
+/**
+ * Whether an idempotent call is worth sending again after `outcome`: a 5xx,
+ * a refused or broken connection, and a timeout when a deadline bounds the
+ * whole (without one, say a session check of the events room, retrying
+ * timeouts would triple the load of an API that is already slow).
+ */
+function retryable(outcome: UpstreamResponse | Error, deadline: Deadline | undefined): boolean {
+  if (!(outcome instanceof Error)) return outcome.status >= 500;
+  if (callFailure(outcome)?.transient !== true) return false;
+  return deadline !== undefined || !(outcome instanceof UpstreamTimeout);
 }
 
 /** Transport failures before anything was sent. */
@@ -201,8 +213,7 @@ export class UpstreamHttp implements UpstreamState {
       } catch (error) {
         outcome = error as Error;
       }
-      const transient = outcome instanceof Error ? callFailure(outcome)?.transient === true : outcome.status >= 500;
-      const delay = transient && attempt < retries ? this.#backoff(attempt, req.deadline) : undefined;
+      const delay = attempt < retries && retryable(outcome, req.deadline) ? this.#backoff(attempt, req.deadline) : undefined;
       if (delay === undefined) {
         if (outcome instanceof Error) throw outcome;
         return outcome;
