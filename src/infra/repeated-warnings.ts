@@ -28,7 +28,8 @@ const OTHER = '\0other';
  * few seconds), written as a sample instead of one line each: of every kind,
  * the first in a window goes to the log as it happens, with its details;
  * the others are counted, and when the window ends one line says how many
- * ("upstream call timed out, 41 more times in the last 10 s", `repeated: 41`).
+ * ("upstream call timed out, 41 more times in the last 10 s", `repeated: 41`,
+ * `windowMs: 10000`).
  * A kind is the message plus the identifying fields; `detail` (a duration,
  * an attempt number) is written with the first occurrence only.
  * Works with any Logger; it never drops a count, only lines.
@@ -63,9 +64,10 @@ export class RepeatedWarnings {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const seconds = Math.round(this.#windowMs / 1000);
+    const windowMs = this.#windowMs;
+    const window = windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`;
     for (const { msg, fields, repeated } of this.#kinds.values()) {
-      if (repeated > 0) this.#logger.warn(`${msg}, ${repeated} more times in the last ${seconds} s`, { ...fields, repeated, windowSeconds: seconds });
+      if (repeated > 0) this.#logger.warn(`${msg}, ${repeated} more times in the last ${window}`, { ...fields, repeated, windowMs });
     }
     this.#kinds.clear();
   }
