@@ -1,13 +1,11 @@
 /**
  * The moment by which a piece of work must be done, e.g. one GraphQL
  * operation (REQUEST_TIMEOUT_MS), shared by every upstream call it makes: a
- * call is cut at the earlier of this and its own timeout. Until someone asks
- * for `signal` it is one number, so a request pays one small object and no
- * timer, AbortController or DOMException.
+ * call is cut at the earlier of this and its own timeout. It is one number:
+ * a request pays one small object, and no timer, AbortController or
+ * DOMException (UpstreamHttp arms one timer per call anyway).
  */
 export class Deadline {
-  #signal: AbortSignal | undefined;
-
   /** `at` is a `performance.now()` time in ms. */
   private constructor(readonly at: number) {}
 
@@ -19,14 +17,5 @@ export class Deadline {
   /** Milliseconds left; 0 or less once it has passed. */
   remainingMs(): number {
     return this.at - performance.now();
-  }
-
-  get expired(): boolean {
-    return this.remainingMs() <= 0;
-  }
-
-  /** Aborts when the deadline passes; made on first use, then shared by every reader. */
-  get signal(): AbortSignal {
-    return (this.#signal ??= AbortSignal.timeout(Math.max(0, Math.ceil(this.remainingMs()))));
   }
 }
