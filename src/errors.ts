@@ -40,21 +40,66 @@ export class BadUserInput extends RequestError {
 }
 
 /**
- * The upstream is unreachable, answered 5xx or something off-contract, or
- * the gateway is holding calls to it back (its circuit is open, too many
- * calls wait for it): then `retryAfterSeconds` says when to try again.
+ * The upstream is unreachable, answered 5xx or something off-contract. The
+ * subclasses below name each failure with its typed facts (`errno`,
+ * `status`, `retryAfterSeconds`); `reason` is for the log only, never read by code.
  */
 export class UpstreamUnavailable extends RequestError {
-  override readonly name = 'UpstreamUnavailable';
-  constructor(readonly upstream: string, readonly reason: string, readonly retryAfterSeconds?: number) {
-    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, retryAfterSeconds === undefined ? { upstream } : { upstream, retryAfterSeconds });
+  override readonly name: string = 'UpstreamUnavailable';
+  constructor(readonly upstream: string, readonly reason: string, extensions: Record<string, unknown> = {}) {
+    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { ...extensions, upstream });
   }
 }
 
+/** The call failed in transport (refused, reset, unresolvable host): `errno` is the system's code, e.g. `ECONNREFUSED`. */
+export class UpstreamUnreachable extends UpstreamUnavailable {
+  override readonly name = 'UpstreamUnreachable';
+  constructor(upstream: string, readonly errno: string) {
+    super(upstream, errno);
+  }
+}
+
+/** The upstream answered `status` with a whole body that is not JSON. */
+export class UpstreamAnswerNotJson extends UpstreamUnavailable {
+  override readonly name = 'UpstreamAnswerNotJson';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, `HTTP ${status} with a body that is not JSON`);
+  }
+}
+
+/** The upstream's answer (status `status`) was larger than UPSTREAM_MAX_BODY_BYTES; it was cut off unread. */
+export class UpstreamAnswerTooLarge extends UpstreamUnavailable {
+  override readonly name = 'UpstreamAnswerTooLarge';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, 'body too large');
+  }
+}
+
+/**
+ * The gateway held the call back and sent nothing: the upstream's circuit is
+ * open (a run of failures), or too many calls wait for it (UPSTREAM_MAX_QUEUE).
+ * The client may try again after `retryAfterSeconds`.
+ */
+export class UpstreamHeldBack extends UpstreamUnavailable {
+  override readonly name = 'UpstreamHeldBack';
+  constructor(upstream: string, reason: 'circuit open' | 'queue full', readonly retryAfterSeconds: number) {
+    super(upstream, reason, { retryAfterSeconds });
+  }
+}
+
+/** The call ran out of UPSTREAM_TIMEOUT_MS (the wait for a connection included). */
 export class UpstreamTimeout extends RequestError {
-  override readonly name = 'UpstreamTimeout';
+  override readonly name: string = 'UpstreamTimeout';
   constructor(readonly upstream: string) {
     super('UPSTREAM_TIMEOUT', `The ${upstream} did not answer in time. Try again later.`, { upstream });
+  }
+}
+
+/** The operation's deadline (REQUEST_TIMEOUT_MS) passed, before the call was made (`sent` false) or while it ran. */
+export class UpstreamDeadlinePassed extends UpstreamTimeout {
+  override readonly name = 'UpstreamDeadlinePassed';
+  constructor(upstream: string, readonly sent: boolean) {
+    super(upstream);
   }
 }
 

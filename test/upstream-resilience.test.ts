@@ -5,7 +5,7 @@ import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { Deadline } from '../src/infra/deadline.js';
 import { mayHaveCreatedUser } from '../src/upstream/dating/client.js';
-import { callFailure, UpstreamHttp } from '../src/upstream/http.js';
+import { UpstreamHttp, upstreamInTrouble } from '../src/upstream/http.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { gatewayLogLines, gql, type GraphQLResult, signUp, silentLogger, type SignedUpUser, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { waitUntil, wsClient } from './support/subscriptions.js';
@@ -301,33 +301,40 @@ describe('which failed calls may have reached the upstream', () => {
 
   const failureOf = async (http: UpstreamHttp, path: string, deadline?: Deadline) => {
     const error = await http.request({ path, deadline }).then(() => new Error('answered'), (e: unknown) => e);
-    return { error, failure: callFailure(error), mayHaveCreated: mayHaveCreatedUser(error) };
+    return { error, kind: (error as Error).name, trouble: upstreamInTrouble(error), mayHaveCreated: mayHaveCreatedUser(error) };
   };
   const client = (baseUrl = url) => new UpstreamHttp({ ...limits, name: 'dating site probe', baseUrl, logger: silentLogger });
 
-  it('maybe created: a reset connection, a timeout, an unreadable 2xx; surely not: a refused connection, the gateway refusing, a 5xx answer', async () => {
+  it('maybe created: a reset connection, a timeout, an unreadable 2xx; surely not: a refused connection, the gateway holding back, a 5xx answer', async () => {
     const reset = client();
-    expect(await failureOf(reset, 'reset')).toMatchObject({ failure: { sent: true, transient: true }, mayHaveCreated: true });
-    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ failure: { sent: false, refused: true }, mayHaveCreated: false });
+    expect(await failureOf(reset, 'reset')).toMatchObject({ kind: 'UpstreamUnreachable', trouble: true, mayHaveCreated: true });
+    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ kind: 'UpstreamHeldBack', trouble: false, mayHaveCreated: false });
     await reset.close();
 
-    for (const [path, sent] of [['hang', true], ['html201', true], ['html502', false]] as const) {
+    for (const [path, kind, trouble, mayHaveCreated] of [
+      ['hang', 'UpstreamTimeout', true, true],
+      ['html201', 'UpstreamAnswerNotJson', false, true],
+      ['html502', 'UpstreamAnswerNotJson', true, false],
+    ] as const) {
       const http = client();
-      expect((await failureOf(http, path)).mayHaveCreated, path).toBe(sent);
+      expect(await failureOf(http, path), path).toMatchObject({ kind, trouble, mayHaveCreated });
       await http.close();
     }
 
     const refused = client(`http://127.0.0.1:${await closedPort()}`);
-    expect(await failureOf(refused, 'x')).toMatchObject({ failure: { sent: false, transient: true }, mayHaveCreated: false });
+    expect(await failureOf(refused, 'x')).toMatchObject({ kind: 'UpstreamUnreachable', error: { errno: 'ECONNREFUSED' }, trouble: true, mayHaveCreated: false });
     await refused.close();
 
     const busy = client();
     const holding = failureOf(busy, 'hang');
-    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ failure: { refused: true }, mayHaveCreated: false });
+    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ kind: 'UpstreamHeldBack', error: { reason: 'queue full' }, mayHaveCreated: false });
     await holding;
-    const late = Deadline.after(0);
-    expect(await failureOf(busy, 'html201', late), 'no time left').toMatchObject({ error: { code: 'UPSTREAM_TIMEOUT' }, mayHaveCreated: false });
+    expect(await failureOf(busy, 'html201', Deadline.after(0)), 'no time left').toMatchObject({ kind: 'UpstreamDeadlinePassed', error: { code: 'UPSTREAM_TIMEOUT', sent: false }, trouble: false, mayHaveCreated: false });
     await busy.close();
+    const tight = client();
+    expect(await failureOf(tight, 'hang', Deadline.after(200)), 'cut by the deadline').toMatchObject({ kind: 'UpstreamDeadlinePassed', error: { sent: true }, trouble: false, mayHaveCreated: true });
+    expect(tight.circuit, 'a deadline says nothing about the upstream').toBe('closed');
+    await tight.close();
   });
 });
 

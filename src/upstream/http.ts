@@ -3,7 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Config } from '../config.js';
-import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js';
+import {
+  UpstreamAnswerNotJson,
+  UpstreamAnswerTooLarge,
+  UpstreamDeadlinePassed,
+  UpstreamHeldBack,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+  UpstreamUnreachable,
+} from '../errors.js';
 import type { Deadline } from '../infra/deadline.js';
 import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import type { Logger } from '../logger.js';
@@ -97,28 +105,17 @@ export interface UpstreamState {
   onCircuitChange(listener: (state: CircuitStatus) => void): () => void;
 }
 
-/** What a failed call tells, besides its error: read with `callFailure(error)`. */
-export interface CallFailure {
-  /** The request may have reached the upstream (false: refused by the gateway, the connection, or out of time before it left). */
-  sent: boolean;
-  /** The upstream is in trouble (5xx, refused or broken connection, its own timeout): counts against its circuit, may be retried. */
-  transient: boolean;
-  /** The status of an answer that could not be read, if there was one. */
-  status?: number;
-  /** Refused by the gateway itself (open circuit, full queue, no time left): the upstream saw nothing. */
-  refused?: true;
-}
-
-const failures = new WeakMap<Error, CallFailure>();
-
-/** How an UpstreamUnavailable or UpstreamTimeout thrown by UpstreamHttp came about; undefined for other errors. */
-export function callFailure(error: unknown): CallFailure | undefined {
-  return error instanceof Error ? failures.get(error) : undefined;
-}
-
-function failed<E extends Error>(error: E, failure: CallFailure): E {
-  failures.set(error, failure);
-  return error;
+/**
+ * Whether a failure says the upstream is in trouble: a refused or broken
+ * connection, a 5xx it answered with an unreadable body, or a call that ran
+ * out of UPSTREAM_TIMEOUT_MS. Such failures count against its circuit, and
+ * an idempotent call may be retried after one. An answer off contract, the
+ * operation's deadline or the gateway holding a call back say nothing about it.
+ */
+export function upstreamInTrouble(error: unknown): boolean {
+  if (error instanceof UpstreamUnreachable) return true;
+  if (error instanceof UpstreamAnswerNotJson || error instanceof UpstreamAnswerTooLarge) return error.status >= 500;
+  return error instanceof UpstreamTimeout && !(error instanceof UpstreamDeadlinePassed);
 }
 
 /**
@@ -129,12 +126,10 @@ function failed<E extends Error>(error: E, failure: CallFailure): E {
  */
 function retryable(outcome: UpstreamResponse | Error, deadline: Deadline | undefined): boolean {
   if (!(outcome instanceof Error)) return outcome.status >= 500;
-  if (callFailure(outcome)?.transient !== true) return false;
+  if (!upstreamInTrouble(outcome)) return false;
   return deadline !== undefined || !(outcome instanceof UpstreamTimeout);
 }
 
-/** Transport failures before anything was sent. */
-const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** An attempt is only worth starting with this much time left. */
 const MIN_ATTEMPT_MS = 50;
 
@@ -233,14 +228,14 @@ export class UpstreamHttp implements UpstreamState {
   #attempt(req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
     const { name, timeoutMs, connections, maxQueue } = this.#options;
     const limitMs = req.deadline ? Math.min(timeoutMs, Math.floor(req.deadline.remainingMs())) : timeoutMs;
-    if (limitMs <= 0) throw this.#refuse(req, failed(new UpstreamTimeout(name), { sent: false, transient: false, refused: true }), 'deadline passed');
+    if (limitMs <= 0) throw this.#refuse(req, new UpstreamDeadlinePassed(name, false), 'deadline passed');
     const breaker = this.#breaker;
     if (breaker) {
       const wait = this.#circuitWait();
       if (wait !== undefined) throw this.#refuse(req, this.#circuitOpen(wait), this.circuit === 'open' ? 'circuit open' : 'circuit half-open');
     }
     if (maxQueue !== undefined && this.#active >= connections + maxQueue) {
-      throw this.#refuse(req, failed(new UpstreamUnavailable(name, 'queue full', 1), { sent: false, transient: false, refused: true }), 'queue full');
+      throw this.#refuse(req, new UpstreamHeldBack(name, 'queue full', 1), 'queue full');
     }
     if (!breaker) return this.#send(req, limitMs, attempt);
     return breaker.execute(() => this.#send(req, limitMs, attempt)).catch((error: unknown) => {
@@ -260,7 +255,7 @@ export class UpstreamHttp implements UpstreamState {
   }
 
   #circuitOpen(waitMs: number) {
-    return failed(new UpstreamUnavailable(this.name, 'circuit open', Math.max(1, Math.ceil(waitMs / 1000))), { sent: false, transient: false, refused: true });
+    return new UpstreamHeldBack(this.name, 'circuit open', Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
   #refuse<E extends Error>(req: UpstreamRequest, error: E, reason: string): E {
@@ -279,7 +274,7 @@ export class UpstreamHttp implements UpstreamState {
       // Settles the call at its limit even while it waits in the pool's queue, where undici would keep it until a connection frees.
       const timer = setTimeout(() => {
         abort.emit('abort');
-        reject(failed(new UpstreamTimeout(this.name), { sent: true, transient: cut === 'timeout' }));
+        reject(cut === 'timeout' ? new UpstreamTimeout(this.name) : new UpstreamDeadlinePassed(this.name, true));
       }, limitMs);
       this.#exchange(req, abort).then(resolve, reject).finally(() => clearTimeout(timer));
     }).then(
@@ -313,12 +308,10 @@ export class UpstreamHttp implements UpstreamState {
       body: req.body,
       signal,
     });
-    const unreadable = (reason: string) =>
-      failed(new UpstreamUnavailable(name, reason), { sent: true, transient: res.statusCode >= 500, status: res.statusCode });
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
       discard(res.body);
-      throw unreadable('body too large');
+      throw new UpstreamAnswerTooLarge(name, res.statusCode);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -326,7 +319,7 @@ export class UpstreamHttp implements UpstreamState {
       size += (chunk as Buffer).length;
       if (size > maxBodyBytes) {
         discard(res.body);
-        throw unreadable('body too large');
+        throw new UpstreamAnswerTooLarge(name, res.statusCode);
       }
       chunks.push(chunk as Buffer);
     }
@@ -334,7 +327,7 @@ export class UpstreamHttp implements UpstreamState {
     try {
       json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      throw unreadable(`HTTP ${res.statusCode} with a body that is not JSON`);
+      throw new UpstreamAnswerNotJson(name, res.statusCode);
     }
     return { status: res.statusCode, json, headers: res.headers };
   }
@@ -343,17 +336,16 @@ export class UpstreamHttp implements UpstreamState {
     const { name } = this.#options;
     if (error instanceof UpstreamUnavailable || error instanceof UpstreamTimeout) return error;
     if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
-      return failed(new UpstreamTimeout(name), { sent: !(error instanceof undiciErrors.ConnectTimeoutError), transient: true });
+      return new UpstreamTimeout(name);
     }
     const code = (error as { code?: unknown })?.code;
-    const reason = typeof code === 'string' ? code : 'transport error';
-    return failed(new UpstreamUnavailable(name, reason), { sent: !NOT_SENT.has(reason), transient: true });
+    return typeof code === 'string' ? new UpstreamUnreachable(name, code) : new UpstreamUnavailable(name, 'transport error');
   }
 
   #circuitBreaker(circuit: NonNullable<UpstreamLimits['circuit']>): CircuitBreakerPolicy {
     const { logger } = this.#options;
     // A 5xx answer counts as a failure and is still returned to the caller.
-    const policy = handleWhen((error) => callFailure(error)?.transient === true).orWhenResult((res) => (res as UpstreamResponse).status >= 500);
+    const policy = handleWhen(upstreamInTrouble).orWhenResult((res) => (res as UpstreamResponse).status >= 500);
     const breaker = circuitBreaker(policy, { halfOpenAfter: circuit.halfOpenMs, breaker: new ConsecutiveBreaker(circuit.failures) });
     breaker.onBreak(() => {
       this.#openedAt = Date.now();

@@ -1,9 +1,15 @@
 import type { DatingSiteConfig } from '../../config.js';
-import { UpstreamUnavailable } from '../../errors.js';
+import {
+  UpstreamAnswerNotJson,
+  UpstreamDeadlinePassed,
+  UpstreamHeldBack,
+  UpstreamUnavailable,
+  UpstreamUnreachable,
+} from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
 import type { Deadline } from '../../infra/deadline.js';
-import { callFailure, type UpstreamLimits, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
+import { type UpstreamLimits, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   badRequestWire,
   createdWire,
@@ -50,12 +56,17 @@ export class DatingAnswerOffContract extends UpstreamUnavailable {
  */
 export function mayHaveCreatedUser(error: unknown): boolean {
   if (error instanceof DatingSiteFailed) return false;
-  if (error instanceof DatingAnswerOffContract) return error.status >= 200 && error.status < 300;
-  const failure = callFailure(error);
-  if (failure === undefined) return true;
-  if (!failure.sent) return false;
-  return failure.status === undefined || (failure.status >= 200 && failure.status < 300);
+  if (error instanceof DatingAnswerOffContract || error instanceof UpstreamAnswerNotJson) return isSuccess(error.status);
+  if (error instanceof UpstreamUnreachable) return !NOT_SENT.has(error.errno);
+  if (error instanceof UpstreamHeldBack) return false;
+  if (error instanceof UpstreamDeadlinePassed) return error.sent;
+  return true;
 }
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/** Transport failures before anything was sent: the site received nothing. */
+const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 interface Answer {
   siteId: string;
@@ -160,7 +171,7 @@ export class DatingClient {
       });
     } catch (error) {
       // The gateway's own refusals (open circuit, full queue) are no news: the circuit's opening was logged.
-      if (error instanceof UpstreamUnavailable && !callFailure(error)?.refused) {
+      if (error instanceof UpstreamUnavailable && !(error instanceof UpstreamHeldBack)) {
         this.#logger.error('dating site unreachable', { alert: true, site: siteId, reason: error.reason });
       }
       throw error;
