@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RepeatedWarnings } from '../src/infra/repeated-warnings.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/infra/logger.js';
 
 /** The sampler on its own, with a logger that keeps its lines (the gateway's use: test/upstream-resilience.test.ts). */
 function sampler(options: { windowMs?: number; maxKinds?: number } = {}) {

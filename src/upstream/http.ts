@@ -11,10 +11,10 @@ import {
   UpstreamTimeout,
   UpstreamUnavailable,
   UpstreamUnreachable,
-} from '../errors.js';
+} from '../domain/errors.js';
 import type { Deadline } from '../infra/deadline.js';
 import { RepeatedWarnings } from '../infra/repeated-warnings.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../infra/logger.js';
 
 /** How calls to one upstream origin are bounded and protected (the UPSTREAM_* settings). */
 export interface UpstreamLimits {

@@ -1,26 +1,26 @@
 import type { DatingSiteConfig } from '../../config.js';
 import {
+  DatingAnswerOffContract,
+  DatingSiteFailed,
   UpstreamAnswerNotJson,
   UpstreamDeadlinePassed,
   UpstreamHeldBack,
   UpstreamUnavailable,
   UpstreamUnreachable,
-} from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
+} from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
+import { siteRefusal, type DatingSite, type DatingUser, type NewDatingUser } from '../../domain/dating.js';
 import type { Deadline } from '../../infra/deadline.js';
 import { type UpstreamLimits, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   badRequestWire,
   createdWire,
-  type DatingUser,
   envelopeWire,
   errorTextWire,
   inputFieldsOfWire,
-  type NewDatingUser,
   newUserToWire,
   retryAfterSeconds,
-  siteRefusal,
 } from './wire.js';
 
 const USER_PATH = 'v2/api/user';
@@ -28,23 +28,7 @@ const USER_PATH = 'v2/api/user';
 /** What a dating site can answer to create-user, besides a request failure. */
 export type CreateDatingUserResult = DatingUser | ValidationError | EmailRejected | AlreadyRegistered | SiteRateLimited;
 
-/**
- * The site answered with a status that is its problem or the gateway's
- * configuration, not the user's (401, 402, 405, 5xx, anything undocumented).
- * No user was created. The client sees UPSTREAM_UNAVAILABLE.
- */
-export class DatingSiteFailed extends UpstreamUnavailable {
-  constructor(upstream: string, readonly status: number) {
-    super(upstream, `HTTP ${status}`);
-  }
-}
-
-/** The site answered, but not as the contract says. After a 2xx the user may exist. */
-export class DatingAnswerOffContract extends UpstreamUnavailable {
-  constructor(upstream: string, reason: string, readonly status: number) {
-    super(upstream, reason);
-  }
-}
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /**
  * Whether a createUser call that threw may still have created the user.
@@ -62,8 +46,6 @@ export function mayHaveCreatedUser(error: unknown): boolean {
   if (error instanceof UpstreamDeadlinePassed) return error.sent;
   return true;
 }
-
-const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /** Transport failures before anything was sent: the site received nothing. */
 const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -101,12 +83,6 @@ export interface DatingClientOptions extends UpstreamLimits {
   /** The configured sites (`DATING_SITES`). Their keys stay inside this client. */
   sites: readonly DatingSiteConfig[];
   logger: Logger;
-}
-
-/** A configured site as the rest of the gateway sees it: no key. */
-export interface DatingSite {
-  id: string;
-  name: string;
 }
 
 interface SiteConnection {

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { DomainOutcome } from './outcomes.js';
 
 /**
  * Failures of a request (shared/API.md "Failures of the request"). Each is a
@@ -29,6 +30,13 @@ export class Unauthenticated extends RequestError {
   override readonly name = 'Unauthenticated';
   constructor(message = 'Sign in first: this needs a valid session.', extensions?: Record<string, unknown>) {
     super('UNAUTHENTICATED', message, extensions);
+  }
+}
+
+/** The Account API answered `user/get` for the session with `outcome` instead of its user (userOfSession). */
+export class SessionRefused extends Unauthenticated {
+  constructor(readonly outcome: DomainOutcome) {
+    super(outcome.message, { reason: outcome.constructor.name });
   }
 }
 
@@ -73,6 +81,31 @@ export class UpstreamAnswerTooLarge extends UpstreamUnavailable {
   constructor(upstream: string, readonly status: number) {
     super(upstream, 'body too large');
   }
+}
+
+/** The upstream answered `status` with a readable body that does not fit its contract (the reason says where). */
+export class UpstreamAnswerOffContract extends UpstreamUnavailable {
+  override readonly name: string = 'UpstreamAnswerOffContract';
+  constructor(upstream: string, reason: string, readonly status: number) {
+    super(upstream, reason);
+  }
+}
+
+/**
+ * A dating site answered with a status that is its problem or the gateway's
+ * configuration, not the user's (401, 402, 405, 5xx, anything undocumented).
+ * No user was created. The client sees UPSTREAM_UNAVAILABLE.
+ */
+export class DatingSiteFailed extends UpstreamUnavailable {
+  override readonly name = 'DatingSiteFailed';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, `HTTP ${status}`);
+  }
+}
+
+/** A dating site answered, but not as the contract says. After a 2xx the user may exist. */
+export class DatingAnswerOffContract extends UpstreamAnswerOffContract {
+  override readonly name = 'DatingAnswerOffContract';
 }
 
 /**
