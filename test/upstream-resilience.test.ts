@@ -183,7 +183,9 @@ describe('deadline per operation (REQUEST_TIMEOUT_MS)', () => {
     const started = performance.now();
     const result = await g.query(`{ viewer { id } products { id } }`);
     expect(performance.now() - started, 'answered at the deadline, not after the 60 s call timeout').toBeLessThan(30_000);
-    expect(codes(result)).toEqual(['UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT']);
+    // `products` is non-null: graphql-js answers with the first of the two errors when they fall in different ticks.
+    expect(codes(result)?.length).toBeGreaterThanOrEqual(1);
+    expect(codes(result)?.every((code) => code === 'UPSTREAM_TIMEOUT')).toBe(true);
     // Both calls were in flight and are aborted; a call cut by the deadline is not retried.
     await waitUntil(() => proxy.abandoned === abandoned + 2, 'both held calls aborted');
     expect(proxy.count('user/get')).toBe(1);
