@@ -1,14 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { Deadline } from '../src/infra/deadline.js';
 import { mayHaveCreatedUser } from '../src/upstream/dating/client.js';
 import { UpstreamHttp, upstreamInTrouble } from '../src/upstream/http.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { gatewayLogLines, gql, type GraphQLResult, signUp, silentLogger, type SignedUpUser, type Stack, startStack, uniqueEmail } from './support/stack.js';
-import { waitUntil, wsClient } from './support/subscriptions.js';
+import { gql, type GraphQLResult, type Stack, startGateway, startStack } from './support/gateway.js';
+import { defer, gatewayLogLines, silentLogger, waitUntil } from './support/harness.js';
+import { wsClient } from './support/subscriptions.js';
+import { signUp, type SignedUpUser, uniqueEmail } from './support/users.js';
 
 /*
  * The Account API behind a loopback fault proxy (refusing, answering 500 in
@@ -30,19 +32,16 @@ beforeAll(async () => {
   stack = await startStack();
   user = await signUp(stack);
   proxy = await startFaultProxy(stack.emulator.url);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await stack?.stop();
+  defer(() => proxy.close());
 });
 afterEach(() => {
   proxy.heal();
   proxy.resetCounts();
 });
 
-/** A gateway in front of the fault proxy; `env` on top of the stack's. */
+/** A gateway in front of the fault proxy for one test; `env` on top of the stack's. */
 async function gatewayBehindProxy(env: Record<string, string>, name: string) {
-  const started = await stack.startGateway({ ACCOUNT_API_URL: proxy.url, ...env }, name);
+  const started = await startGateway({ ...stack.env, ACCOUNT_API_URL: proxy.url, ...env }, name);
   return {
     ...started,
     query: (query: string, variables?: Record<string, unknown>) => gql(started.url, query, variables, { token: user.token }),
@@ -261,7 +260,6 @@ describe('dating sites', () => {
     dating = await startStack({ UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000' }, { dating: sites });
     member = await signUp(dating);
   });
-  afterAll(() => dating?.stop());
 
   const CREATE = `mutation($input: CreateDatingUserInput!) { createDatingUser(input: $input) { __typename } }`;
   const create = (site: string) =>
@@ -295,10 +293,10 @@ describe('which failed calls may have reached the upstream', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+    defer(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
   });
 
   const failureOf = async (http: UpstreamHttp, path: string, deadline?: Deadline) => {
