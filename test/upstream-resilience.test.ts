@@ -32,7 +32,6 @@ beforeAll(async () => {
   stack = await startStack();
   user = await signUp(stack);
   proxy = await startFaultProxy(stack.emulator.url);
-  defer(() => proxy.close());
 });
 afterEach(() => {
   proxy.heal();

@@ -1,12 +1,14 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { defer } from './harness.js';
 
 /**
  * An HTTP proxy on a free loopback port in front of an emulator, to make an
  * upstream fail the ways a real one does: answer 500 (the next n requests,
  * in bursts, or all), hold requests without ever sending headers, or refuse
  * connections. Otherwise requests pass through untouched. It counts every
- * request that reached it, per path without the leading slash.
+ * request that reached it, per path without the leading slash. Closed with
+ * the harness's leftovers.
  */
 export interface FaultProxy {
   url: string;
@@ -89,6 +91,12 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const dropAll = () => {
     for (const socket of sockets) socket.destroy();
   };
+  const close = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    dropAll();
+    await closed;
+  };
+  defer(close);
   return {
     url: `http://127.0.0.1:${port}`,
     counts: () => Object.fromEntries(counts),
@@ -111,16 +119,8 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     get abandoned() {
       return abandoned;
     },
-    refuse: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      dropAll();
-      await closed;
-    },
+    refuse: close,
     accept: () => listen(port),
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      dropAll();
-      await closed;
-    },
+    close,
   };
 }
