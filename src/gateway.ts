@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
 import { createContext, type Services } from './context.js';
@@ -11,6 +13,11 @@ import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
 import { createRateLimiter } from './rate-limit.js';
+import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
+import { corsFor, OriginPolicy } from './infra/origins.js';
+import { useGraphiQL } from './plugins/useGraphiQL.js';
+import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
+import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
@@ -58,6 +65,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
+  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -65,16 +73,35 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-    // with HTTP requests; over graphql-ws its connection_init is empty and the
-    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
-    renderGraphiQL,
+    cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
+    // Counted while the body streams (yoga's own), before any parsing: 413.
+    maxRequestBodySize: config.REQUEST_MAX_BODY_BYTES,
+    multipart: false,
+    parserAndValidationCache: {
+      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
+      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+    },
+    // Served by useGraphiQL (compressed, cached) instead.
+    graphiql: false,
     plugins: [
+      useJsonRequestsOnly(),
+      // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+      // with HTTP requests; over graphql-ws its connection_init is empty and the
+      // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+      config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+      !config.INTROSPECTION && useNoIntrospection(),
+      !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
       useBadUserInputCode(),
-      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-      ...(trusted ? [useTrustedDocuments(trusted)] : []),
-    ],
+      useOperationLimits({
+        maxTokens: config.OPERATION_MAX_TOKENS,
+        maxDepth: config.OPERATION_MAX_DEPTH,
+        maxAliases: config.OPERATION_MAX_ALIASES,
+        maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+        maxCost: config.OPERATION_MAX_COST,
+        maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+      }),
+      trusted && useTrustedDocuments(trusted),
+    ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 
   const server = createServer(yoga);

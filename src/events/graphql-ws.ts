@@ -9,6 +9,7 @@ import { Unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Outcome } from '../outcomes.js';
 import { sessionKey } from './session-key.js';
+import { OriginPolicy } from '../infra/origins.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
 /**
@@ -78,6 +79,7 @@ export function serveGraphqlWs(
   const config: Config = services.config;
   const logger: Logger = services.logger.child({ component: 'graphql-ws' });
   const connections = new Map<WebSocket, Connection>();
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
 
   /** Closes with 4403 once no operation runs any more (their SessionExpired and complete go out first). */
   const closeWhenIdle = (conn: Connection, tries = 0) => {
@@ -149,6 +151,7 @@ export function serveGraphqlWs(
     path,
     maxPayload: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
     keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
+    allowsOrigin: (origin, host) => origins.allows(origin, host),
     logger,
   });
 
