@@ -9,6 +9,8 @@ import type { IdempotencyStore } from './idempotency.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { DatingClient } from './upstream/dating/client.js';
 import type { AccountEvents } from './events/account-events.js';
+import type { PasswordRecoveries } from './flows/password-recovery.js';
+import type { AccountLimits } from './infra/account-limits.js';
 
 /** What lives as long as the gateway: clients, config, logger. */
 export interface Services {
@@ -25,6 +27,10 @@ export interface Services {
   authAttemptLimit: RateLimiter;
   /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
   events: AccountEvents;
+  /** Code and password attempts and codes sent, per account and destination (shared through Redis). */
+  accountLimits: AccountLimits;
+  /** startPasswordRecovery / completePasswordRecovery without telling whether a login exists. */
+  recoveries: PasswordRecoveries;
 }
 
 /** What every resolver sees: the services plus this request's caller. */
@@ -73,4 +79,9 @@ export function requireSession(ctx: Pick<GatewayContext, 'session'>): string {
 export async function countAuthAttempt(ctx: Pick<GatewayContext, 'authAttemptLimit' | 'clientIp'>): Promise<void> {
   const wait = await ctx.authAttemptLimit.take(addressBlock(ctx.clientIp));
   if (wait > 0) throw new RateLimited(wait, 'Too many sign-in or code attempts from this address. Try again later.');
+}
+
+/** The user id of the caller's session: remembered by accountEvents, else one `user/get` (UNAUTHENTICATED when ended). */
+export function userIdOf(ctx: Pick<GatewayContext, 'events' | 'loaders'>, session: string): Promise<string> {
+  return ctx.events.routingUserId(session, () => ctx.loaders.user.load(session));
 }

@@ -13,12 +13,14 @@ import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
 import { createRateLimiter } from './rate-limit.js';
+import { MemoryRecoveryStore, PasswordRecoveries, RedisRecoveryStore } from './flows/password-recovery.js';
+import { AccountLimits } from './infra/account-limits.js';
 import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisReady } from './redis.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
 import { AccountClient } from './upstream/account/client.js';
@@ -50,9 +52,18 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     connections: config.UPSTREAM_CONNECTIONS,
   };
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
-  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
+  const redis = config.REDIS_URL
+    ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    : null;
   const dating = createDatingServices(config, logger, redis);
   const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
+  const accountLimits = new AccountLimits(redis, {
+    prefix: config.REDIS_KEY_PREFIX,
+    codeAttempts: { limit: config.CODE_ATTEMPTS_PER_TARGET, windowSeconds: config.CODE_ATTEMPTS_WINDOW_SECONDS },
+    passwordAttempts: { limit: config.PASSWORD_ATTEMPTS_PER_LOGIN, windowSeconds: config.PASSWORD_ATTEMPTS_WINDOW_SECONDS },
+    sendIntervalSeconds: config.CODE_SEND_INTERVAL_SECONDS,
+    sendsPerDay: config.CODE_SENDS_PER_DAY,
+  });
   const services: Services = {
     config,
     logger,
@@ -60,6 +71,13 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     ...dating.services,
     authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
     events: createAccountEvents(config, account, logger),
+    accountLimits,
+    recoveries: new PasswordRecoveries(
+      redis ? new RedisRecoveryStore(redis, `${config.REDIS_KEY_PREFIX}recovery:`) : new MemoryRecoveryStore(),
+      account,
+      accountLimits,
+      { ttlSeconds: config.PASSWORD_RECOVERY_TTL_SECONDS, upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS, logger: logger.child({ flow: 'password-recovery' }) },
+    ),
   };
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
@@ -119,14 +137,17 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     await services.account.close();
     await dating.close();
     await services.authAttemptLimit.close();
+    await accountLimits.close();
     if (redis) await redis.quit().catch(() => redis.disconnect());
   };
   let stopping: Promise<void> | undefined;
   return {
     services,
     server,
-    start: (port = config.PORT, host = config.HOST) =>
-      new Promise((resolve, reject) => {
+    start: async (port = config.PORT, host = config.HOST) => {
+      // The limits that fail closed need Redis: give it a moment to connect, then start either way.
+      if (redis) await redisReady(redis, 2000);
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
@@ -134,7 +155,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
           resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
         });
-      }),
+      });
+    },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),
   };

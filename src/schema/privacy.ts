@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
+import { countAuthAttempt, requireSession, userIdOf } from '../context.js';
+import { RateLimited } from '../errors.js';
 import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { BLOCK_REASONS } from '../upstream/account/wire.js';
@@ -104,8 +105,14 @@ builder.mutationField('requestAccountDeletion', (t) =>
     type: builder.unionType('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFoundType] }),
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
-      const result = await ctx.account.requestDeletion(requireSession(ctx));
-      return result instanceof Outcome ? result : new DeletionRequested(result.token, result.channel);
+      const session = requireSession(ctx);
+      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await userIdOf(ctx, session)}`]);
+      if (wait > 0) throw new RateLimited(wait, 'A deletion code was sent recently. Try again later.');
+      const result = await ctx.account.requestDeletion(session);
+      if (result instanceof Outcome) return result;
+      // A resendCode with this token alone waits out the same interval.
+      await ctx.accountLimits.codeSend('deletion', [`token:${result.token}`]);
+      return new DeletionRequested(result.token, result.channel);
     },
   }),
 );
@@ -135,8 +142,12 @@ builder.mutationField('confirmAccountDeletion', (t) =>
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
       const userId = await userOfEndingSession(ctx, session);
+      // Without the user (logged), the attempts count for the session.
+      const attempts = userId === null ? `session:${session}` : `user:${userId}`;
+      await ctx.accountLimits.codeAttempt(attempts);
       const result = await ctx.account.confirmDeletion(session, parsed.code);
       if (result instanceof Outcome) return result;
+      await ctx.accountLimits.codeAccepted(attempts);
       // Every session of the deleted user has ended: so do their subscriptions.
       if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });
       return new AccountDeleted();

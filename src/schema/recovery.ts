@@ -3,9 +3,12 @@ import { countAuthAttempt } from '../context.js';
 import { endSessionSubscriptions } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { builder } from './builder.js';
-import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
-import { AuthPayload, loginInput, signedIn } from './sign-in.js';
-import { code, newPassword, token, validate } from './validation.js';
+import { ValidationErrorType, VerificationChannel } from './errors.js';
+import { AuthPayload, signedIn } from './sign-in.js';
+import { code, email, newPassword, phone, token, validate } from './validation.js';
+
+/** An email or a phone: the recovery code goes to it. */
+const recoveryLogin = z.union([email, phone], { error: 'Enter your email or phone (international format, e.g. +15551234567).' });
 
 /* ---------- startPasswordRecovery ---------- */
 
@@ -28,15 +31,16 @@ const StartPasswordRecoveryInput = builder.inputType('StartPasswordRecoveryInput
 
 builder.mutationField('startPasswordRecovery', (t) =>
   t.field({
-    type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, UserNotFoundType, ValidationErrorType] }),
-    description: 'Sends a password recovery code (user/auth/recovery).',
+    type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, ValidationErrorType] }),
+    description:
+      'Sends a password recovery code to the email or phone (user/auth/recovery). The answer is the same whether an account has this login or not (src/flows/password-recovery.ts): a code arrives only if one does.',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await countAuthAttempt(ctx);
-      const parsed = validate(z.object({ login: loginInput.shape.login }), input);
+      const parsed = validate(z.object({ login: recoveryLogin }), input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.startRecovery(parsed.login);
-      return result instanceof Outcome ? result : new RecoveryStarted(result.token, result.channel);
+      const started = await ctx.recoveries.start(parsed.login);
+      return new RecoveryStarted(started.recoveryToken, started.codeSentTo);
     },
   }),
 );
@@ -61,7 +65,7 @@ builder.mutationField('completePasswordRecovery', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(completeRecoveryInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
+      const result = await ctx.recoveries.complete(parsed.recoveryToken, parsed.code, parsed.newPassword);
       // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
       if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
       return signedIn(result);

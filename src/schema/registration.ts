@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
-import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
+import { countAuthAttempt, requireSession, userIdOf, type GatewayContext } from '../context.js';
+import { RateLimited } from '../errors.js';
+import type { CodePurpose as CodePurposeKey } from '../infra/account-limits.js';
+import { CodeCooldown, Outcome, ValidationError, type Channel } from '../outcomes.js';
+import type { ResendTarget } from '../upstream/account/client.js';
 import { builder } from './builder.js';
 import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
 import { AuthPayload, signedIn } from './sign-in.js';
@@ -54,11 +56,16 @@ builder.mutationField('register', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(registerInput, input);
       if (parsed instanceof ValidationError) return parsed;
+      const destinations = [parsed.email, parsed.phone].filter((d) => d !== undefined);
+      const wait = await ctx.accountLimits.codeSend('registration', destinations);
+      if (wait > 0) throw new RateLimited(wait, 'A code was sent to this email or phone recently. Try again later.');
       const userId = await ctx.account.register(parsed);
       if (userId instanceof Outcome) return userId;
       const sentTo: Channel[] = [];
       if (parsed.email !== undefined) sentTo.push('EMAIL');
       if (parsed.phone !== undefined) sentTo.push('PHONE');
+      // A resendCode for the new user's channels waits out the same interval.
+      await ctx.accountLimits.codeSend('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
       return new Registered(userId, sentTo);
     },
   }),
@@ -87,7 +94,10 @@ builder.mutationField('verifyRegistration', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(verifyInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.verifyRegistration(parsed));
+      await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
+      const result = await ctx.account.verifyRegistration(parsed);
+      if (!(result instanceof Outcome)) await ctx.accountLimits.codeAccepted(`user:${parsed.userId}`);
+      return signedIn(result);
     },
   }),
 );
@@ -142,16 +152,40 @@ builder.mutationField('resendCode', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(resendInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const target: ResendTarget =
-        parsed.purpose === 'REGISTRATION'
-          ? { registration: { userId: parsed.userId, channel: parsed.channel } }
-          : parsed.purpose === 'PASSWORD_RECOVERY'
-            ? { recoveryToken: parsed.recoveryToken }
-            : parsed.purpose === 'ACCOUNT_DELETION'
-              ? { deletionToken: parsed.deletionToken }
-              : { contactChange: { session: requireSession(ctx) } };
+      if (parsed.purpose === 'PASSWORD_RECOVERY') {
+        const resent = await ctx.recoveries.resend(parsed.recoveryToken);
+        if (resent === null) return new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
+        return resent === true ? new CodeSent(ctx.config.CODE_SEND_INTERVAL_SECONDS) : resent;
+      }
+      const { target, destination } = await resendTarget(ctx, parsed);
+      const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
+      if (wait > 0) return new CodeCooldown(wait);
       const result = await ctx.account.resendCode(target);
-      return result instanceof Outcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
+      return result instanceof Outcome ? result : new CodeSent(ctx.config.CODE_SEND_INTERVAL_SECONDS);
     },
   }),
 );
+
+/** What the Account API is asked to resend, and whose send rhythm it counts against. */
+async function resendTarget(
+  ctx: GatewayContext,
+  input: Exclude<z.output<typeof resendInput>, { purpose: 'PASSWORD_RECOVERY' }>,
+): Promise<{ target: ResendTarget; destination: { purpose: CodePurposeKey; key: string } }> {
+  switch (input.purpose) {
+    case 'REGISTRATION':
+      return {
+        target: { registration: { userId: input.userId, channel: input.channel } },
+        destination: { purpose: 'registration', key: `user:${input.userId}:${input.channel}` },
+      };
+    case 'ACCOUNT_DELETION':
+      // The user's rhythm when signed in (requestAccountDeletion counts there too), else the token's.
+      return {
+        target: { deletionToken: input.deletionToken },
+        destination: { purpose: 'deletion', key: ctx.session ? `user:${await userIdOf(ctx, ctx.session)}` : `token:${input.deletionToken}` },
+      };
+    case 'CONTACT_CHANGE': {
+      const session = requireSession(ctx);
+      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await userIdOf(ctx, session)}` } };
+    }
+  }
+}

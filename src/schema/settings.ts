@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
+import { countAuthAttempt, requireSession, userIdOf, type GatewayContext } from '../context.js';
+import { RateLimited } from '../errors.js';
 import { publishAccountEvent } from '../events/publish.js';
 import { Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
@@ -111,6 +112,7 @@ builder.mutationField('updateSettings', (t) =>
       const session = requireSession(ctx);
       const patch = validate(settingsPatch, input);
       if (patch instanceof ValidationError) return patch;
+      await countContactChangeCode(ctx, session, patch);
       const settings = await ctx.account.setSettings(session, patch);
       if (settings instanceof Outcome) return settings;
       ctx.loaders.settings.clear(session).prime(session, settings);
@@ -125,6 +127,21 @@ builder.mutationField('updateSettings', (t) =>
     },
   }),
 );
+
+/**
+ * A new email or phone gets a code: one per CODE_SEND_INTERVAL_SECONDS and
+ * CODE_SENDS_PER_DAY, counted for the user and for the new address (so
+ * neither many addresses from one account nor many accounts at one address
+ * get past it). The same email or phone again sends nothing and counts nothing.
+ */
+async function countContactChangeCode(ctx: GatewayContext, session: string, patch: { email?: string; phone?: string }) {
+  if (patch.email === undefined && patch.phone === undefined) return;
+  const current = await ctx.loaders.settings.load(session);
+  const changed = [patch.email !== current.email && patch.email, patch.phone !== current.phone && patch.phone].filter((d) => typeof d === 'string');
+  if (changed.length === 0) return;
+  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await userIdOf(ctx, session)}`, ...changed]);
+  if (wait > 0) throw new RateLimited(wait, 'A code was sent for a contact change recently. Try again later.');
+}
 
 class ContactChangeConfirmed {
   constructor(readonly user: AccountUser) {}
@@ -160,10 +177,13 @@ builder.mutationField('confirmContactChange', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(z.object({ code }), input);
       if (parsed instanceof ValidationError) return parsed;
+      const attempts = `user:${await userIdOf(ctx, session)}`;
+      await ctx.accountLimits.codeAttempt(attempts);
       // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
       const before = await ctx.loaders.user.load(session).catch(() => null);
       const user = await ctx.account.confirmContactChange(session, parsed.code);
       if (user instanceof Outcome) return user;
+      await ctx.accountLimits.codeAccepted(attempts);
       ctx.loaders.user.clear(session).prime(session, user);
       const channel = before && changedContact(before, user);
       if (channel) await publishAccountEvent(ctx, session, { type: 'ContactVerified', channel });

@@ -65,7 +65,10 @@ builder.mutationField('login', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(loginInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.login(parsed.login, parsed.password));
+      await ctx.accountLimits.passwordAttempt(parsed.login);
+      const result = await ctx.account.login(parsed.login, parsed.password);
+      if (!(result instanceof Outcome)) await ctx.accountLimits.passwordAccepted(parsed.login);
+      return signedIn(result);
     },
   }),
 );
