@@ -89,6 +89,15 @@ export class AccountLimits {
     return wait;
   }
 
+  /**
+   * The flow is over for these destinations (e.g. the channel is verified):
+   * the interval no longer holds, so the next ask gets the Account API's own
+   * answer (AlreadyVerified) instead of a cooldown. The daily count stays.
+   */
+  async codeFlowDone(purpose: CodePurpose, destinations: readonly string[]): Promise<void> {
+    await Promise.all(destinations.map((d) => this.#sendInterval.reset(hashed(`${purpose}:${destinationKey(d)}`))));
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#codes, this.#passwords, this.#sendInterval, this.#sendsPerDay].map((l) => l.close()));
   }

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { countAuthAttempt, requireSession, userIdOf, type GatewayContext } from '../context.js';
-import { RateLimited } from '../errors.js';
 import type { CodePurpose as CodePurposeKey } from '../infra/account-limits.js';
 import { CodeCooldown, Outcome, ValidationError, type Channel } from '../outcomes.js';
-import type { ResendTarget } from '../upstream/account/client.js';
+import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import { builder } from './builder.js';
 import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
 import { AuthPayload, signedIn } from './sign-in.js';
@@ -56,15 +55,14 @@ builder.mutationField('register', (t) =>
       await countAuthAttempt(ctx);
       const parsed = validate(registerInput, input);
       if (parsed instanceof ValidationError) return parsed;
-      const destinations = [parsed.email, parsed.phone].filter((d) => d !== undefined);
-      const wait = await ctx.accountLimits.codeSend('registration', destinations);
-      if (wait > 0) throw new RateLimited(wait, 'A code was sent to this email or phone recently. Try again later.');
       const userId = await ctx.account.register(parsed);
       if (userId instanceof Outcome) return userId;
       const sentTo: Channel[] = [];
       if (parsed.email !== undefined) sentTo.push('EMAIL');
       if (parsed.phone !== undefined) sentTo.push('PHONE');
-      // A resendCode for the new user's channels waits out the same interval.
+      // An email or phone gets one registration code per account the Account
+      // API creates (a second register answers UserAlreadyExists); the codes
+      // are counted so that resendCode waits out the interval after this one.
       await ctx.accountLimits.codeSend('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
       return new Registered(userId, sentTo);
     },
@@ -96,7 +94,10 @@ builder.mutationField('verifyRegistration', (t) =>
       if (parsed instanceof ValidationError) return parsed;
       await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
       const result = await ctx.account.verifyRegistration(parsed);
-      if (!(result instanceof Outcome)) await ctx.accountLimits.codeAccepted(`user:${parsed.userId}`);
+      if (!(result instanceof Outcome)) {
+        const verified = [parsed.emailCode && 'EMAIL', parsed.phoneCode && 'PHONE'].filter(Boolean).map((c) => `user:${parsed.userId}:${c}`);
+        await Promise.all([ctx.accountLimits.codeAccepted(`user:${parsed.userId}`), ctx.accountLimits.codeFlowDone('registration', verified)]);
+      }
       return signedIn(result);
     },
   }),
@@ -155,16 +156,19 @@ builder.mutationField('resendCode', (t) =>
       if (parsed.purpose === 'PASSWORD_RECOVERY') {
         const resent = await ctx.recoveries.resend(parsed.recoveryToken);
         if (resent === null) return new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
-        return resent === true ? new CodeSent(ctx.config.CODE_SEND_INTERVAL_SECONDS) : resent;
+        return resent === true ? new CodeSent(resendInterval(ctx)) : resent;
       }
       const { target, destination } = await resendTarget(ctx, parsed);
       const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
       if (wait > 0) return new CodeCooldown(wait);
       const result = await ctx.account.resendCode(target);
-      return result instanceof Outcome ? result : new CodeSent(ctx.config.CODE_SEND_INTERVAL_SECONDS);
+      return result instanceof Outcome ? result : new CodeSent(resendInterval(ctx));
     },
   }),
 );
+
+/** The wait before the next code: the gateway's interval or the Account API's own 90 s, whichever is longer. */
+const resendInterval = (ctx: GatewayContext) => Math.max(ctx.config.CODE_SEND_INTERVAL_SECONDS, RESEND_COOLDOWN_SECONDS);
 
 /** What the Account API is asked to resend, and whose send rhythm it counts against. */
 async function resendTarget(

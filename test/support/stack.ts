@@ -206,8 +206,13 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   };
 }
 
-/** Tests sign up many users from one address; test/auth-attempts.test.ts checks the real limit. */
-const TEST_LIMITS = { AUTH_ATTEMPTS_PER_MINUTE: '100000' };
+/**
+ * Tests sign up many users from one address (test/auth-attempts.test.ts
+ * checks the real limit) and move the emulator's clock past its 90 s resend
+ * cooldown, which the gateway's own send interval cannot follow: 1 s here
+ * (test/account-limits.test.ts checks the real one).
+ */
+const TEST_LIMITS = { AUTH_ATTEMPTS_PER_MINUTE: '100000', CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '10000' };
 
 let counter = 0;
 /** A unique email or phone for this test run. */
