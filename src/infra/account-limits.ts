@@ -60,7 +60,7 @@ export class AccountLimits {
 
   /** The code was right: its attempts start again. */
   codeAccepted(target: string): Promise<void> {
-    return this.#codes.reset(hashed(target));
+    return afterTheFact(this.#codes.reset(hashed(target)));
   }
 
   /** Counts one password attempt for `login`; RATE_LIMITED past the limit. */
@@ -71,7 +71,7 @@ export class AccountLimits {
 
   /** The password was right: its attempts start again. */
   passwordAccepted(login: string): Promise<void> {
-    return this.#passwords.reset(hashed(loginKey(login)));
+    return afterTheFact(this.#passwords.reset(hashed(loginKey(login))));
   }
 
   /**
@@ -95,13 +95,28 @@ export class AccountLimits {
    * answer (AlreadyVerified) instead of a cooldown. The daily count stays.
    */
   async codeFlowDone(purpose: CodePurpose, destinations: readonly string[]): Promise<void> {
-    await Promise.all(destinations.map((d) => this.#sendInterval.reset(hashed(`${purpose}:${destinationKey(d)}`))));
+    await afterTheFact(Promise.all(destinations.map((d) => this.#sendInterval.reset(hashed(`${purpose}:${destinationKey(d)}`)))));
+  }
+
+  /**
+   * The Account API sent codes that were not asked through codeSend (a
+   * registration): counted, so the next ask for these destinations waits
+   * out the interval.
+   */
+  async codeSent(purpose: CodePurpose, destinations: readonly string[]): Promise<void> {
+    await afterTheFact(this.codeSend(purpose, destinations));
   }
 
   async close(): Promise<void> {
     await Promise.all([this.#codes, this.#passwords, this.#sendInterval, this.#sendsPerDay].map((l) => l.close()));
   }
 }
+
+/**
+ * Counts changed after the Account API acted: a failure (Redis down) must not
+ * turn its success into an error, so it only leaves the count as it was.
+ */
+const afterTheFact = (work: Promise<unknown>): Promise<void> => work.then(() => undefined, () => undefined);
 
 /** Logins compare case-insensitively and without spaces: `Ann@Example.com ` is `ann@example.com`. */
 export const loginKey = (login: string) => `login:${destinationKey(login)}`;

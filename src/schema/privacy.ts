@@ -111,7 +111,7 @@ builder.mutationField('requestAccountDeletion', (t) =>
       const result = await ctx.account.requestDeletion(session);
       if (result instanceof Outcome) return result;
       // A resendCode with this token alone waits out the same interval.
-      await ctx.accountLimits.codeSend('deletion', [`token:${result.token}`]);
+      await ctx.accountLimits.codeSent('deletion', [`token:${result.token}`]);
       return new DeletionRequested(result.token, result.channel);
     },
   }),

@@ -63,7 +63,7 @@ builder.mutationField('register', (t) =>
       // An email or phone gets one registration code per account the Account
       // API creates (a second register answers UserAlreadyExists); the codes
       // are counted so that resendCode waits out the interval after this one.
-      await ctx.accountLimits.codeSend('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
+      await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
       return new Registered(userId, sentTo);
     },
   }),
