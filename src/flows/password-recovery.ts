@@ -59,7 +59,8 @@ export class PasswordRecoveries {
     await this.limits.codeAttempt(loginKey(flow.login));
     const result = await this.account.completeRecovery(flow.upstreamToken ?? decoyToken(), code, newPassword);
     if (result instanceof Outcome) return flow.upstreamToken ? result : new InvalidCode();
-    await Promise.all([this.store.delete(key), this.limits.codeAccepted(loginKey(flow.login))]);
+    // The password is set: a failing delete (Redis down) only leaves a token that no longer works upstream.
+    await Promise.all([this.store.delete(key).catch(() => undefined), this.limits.codeAccepted(loginKey(flow.login))]);
     return result;
   }
 
