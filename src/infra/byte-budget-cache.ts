@@ -1,3 +1,5 @@
+import type { DocumentNode, Token } from 'graphql';
+
 /**
  * A least-recently-used cache bounded by the estimated bytes of its entries,
  * not by their number: ten 60 kB documents weigh what 600 small ones do.
@@ -56,12 +58,22 @@ export class ByteBudgetCache<V> {
 }
 
 /**
- * Heap a parsed document takes, estimated from its source: a string key
- * (2 bytes a character at worst) plus the AST. The factor is measured by
- * `npm run bench:documents` (test/bench/documents.ts) on documents near
- * REQUEST_MAX_BODY_BYTES, with room on top.
+ * Heap a parsed document takes: its source (kept by the AST's locations;
+ * 2 bytes a character at worst) and about 600 bytes per lexical token
+ * (graphql-js keeps every token, linked, plus the nodes over them). Measured
+ * with `node --expose-gc` on documents near REQUEST_MAX_BODY_BYTES: 1,900
+ * fields take about 1 MB, 530 bytes a token; a comment-padded 62 kB
+ * document about its source size. Tokens are counted along the token chain
+ * of the document's location, once per cached document.
  */
-export const DOCUMENT_BYTES_PER_SOURCE_CHAR = 40;
-export const weighDocument = (source: string) => source.length * (2 + DOCUMENT_BYTES_PER_SOURCE_CHAR);
+export const DOCUMENT_BYTES_PER_TOKEN = 600;
+export function weighDocument(source: string, document: DocumentNode): number {
+  let tokens = 0;
+  for (let token: Token | null | undefined = document.loc?.startToken; token; token = token.next) tokens++;
+  // Without locations (a parser told noLocation), the source length stands in for the tokens.
+  if (!document.loc) tokens = source.length;
+  return source.length * 2 + tokens * DOCUMENT_BYTES_PER_TOKEN;
+}
+
 /** A parse error keeps its message, a location and the source key. */
 export const weighParseError = (source: string) => source.length * 2 + 2048;
