@@ -10,7 +10,8 @@
  *    the default DOCUMENT_CACHE_MAX_BYTES, its peer with no cache at all.
  *    Their RSS is read from /proc between rounds, interleaved; the target
  *    is that the cached one stays within the cache budget plus slack above
- *    its peer, and that neither keeps growing after the cache is full.
+ *    its peer, and that neither keeps growing after the cache is full; both
+ *    run with a 192 MiB heap cap and must survive it.
  * 2. Time. The validation of a 22-level fragment fan-out (each fragment
  *    spreads the next twice) with graphql-js's rules alone, and with the
  *    gateway's limits on top, interleaved; the target is a small ratio
@@ -30,11 +31,13 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 
 const defaults = loadConfig({});
+const failures: string[] = [];
 const BODY_CAP = defaults.REQUEST_MAX_BODY_BYTES;
 const CACHE_BUDGET_MIB = defaults.DOCUMENT_CACHE_MAX_BYTES / 1_048_576;
 const ROUNDS = 4;
 const DOCUMENTS_PER_ROUND = 600;
 const CONCURRENCY = 8;
+const HEAP_CAP_MIB = 192;
 const TARGETS = {
   /** RSS of the cached process above its cacheless peer at the end, MiB: the budget plus this slack. */
   maxAboveNoCacheMiB: CACHE_BUDGET_MIB + 48,
@@ -51,7 +54,9 @@ interface Gateway {
 }
 
 async function startGateway(name: string, env: Record<string, string>): Promise<Gateway> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // A heap cap, as a container would have: the process must live within it, and RSS then
+  // shows what is kept rather than how lazily V8 collects.
+  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_CAP_MIB}`, '--import', 'tsx', 'src/main.ts'], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
@@ -124,8 +129,6 @@ function timeValidation(document: string, rules: typeof specifiedRules, times: n
   return Number(process.hrtime.bigint() - started) / 1e6 / times;
 }
 
-const failures: string[] = [];
-
 // 1. Memory
 const cached = await startGateway('cached', {});
 const uncached = await startGateway('no-cache', { DOCUMENT_CACHE_MAX_BYTES: '0' });
@@ -142,10 +145,13 @@ for (let round = 0; round < ROUNDS; round++) {
     rss[g.name]!.push(rssMiB(g.child));
   }
 }
-for (const g of peers) g.child.kill('SIGTERM');
+for (const g of peers) {
+  if (g.child.exitCode !== null) failures.push(`${g.name} died (exit ${g.child.exitCode})`);
+  g.child.kill('SIGTERM');
+}
 
 const sentMiB = (ROUNDS * DOCUMENTS_PER_ROUND * documentBytes) / 1_048_576;
-console.log(`documents: ${ROUNDS} rounds of ${DOCUMENTS_PER_ROUND} distinct documents of ${(documentBytes / 1024).toFixed(0)} kB (${sentMiB.toFixed(0)} MiB in all), cache budget ${CACHE_BUDGET_MIB} MiB`);
+console.log(`documents: ${ROUNDS} rounds of ${DOCUMENTS_PER_ROUND} distinct documents of ${(documentBytes / 1024).toFixed(0)} kB (${sentMiB.toFixed(0)} MiB in all), cache budget ${CACHE_BUDGET_MIB} MiB, heap cap ${HEAP_CAP_MIB} MiB`);
 for (const [name, values] of Object.entries(rss)) console.log(`  RSS ${name.padEnd(9)} MiB: ${values.map((v) => v.toFixed(0)).join(' → ')}`);
 const above = rss.cached!.at(-1)! - rss['no-cache']!.at(-1)!;
 console.log(`  cached above no-cache at the end: ${above.toFixed(0)} MiB (target ≤ ${TARGETS.maxAboveNoCacheMiB})`);
