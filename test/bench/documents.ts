@@ -137,17 +137,21 @@ const warm = Array.from({ length: 50 }, () => documentNear(2000));
 for (const g of peers) await send(g, warm);
 const rss: Record<string, number[]> = { cached: [rssMiB(cached.child)], 'no-cache': [rssMiB(uncached.child)] };
 const documentBytes = BODY_CAP - 2048;
-for (let round = 0; round < ROUNDS; round++) {
-  const documents = Array.from({ length: DOCUMENTS_PER_ROUND }, () => documentNear(documentBytes));
-  // Interleaved: each round goes to both before the next round is made.
-  for (const g of round % 2 ? [...peers].reverse() : peers) {
-    await send(g, documents);
-    rss[g.name]!.push(rssMiB(g.child));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    const documents = Array.from({ length: DOCUMENTS_PER_ROUND }, () => documentNear(documentBytes));
+    // Interleaved: each round goes to both before the next round is made.
+    for (const g of round % 2 ? [...peers].reverse() : peers) {
+      await send(g, documents);
+      rss[g.name]!.push(rssMiB(g.child));
+    }
   }
-}
-for (const g of peers) {
-  if (g.child.exitCode !== null) failures.push(`${g.name} died (exit ${g.child.exitCode})`);
-  g.child.kill('SIGTERM');
+} catch (error) {
+  // A process that dies of its heap cap closes the connections: that is the finding.
+  const dead = peers.filter((g) => g.child.exitCode !== null || g.child.signalCode !== null).map((g) => g.name);
+  failures.push(dead.length > 0 ? `${dead.join(', ')} died under the ${HEAP_CAP_MIB} MiB heap cap` : `sending failed: ${(error as Error).message}`);
+} finally {
+  for (const g of peers) g.child.kill('SIGTERM');
 }
 
 const sentMiB = (ROUNDS * DOCUMENTS_PER_ROUND * documentBytes) / 1_048_576;
