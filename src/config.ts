@@ -270,8 +270,12 @@ const envSchema = z.object({
   PASSWORD_ATTEMPTS_PER_LOGIN: int(10, 1, 1000),
   /** Window of PASSWORD_ATTEMPTS_PER_LOGIN. Default 900 s. */
   PASSWORD_ATTEMPTS_WINDOW_SECONDS: int(900, 1, 86_400),
-  /** Least time between two codes to one destination for one purpose (the Account API's own rhythm). Default 90 s. */
-  CODE_SEND_INTERVAL_SECONDS: int(90, 1, 86_400),
+  /**
+   * Least time between two codes to one destination for one purpose (the
+   * Account API's own rhythm). 0 leaves the rhythm to the Account API alone
+   * (which keeps it for resendCode only). Default 90 s.
+   */
+  CODE_SEND_INTERVAL_SECONDS: int(90, 0, 86_400),
   /** Codes sent to one destination for one purpose per day. Default 10. */
   CODE_SENDS_PER_DAY: int(10, 1, 10_000),
   /** How long a `recoveryToken` of startPasswordRecovery stays usable. Default 3600 s. */

@@ -12,8 +12,14 @@ import { gatewayLogLines, gql, signUp, startStack, type Stack, uniqueEmail, uniq
  * while Redis fails.
  */
 
-/** The real send rhythm (test/support/stack.ts shortens it for the other files), from 5 "addresses" behind a trusted proxy. */
-const REAL_LIMITS = { CODE_SEND_INTERVAL_SECONDS: '90', CODE_SENDS_PER_DAY: '10', TRUSTED_PROXIES: '127.0.0.1' };
+/** The default per-account limits (test/support/stack.ts lifts them for the other files), from "addresses" behind a trusted proxy. */
+const REAL_LIMITS = {
+  CODE_SEND_INTERVAL_SECONDS: '90',
+  CODE_SENDS_PER_DAY: '10',
+  CODE_ATTEMPTS_PER_TARGET: '5',
+  PASSWORD_ATTEMPTS_PER_LOGIN: '10',
+  TRUSTED_PROXIES: '127.0.0.1',
+};
 const from = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } });
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on RegisterSuccess { userId } ... on ValidationError { fieldErrors { path message } } } }`;

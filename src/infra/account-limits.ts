@@ -10,7 +10,7 @@ export interface AccountLimitsOptions {
   codeAttempts: { limit: number; windowSeconds: number };
   /** Password attempts per login per window (PASSWORD_ATTEMPTS_PER_LOGIN, PASSWORD_ATTEMPTS_WINDOW_SECONDS). */
   passwordAttempts: { limit: number; windowSeconds: number };
-  /** Least seconds between two codes to one destination and purpose (CODE_SEND_INTERVAL_SECONDS). */
+  /** Least seconds between two codes to one destination and purpose (CODE_SEND_INTERVAL_SECONDS); 0: none. */
   sendIntervalSeconds: number;
   /** Codes to one destination and purpose per day (CODE_SENDS_PER_DAY). */
   sendsPerDay: number;
@@ -40,7 +40,8 @@ export type CodePurpose = 'registration' | 'recovery' | 'contact_change' | 'dele
 export class AccountLimits {
   readonly #codes: RateLimiter;
   readonly #passwords: RateLimiter;
-  readonly #sendInterval: RateLimiter;
+  /** Null when CODE_SEND_INTERVAL_SECONDS is 0. */
+  readonly #sendInterval: RateLimiter | null;
   readonly #sendsPerDay: RateLimiter;
 
   constructor(redis: Redis | null, options: AccountLimitsOptions) {
@@ -48,7 +49,7 @@ export class AccountLimits {
       createRateLimiter(redis, `${options.prefix}ratelimit:${name}:`, { limit, windowSeconds, whenRedisFails: 'closed' });
     this.#codes = limiter('code-attempts', options.codeAttempts.limit, options.codeAttempts.windowSeconds);
     this.#passwords = limiter('password-attempts', options.passwordAttempts.limit, options.passwordAttempts.windowSeconds);
-    this.#sendInterval = limiter('code-send-interval', 1, options.sendIntervalSeconds);
+    this.#sendInterval = options.sendIntervalSeconds > 0 ? limiter('code-send-interval', 1, options.sendIntervalSeconds) : null;
     this.#sendsPerDay = limiter('code-sends-per-day', options.sendsPerDay, 86_400);
   }
 
@@ -83,7 +84,7 @@ export class AccountLimits {
   async codeSend(purpose: CodePurpose, destinations: readonly string[]): Promise<number> {
     const keys = destinations.map((d) => hashed(`${purpose}:${destinationKey(d)}`));
     let wait = 0;
-    for (const key of keys) wait = Math.max(wait, await this.#sendInterval.take(key));
+    if (this.#sendInterval) for (const key of keys) wait = Math.max(wait, await this.#sendInterval.take(key));
     if (wait > 0) return wait;
     for (const key of keys) wait = Math.max(wait, await this.#sendsPerDay.take(key));
     return wait;
@@ -95,7 +96,9 @@ export class AccountLimits {
    * answer (AlreadyVerified) instead of a cooldown. The daily count stays.
    */
   async codeFlowDone(purpose: CodePurpose, destinations: readonly string[]): Promise<void> {
-    await afterTheFact(Promise.all(destinations.map((d) => this.#sendInterval.reset(hashed(`${purpose}:${destinationKey(d)}`)))));
+    const interval = this.#sendInterval;
+    if (!interval) return;
+    await afterTheFact(Promise.all(destinations.map((d) => interval.reset(hashed(`${purpose}:${destinationKey(d)}`)))));
   }
 
   /**
@@ -108,7 +111,7 @@ export class AccountLimits {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#codes, this.#passwords, this.#sendInterval, this.#sendsPerDay].map((l) => l.close()));
+    await Promise.all([this.#codes, this.#passwords, this.#sendInterval, this.#sendsPerDay].map((l) => l?.close()));
   }
 }
 

@@ -207,12 +207,18 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
 }
 
 /**
- * Tests sign up many users from one address (test/auth-attempts.test.ts
- * checks the real limit) and move the emulator's clock past its 90 s resend
- * cooldown, which the gateway's own send interval cannot follow: 1 s here
- * (test/account-limits.test.ts checks the real one).
+ * Tests sign up many users from one address, try many codes on one account
+ * and move the emulator's clock past its 90 s resend cooldown, which the
+ * gateway's own interval cannot follow: those limits are off or high here,
+ * and test/auth-attempts.test.ts and test/account-limits.test.ts check the real ones.
  */
-const TEST_LIMITS = { AUTH_ATTEMPTS_PER_MINUTE: '100000', CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '10000' };
+const TEST_LIMITS = {
+  AUTH_ATTEMPTS_PER_MINUTE: '100000',
+  CODE_SEND_INTERVAL_SECONDS: '0',
+  CODE_SENDS_PER_DAY: '10000',
+  CODE_ATTEMPTS_PER_TARGET: '1000',
+  PASSWORD_ATTEMPTS_PER_LOGIN: '1000',
+};
 
 let counter = 0;
 /** A unique email or phone for this test run. */
