@@ -4,26 +4,20 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
-import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
-import { createContext, type Services } from './context.js';
-import { createDatingServices } from './dating-services.js';
-import { serveGraphqlWs } from './events/graphql-ws.js';
-import { createAccountEvents } from './events/service.js';
-import type { Logger } from './logger.js';
-import { useOperationLimits } from './operation-limits.js';
-import { createRateLimiter } from './rate-limit.js';
-import { MemoryRecoveryStore, PasswordRecoveries, RedisRecoveryStore } from './flows/password-recovery.js';
-import { AccountLimits } from './infra/account-limits.js';
 import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
+import type { Logger } from './infra/logger.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
+import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
-import { connectRedis, redisReady } from './redis.js';
+import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
-import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
-import { AccountClient } from './upstream/account/client.js';
+import { createServices, type Services } from './services.js';
+import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -46,39 +40,7 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
-  // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
-  const redis = config.REDIS_URL
-    ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-    : null;
-  const dating = createDatingServices(config, logger, redis);
-  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
-  const accountLimits = new AccountLimits(redis, {
-    prefix: config.REDIS_KEY_PREFIX,
-    codeAttempts: { limit: config.CODE_ATTEMPTS_PER_TARGET, windowSeconds: config.CODE_ATTEMPTS_WINDOW_SECONDS },
-    passwordAttempts: { limit: config.PASSWORD_ATTEMPTS_PER_LOGIN, windowSeconds: config.PASSWORD_ATTEMPTS_WINDOW_SECONDS },
-    sendIntervalSeconds: config.CODE_SEND_INTERVAL_SECONDS,
-    sendsPerDay: config.CODE_SENDS_PER_DAY,
-  });
-  const services: Services = {
-    config,
-    logger,
-    account,
-    ...dating.services,
-    authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
-    events: createAccountEvents(config, account, logger),
-    accountLimits,
-    recoveries: new PasswordRecoveries(
-      redis ? new RedisRecoveryStore(redis, `${config.REDIS_KEY_PREFIX}recovery:`) : new MemoryRecoveryStore(),
-      account,
-      accountLimits,
-      { ttlSeconds: config.PASSWORD_RECOVERY_TTL_SECONDS, upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS, logger: logger.child({ flow: 'password-recovery' }) },
-    ),
-  };
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
@@ -87,7 +49,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ req, request }) => createContext(services, req, request.headers),
+    context: (initial) => createContext(services, initial),
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
@@ -134,19 +96,14 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       server.close(() => resolve());
       server.closeAllConnections();
     });
-    await services.account.close();
-    await dating.close();
-    await services.authAttemptLimit.close();
-    await accountLimits.close();
-    if (redis) await redis.quit().catch(() => redis.disconnect());
+    await closeServices();
   };
   let stopping: Promise<void> | undefined;
   return {
     services,
     server,
     start: async (port = config.PORT, host = config.HOST) => {
-      // The limits that fail closed need Redis: give it a moment to connect, then start either way.
-      if (redis) await redisReady(redis, 2000);
+      await servicesReady();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

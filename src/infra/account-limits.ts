@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RateLimited } from '../errors.js';
-import { createRateLimiter, type RateLimiter } from '../rate-limit.js';
+import { RateLimited } from '../domain/errors.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 
 export interface AccountLimitsOptions {
   /** Prefix of the Redis keys, e.g. `gateway:`. */

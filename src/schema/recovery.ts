@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { countAuthAttempt } from '../context.js';
-import { endSessionSubscriptions } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import type { Channel } from '../domain/outcomes.js';
+import { completeRecovery, startRecovery } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
-import { ValidationErrorType, VerificationChannel } from './errors.js';
+import { runMutation } from './mutation.js';
+import { ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
-import { code, email, newPassword, phone, token, validate } from './validation.js';
+import { code, email, newPassword, phone, token } from './validation.js';
 
 /** An email or a phone: the recovery code goes to it. */
 const recoveryLogin = z.union([email, phone], { error: 'Enter your email or phone (international format, e.g. +15551234567).' });
@@ -35,13 +35,13 @@ builder.mutationField('startPasswordRecovery', (t) =>
     description:
       'Sends a password recovery code to the email or phone (user/auth/recovery). The answer is the same whether an account has this login or not (src/flows/password-recovery.ts): a code arrives only if one does.',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(z.object({ login: recoveryLogin }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const started = await ctx.recoveries.start(parsed.login);
-      return new RecoveryStarted(started.recoveryToken, started.codeSentTo);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: z.object({ login: recoveryLogin }),
+        call: ({ login }) => startRecovery(ctx, login),
+        success: (started) => new RecoveryStarted(started.recoveryToken, started.codeSentTo),
+      }),
   }),
 );
 
@@ -61,14 +61,16 @@ builder.mutationField('completePasswordRecovery', (t) =>
     type: AuthPayload,
     description: 'Sets a new password with the recovery code (user/auth/recovery_done) and signs in. Ends every other session.',
     args: { input: t.arg({ type: CompletePasswordRecoveryInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(completeRecoveryInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.recoveries.complete(parsed.recoveryToken, parsed.code, parsed.newPassword);
-      // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
-      if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
-      return signedIn(result);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: completeRecoveryInput,
+        call: (p) => completeRecovery(ctx, p.recoveryToken, p.code, p.newPassword),
+        success: async (result) => {
+          // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
+          await ctx.events.endSessions(result.user.id, { allBut: result.session.token });
+          return signedIn(result);
+        },
+      }),
   }),
 );

@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession, userIdOf, type GatewayContext } from '../context.js';
+import { requireSession, type GatewayContext } from './context.js';
+import { CodeCooldown, ValidationError, type Channel } from '../domain/outcomes.js';
 import type { CodePurpose as CodePurposeKey } from '../infra/account-limits.js';
-import { CodeCooldown, Outcome, ValidationError, type Channel } from '../outcomes.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
+import { resendRecoveryCode } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
-import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { runMutation } from './mutation.js';
+import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
 import { LanguageEnum } from './user.js';
-import { code, email, id, language, newPassword, optional, personName, phone, token, validate } from './validation.js';
+import { code, email, id, language, newPassword, optional, personName, phone, token } from './validation.js';
 
 /* ---------- register ---------- */
 
@@ -51,21 +53,22 @@ builder.mutationField('register', (t) =>
     type: builder.unionType('RegisterPayload', { types: [RegisteredType, ValidationErrorType, UserAlreadyExistsType] }),
     description: 'Creates an account (user/auth/registration) and sends verification codes.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(registerInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const userId = await ctx.account.register(parsed);
-      if (userId instanceof Outcome) return userId;
-      const sentTo: Channel[] = [];
-      if (parsed.email !== undefined) sentTo.push('EMAIL');
-      if (parsed.phone !== undefined) sentTo.push('PHONE');
-      // An email or phone gets one registration code per account the Account
-      // API creates (a second register answers UserAlreadyExists); the codes
-      // are counted so that resendCode waits out the interval after this one.
-      await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
-      return new Registered(userId, sentTo);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: registerInput,
+        call: (parsed) => ctx.account.register(parsed),
+        success: async (userId, parsed) => {
+          const sentTo: Channel[] = [];
+          if (parsed.email !== undefined) sentTo.push('EMAIL');
+          if (parsed.phone !== undefined) sentTo.push('PHONE');
+          // An email or phone gets one registration code per account the Account
+          // API creates (a second register answers UserAlreadyExists); the codes
+          // are counted so that resendCode waits out the interval after this one.
+          await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
+          return new Registered(userId, sentTo);
+        },
+      }),
   }),
 );
 
@@ -88,18 +91,21 @@ builder.mutationField('verifyRegistration', (t) =>
     type: AuthPayload,
     description: 'Verifies a new account with its codes (user/auth/verify). Signs in once every channel is verified.',
     args: { input: t.arg({ type: VerifyRegistrationInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(verifyInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
-      const result = await ctx.account.verifyRegistration(parsed);
-      if (!(result instanceof Outcome)) {
-        const verified = [parsed.emailCode && 'EMAIL', parsed.phoneCode && 'PHONE'].filter(Boolean).map((c) => `user:${parsed.userId}:${c}`);
-        await Promise.all([ctx.accountLimits.codeAccepted(`user:${parsed.userId}`), ctx.accountLimits.codeFlowDone('registration', verified)]);
-      }
-      return signedIn(result);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: verifyInput,
+        call: async (parsed) => {
+          // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
+          await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
+          return ctx.account.verifyRegistration(parsed);
+        },
+        success: async (result, parsed) => {
+          const verified = [parsed.emailCode && 'EMAIL', parsed.phoneCode && 'PHONE'].filter(Boolean).map((c) => `user:${parsed.userId}:${c}`);
+          await Promise.all([ctx.accountLimits.codeAccepted(`user:${parsed.userId}`), ctx.accountLimits.codeFlowDone('registration', verified)]);
+          return signedIn(result);
+        },
+      }),
   }),
 );
 
@@ -149,21 +155,22 @@ builder.mutationField('resendCode', (t) =>
     }),
     description: 'Sends a verification code again (user/auth/code); at most one per channel and purpose every 90 seconds.',
     args: { input: t.arg({ type: ResendCodeInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(resendInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      if (parsed.purpose === 'PASSWORD_RECOVERY') {
-        const resent = await ctx.recoveries.resend(parsed.recoveryToken);
-        if (resent === null) return new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
-        return resent === true ? new CodeSent(resendInterval(ctx)) : resent;
-      }
-      const { target, destination } = await resendTarget(ctx, parsed);
-      const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
-      if (wait > 0) return new CodeCooldown(wait);
-      const result = await ctx.account.resendCode(target);
-      return result instanceof Outcome ? result : new CodeSent(resendInterval(ctx));
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: resendInput,
+        call: async (parsed) => {
+          if (parsed.purpose === 'PASSWORD_RECOVERY') {
+            const resent = await resendRecoveryCode(ctx, parsed.recoveryToken);
+            return resent ?? new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
+          }
+          const { target, destination } = await resendTarget(ctx, parsed);
+          const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
+          if (wait > 0) return new CodeCooldown(wait);
+          return ctx.account.resendCode(target);
+        },
+        success: () => new CodeSent(resendInterval(ctx)),
+      }),
   }),
 );
 
@@ -185,11 +192,11 @@ async function resendTarget(
       // The user's rhythm when signed in (requestAccountDeletion counts there too), else the token's.
       return {
         target: { deletionToken: input.deletionToken },
-        destination: { purpose: 'deletion', key: ctx.session ? `user:${await userIdOf(ctx, ctx.session)}` : `token:${input.deletionToken}` },
+        destination: { purpose: 'deletion', key: ctx.session ? `user:${await ctx.sessions.userId(ctx.session)}` : `token:${input.deletionToken}` },
       };
     case 'CONTACT_CHANGE': {
       const session = requireSession(ctx);
-      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await userIdOf(ctx, session)}` } };
+      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await ctx.sessions.userId(session)}` } };
     }
   }
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError } from '../outcomes.js';
-import type { AccountUser, Session } from '../upstream/account/wire.js';
+import { requireSession, userOfEndingSession } from './context.js';
+import type { AccountUser, Session } from '../domain/account.js';
+import { DomainOutcome } from '../domain/outcomes.js';
 import { builder } from './builder.js';
+import { runMutation } from './mutation.js';
 import {
   InvalidCodeType,
   InvalidCredentialsType,
@@ -11,9 +11,9 @@ import {
   UserNotFoundType,
   ValidationErrorType,
   VerificationRequiredType,
-} from './errors.js';
+} from './outcome-types.js';
 import { SessionType, UserType } from './user.js';
-import { anyPassword, validate } from './validation.js';
+import { anyPassword } from './validation.js';
 
 /* ---------- AuthSuccess and AuthPayload: the answer of verifyRegistration, login, completePasswordRecovery ---------- */
 
@@ -42,9 +42,8 @@ export const AuthPayload = builder.unionType('AuthPayload', {
   ],
 });
 
-/** A sign-in answer as a payload member. */
-export const signedIn = <O extends Outcome>(result: { user: AccountUser; session: Session } | O): O | SignedIn =>
-  result instanceof Outcome ? result : new SignedIn(result.user, result.session);
+/** A successful sign-in as a payload member. */
+export const signedIn = (result: { user: AccountUser; session: Session }) => new SignedIn(result.user, result.session);
 
 /* ---------- login ---------- */
 
@@ -61,15 +60,19 @@ builder.mutationField('login', (t) =>
     type: AuthPayload,
     description: 'Signs in with email or phone and password (user/auth/login).',
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(loginInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      await ctx.accountLimits.passwordAttempt(parsed.login);
-      const result = await ctx.account.login(parsed.login, parsed.password);
-      if (!(result instanceof Outcome)) await ctx.accountLimits.passwordAccepted(parsed.login);
-      return signedIn(result);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: loginInput,
+        call: async ({ login, password }) => {
+          // Per login, from any address (PASSWORD_ATTEMPTS_PER_LOGIN); a right password starts it again.
+          await ctx.accountLimits.passwordAttempt(login);
+          const result = await ctx.account.login(login, password);
+          if (!(result instanceof DomainOutcome)) await ctx.accountLimits.passwordAccepted(login);
+          return result;
+        },
+        success: signedIn,
+      }),
   }),
 );
 
@@ -95,7 +98,7 @@ builder.mutationField('logout', (t) =>
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
       await ctx.account.logout(session);
-      if (userId !== null) await endSessionSubscriptions(ctx, userId, { session });
+      if (userId !== null) await ctx.events.endSessions(userId, { session });
       return new LoggedOut();
     },
   }),

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { makeRoom } from './bounded-map.js';
-import { LimitsUnavailable } from './errors.js';
+import { LimitsUnavailable } from '../domain/errors.js';
 import { redisHealth } from './redis.js';
 
 /**

@@ -14,20 +14,38 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** How large one operation may be (config: OPERATION_MAX_*). */
-export interface OperationLimits {
-  /** Lexical tokens of the document, counted while parsing. */
-  maxTokens: number;
-  /** Nesting of fields, fragments flattened; introspection (`__schema`) does not count. */
-  maxDepth: number;
-  /** Aliased fields of one operation, through its fragments: aliases multiply upstream calls. */
-  maxAliases: number;
-  /** Directives of one operation, through its fragments. */
-  maxDirectives: number;
-  /** GraphQL Armor's cost of one operation (introspection aside). */
-  maxCost: number;
-  /** Root fields of one mutation: each one is an upstream write. */
-  maxMutationFields: number;
+/** Options of useOperationLimits: how large one operation may be (config: OPERATION_MAX_*). */
+export interface OperationLimitsOptions {
+  /**
+   * Lexical tokens of the document, counted while parsing, which stops past it (OPERATION_MAX_TOKENS).
+   * @default 2000
+   */
+  maxTokens?: number;
+  /**
+   * Nesting of fields, fragments flattened; introspection (`__schema`) does not count (OPERATION_MAX_DEPTH).
+   * @default 10
+   */
+  maxDepth?: number;
+  /**
+   * Aliased fields of one operation, through its fragments: aliases multiply upstream calls (OPERATION_MAX_ALIASES).
+   * @default 30
+   */
+  maxAliases?: number;
+  /**
+   * Directives of one operation, through its fragments (OPERATION_MAX_DIRECTIVES).
+   * @default 20
+   */
+  maxDirectives?: number;
+  /**
+   * GraphQL Armor's cost of one operation, introspection aside (OPERATION_MAX_COST).
+   * @default 2000
+   */
+  maxCost?: number;
+  /**
+   * Root fields of one mutation, through fragments: each one is an upstream write (OPERATION_MAX_MUTATIONS).
+   * @default 5
+   */
+  maxMutationFields?: number;
 }
 
 /**
@@ -43,7 +61,16 @@ export interface OperationLimits {
  *
  * Refusals are `BAD_USER_INPUT` with `extensions.reason: OPERATION_LIMIT`.
  */
-export function useOperationLimits(limits: OperationLimits): Plugin {
+export function useOperationLimits(options: OperationLimitsOptions = {}): Plugin {
+  const limits: Required<OperationLimitsOptions> = {
+    maxTokens: 2000,
+    maxDepth: 10,
+    maxAliases: 30,
+    maxDirectives: 20,
+    maxCost: 2000,
+    maxMutationFields: 5,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
   const tokens = maxTokensPlugin({ n: limits.maxTokens, ...refusing(`The document has more than ${limits.maxTokens} tokens.`, 'throw') });
   const rules: ValidationRule[] = [
     maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...refusing(`The operation nests fields deeper than ${limits.maxDepth} levels.`) }),
