@@ -71,7 +71,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
       !config.INTROSPECTION && useNoIntrospection(),
       !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
-      useBadUserInputCode(),
+      useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
       useOperationLimits({
         maxTokens: config.OPERATION_MAX_TOKENS,
         maxDepth: config.OPERATION_MAX_DEPTH,

@@ -98,9 +98,12 @@ describe('production mode', () => {
     expect(JSON.stringify(overWs)).toContain('INTROSPECTION_DISABLED');
   });
 
-  it('validation errors suggest no field names', async () => {
+  it('validation and variable errors suggest no field names or enum values', async () => {
     const res = await t.stack.gql(`{ viewer { emial } }`);
     expect(res.errors?.[0]?.message).toBe('Cannot query field "emial" on type "User".');
+    const enumValue = await t.stack.gql(`mutation($l: Language) { register(input: { password: "a password 1", language: $l }) { __typename } }`, { l: 'EX' });
+    expect(enumValue.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(enumValue.errors?.[0]?.message).not.toMatch(/Did you mean|"EN"/);
   });
 
   it('GraphiQL is not served', async () => {
@@ -115,6 +118,8 @@ describe('production mode with each switch turned back on', () => {
   it('answers introspection, suggests fields and serves GraphiQL', async () => {
     expect((await t.stack.gql(`{ __schema { queryType { name } } }`)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     expect((await t.stack.gql(`{ viewer { emial } }`)).errors?.[0]?.message).toContain('Did you mean "email"?');
+    const enumValue = await t.stack.gql(`mutation($l: Language) { register(input: { password: "a password 1", language: $l }) { __typename } }`, { l: 'EX' });
+    expect(enumValue.errors?.[0]?.message).toContain('Did you mean the enum value "EL", "EN", or "ES"?');
     const page = await fetch(t.stack.url, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).toContain('text/html');
   });
