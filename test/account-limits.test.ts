@@ -2,7 +2,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { redisForTests } from './support/redis.js';
-import { gatewayLogLines, gql, signUp, startStack, type Stack, uniqueEmail, uniquePhone, useStack } from './support/stack.js';
+import { gql, startGateway, startStack, type Stack, useStack } from './support/gateway.js';
+import { gatewayLogLines } from './support/harness.js';
+import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 
 /**
  * Per-account limits (issue 9): wrong codes per user or login and wrong
@@ -204,7 +206,7 @@ describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
   afterAll(() => stack?.stop());
 
   it('wrong codes spread over two gateway instances count together', async () => {
-    const other = await stack.startGateway({}, 'second');
+    const other = await startGateway(stack.env, 'second');
     const { userId } = await register(stack);
     await stack.account.resetCalls();
     const urls = [stack.url, other.url];
@@ -215,7 +217,7 @@ describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
   });
 
   it('password recovery started on one instance completes on the other', async () => {
-    const other = await stack.startGateway({}, 'third');
+    const other = await startGateway(stack.env, 'third');
     const user = await signUp(stack);
     const started = await stack.gql(START, { login: user.email });
     const code = await waitForCode(stack, user.email);

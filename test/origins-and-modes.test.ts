@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient } from 'graphql-ws';
 import { loadConfig } from '../src/config.js';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /** The status of a graphql-ws upgrade with these headers: 101 when it opened, else the refusal's. */
 function upgradeStatus(httpUrl: string, headers: Record<string, string>): Promise<number> {

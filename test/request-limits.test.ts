@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /**
  * Hostile HTTP requests (issue 9): bodies past the cap, cross-site content
