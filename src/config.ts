@@ -241,9 +241,10 @@ const envSchema = z.object({
   DOCUMENT_CACHE_MAX_BYTES: int(32 * 1_048_576, 0, 4096 * 1_048_576),
   /**
    * `production` turns introspection, field suggestions and GraphiQL off by
-   * default (each has its own setting). Default `development`.
+   * default (each has its own setting); any other value (`development`,
+   * `test`, `staging`) leaves them on. Default `development`.
    */
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z.string().default('development'),
   /** Serve GraphiQL on `GET /graphql` to browsers. Default: true, false when NODE_ENV=production. */
   GRAPHIQL: optionalBool,
   /** Answer introspection (`__schema`, `__type`). Default: true, false when NODE_ENV=production. */
