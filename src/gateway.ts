@@ -1,12 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import { HttpDrain } from './infra/http-drain.js';
 import type { Logger } from './infra/logger.js';
 import { Metrics } from './infra/metrics.js';
 import { createOpsServer } from './infra/ops-server.js';
+import { corsFor, OriginPolicy } from './infra/origins.js';
 import { requestIdOf } from './infra/request-id.js';
 import { runInRequestScope } from './infra/request-scope.js';
 import type { Tracing } from './infra/tracing.js';
@@ -15,6 +19,9 @@ import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useOperationMetrics } from './plugins/useOperationMetrics.js';
 import { useRequestId } from './plugins/useRequestId.js';
 import { useTracing } from './plugins/useTracing.js';
+import { useGraphiQL } from './plugins/useGraphiQL.js';
+import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
+import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { createContext } from './schema/context.js';
@@ -59,9 +66,10 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
   // Operations of the first-party apps get their own metric label; any other name is `other`.
   const metrics = new Metrics({ operationNames: (trusted ?? TrustedDocuments.load()).operationNames() });
-  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger, { metrics, tracing });
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger, { metrics, tracing });
   const { readiness } = services;
 
+  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -69,24 +77,42 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
-    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-    // with HTTP requests; over graphql-ws its connection_init is empty and the
-    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
-    renderGraphiQL,
+    cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
+    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    maxRequestBodySize: false,
+    multipart: false,
+    parserAndValidationCache: {
+      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
+      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+    },
+    // Served by useGraphiQL (compressed, cached) instead.
+    graphiql: false,
     plugins: [
       useRequestId(),
       useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
       useOperationMetrics(metrics),
-      useBadUserInputCode(),
-      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-      ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      useJsonRequestsOnly(),
+      // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+      // with HTTP requests; over graphql-ws its connection_init is empty and the
+      // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+      config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+      !config.INTROSPECTION && useNoIntrospection(),
+      !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
+      useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
+      useOperationLimits({
+        maxTokens: config.OPERATION_MAX_TOKENS,
+        maxDepth: config.OPERATION_MAX_DEPTH,
+        maxAliases: config.OPERATION_MAX_ALIASES,
+        maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+        maxCost: config.OPERATION_MAX_COST,
+        maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+      }),
+      trusted && useTrustedDocuments(trusted),
       useCompiledExecution(),
-      useRequestBodyLimit(),
+      useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
       // After useCompiledExecution: the operation span wraps whichever executor runs.
-      ...(tracing ? [useTracing(tracing)] : []),
-    ],
+      tracing && useTracing(tracing),
+    ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 
   const server = createServer((req, res) => {
@@ -120,6 +146,7 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
     services,
     server,
     start: async (port = config.PORT, host = config.HOST) => {
+      await servicesReady();
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

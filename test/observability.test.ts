@@ -76,6 +76,8 @@ describe('/metrics', () => {
     const scrape = await Scrape.of(t.stack.opsUrl);
     expect(scrape.families.get('process_cpu_user_seconds_total')?.type).toBe('COUNTER');
     expect(scrape.families.get('nodejs_heap_size_used_bytes')?.type).toBe('GAUGE');
+    // Every upstream origin's circuit, closed (0) at start.
+    expect(scrape.families.get('gateway_upstream_circuit_state')?.metrics).toEqual([{ labels: { upstream: 'Account API' }, value: '0' }]);
     for (const family of scrape.families.values()) expect(family.help, family.name).not.toBe('');
     const publicPort = await fetch(new URL('/metrics', t.stack.url));
     expect(await publicPort.text()).not.toContain('# TYPE');

@@ -16,9 +16,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** What src/events reports. */
 export type EventMetrics = Pick<Metrics, 'subscriptionStarted' | 'subscriptionEnded' | 'pushSocketOpened' | 'pushSocketClosed' | 'eventDropped'>;
 
-export type UpstreamOutcome = 'ok' | 'http_4xx' | 'http_5xx' | 'timeout' | 'unavailable' | 'circuit_open';
-export type CircuitState = 'closed' | 'half_open' | 'open';
-const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+export type UpstreamOutcome = 'ok' | 'http_4xx' | 'http_5xx' | 'timeout' | 'unavailable' | 'circuit_open' | 'shed';
+export type CircuitState = 'closed' | 'half-open' | 'open';
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /** Seconds; from 5 ms (a cached answer) to 10 s (past the default upstream timeout). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

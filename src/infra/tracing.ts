@@ -60,7 +60,7 @@ export class Tracing {
   }
 
   /** A client span for an upstream call; its `traceparent` goes into `headers`. */
-  upstream(upstream: string, method: string, endpoint: string, headers: Record<string, string>): (status: number | 'timeout' | 'unavailable') => void {
+  upstream(upstream: string, method: string, endpoint: string, headers: Record<string, string>): (end: number | string) => void {
     const { span, context: active } = this.child(`${method} ${upstream}`, { 'http.request.method': method, 'upstream.name': upstream, 'upstream.endpoint': endpoint }, SpanKind.CLIENT);
     this.propagator.inject(active, headers, headerSetter);
     return (end) => {
