@@ -41,6 +41,8 @@ export interface GatewayContext extends Services {
   userAgent: string | null;
   /** Per-request DataLoaders: each upstream resource is fetched once per request. */
   loaders: AccountLoaders;
+  /** `Last-Event-ID` of an SSE reconnect (EventSource sends the last `id:` it got): `accountEvents`' `after` when the query gives none. */
+  lastEventId: string | null;
 }
 
 export function sessionFromAuthorization(header: string | null | undefined): string | null {
@@ -56,6 +58,7 @@ export function createContext(services: Services, req: IncomingMessage | undefin
     clientIp: clientAddress(req?.socket.remoteAddress, headers.get('x-forwarded-for'), services.config.TRUSTED_PROXIES),
     userAgent: cleanUserAgent(headers.get('user-agent')),
     loaders: createLoaders(services.account),
+    lastEventId: headers.get('last-event-id'),
   };
 }
 

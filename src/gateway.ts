@@ -82,13 +82,15 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
   const stop = async () => {
-    // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
-    await services.events.close();
+    // No subscription completes: graphql-ws sockets close with 1012 and SSE
+    // streams are cut, so clients resume elsewhere with `after` (or
+    // Last-Event-ID); then the upstream sockets and the bus close.
     await graphqlWs.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await services.events.close();
     await services.account.close();
     await dating.close();
     await services.authAttemptLimit.close();

@@ -2,17 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { makeRoom } from '../bounded-map.js';
 import { UpstreamUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { endsSession, type BusMessage, type EventBus } from './bus.js';
+import { AdmissionQueue, type AdmissionOptions } from './admission.js';
+import { endsSession, type BusEntry, type BusMessage, type EventBus, type LogRead } from './bus.js';
 import { EventDedupe } from './dedupe.js';
 import type { AccountEvent, AccountEventData } from './event.js';
+import { comparePositions, decodeEventId, encodeEventId, type Cursor } from './event-id.js';
+import { Pacer } from './pacer.js';
 import { BoundedQueue } from './queue.js';
 import { UpstreamRelay, type RelayOptions } from './relay.js';
 import { sessionKey } from './session-key.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;
-  /** The upstream relay's options; it publishes to `bus`. */
-  relay: Omit<RelayOptions, 'publish' | 'logger'>;
+  /** The upstream relay's options; it appends to `bus`, through `admission` and at `pushOpensPerSecond`. */
+  relay: Omit<RelayOptions, 'bus' | 'logger' | 'admission' | 'pacer'>;
+  /** Session checks and push tickets: at most this many at once, the rest in a bounded line with a deadline. */
+  admission: AdmissionOptions;
+  /** Push sockets opened per second at most, steadily. */
+  pushOpensPerSecond: number;
+  /** A session check this recent (ms) admits further subscriptions of the session without asking again. */
+  sessionFreshMs: number;
   logger: Logger;
   /** Events buffered per subscription for a slow client; beyond it the oldest is dropped (and logged). */
   bufferSize: number;
@@ -37,6 +46,10 @@ export type SessionEndedListener = (userId: string, ended: (key: string) => bool
 const USER_ID_CACHE_SIZE = 10_000;
 /** Ids and content keys one subscription remembers, at most. */
 const DEDUPE_ENTRIES = 512;
+/** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
+const UNKNOWN_CURSOR: Cursor = { epoch: '', position: '0-0' };
+/** Wait before reading again what a subscription may have missed, when the read failed. */
+const RESYNC_RETRY_MS = 1000;
 
 interface Stream {
   subscriptions: Set<Subscription>;
@@ -52,7 +65,12 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
-  readonly #userIds = new Map<string, { userId: string; expiresAt: number }>();
+  readonly #userIds = new Map<string, { userId: string; expiresAt: number; checkedAt: number }>();
+  /** Session checks in flight, by session key: concurrent checks of one session share one call. */
+  readonly #checks = new Map<string, Promise<string>>();
+  readonly #admission: AdmissionQueue;
+  readonly #pacer: Pacer;
+  readonly #stopResync: () => void;
   readonly #sessionEndedListeners = new Set<SessionEndedListener>();
   readonly #bus: EventBus;
   readonly #relay: UpstreamRelay;
@@ -65,25 +83,49 @@ export class AccountEvents {
     this.#options = options;
     this.#bus = options.bus;
     this.#logger = options.logger;
+    this.#admission = new AdmissionQueue(options.admission);
+    this.#pacer = new Pacer(options.pushOpensPerSecond);
     this.#relay = new UpstreamRelay({
       ...options.relay,
+      bus: this.#bus,
+      admission: this.#admission,
+      pacer: this.#pacer,
       logger: options.logger.child({ component: 'push-relay' }),
-      publish: (userId, message) => {
-        this.#bus.publish(userId, message).catch((error: Error) => this.#logger.error('event bus publish failed', { user_id: userId, error: error.name }));
-      },
+    });
+    this.#stopResync = this.#bus.onResync(() => {
+      for (const stream of this.#streams.values()) for (const subscription of stream.subscriptions) this.#resync(subscription);
     });
   }
 
   /**
-   * The user id of a session, checked with the Account API now: `load` is
-   * the request's user loader, which throws UNAUTHENTICATED for an ended
-   * session. For every new subscription: a remembered id says nothing about
-   * whether the session is still live.
+   * The user id of a session, checked with the Account API (`load`: the
+   * request's user loader, which throws UNAUTHENTICATED for an ended
+   * session). For every new subscription and socket: a check at most
+   * `sessionFreshMs` old is reused (the subscribes that follow a socket's
+   * `connection_init`), concurrent checks of one session share one call, and
+   * calls wait their turn in the admission queue, failing with
+   * AdmissionTimeout (UPSTREAM_UNAVAILABLE) when their deadline passes.
+   * A session known to have ended is never reused (#forget).
    */
   async verifiedUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
-    const { id } = await load();
-    this.rememberUser(session, id);
-    return id;
+    const key = sessionKey(session);
+    const known = this.#userIds.get(key);
+    if (known && known.checkedAt + this.#options.sessionFreshMs > Date.now()) return known.userId;
+    let check = this.#checks.get(key);
+    if (!check) {
+      const started: Promise<string> = this.#admission.run(load).then(({ id }) => {
+        // Not when the session ended meanwhile (#forget dropped the check).
+        if (this.#checks.get(key) === started) this.rememberUser(session, id);
+        return id;
+      });
+      check = started;
+      this.#checks.set(key, started);
+      const done = () => {
+        if (this.#checks.get(key) === started) this.#checks.delete(key);
+      };
+      started.then(done, done);
+    }
+    return check;
   }
 
   /**
@@ -102,19 +144,20 @@ export class AccountEvents {
     const now = Date.now();
     this.#userIds.delete(key);
     makeRoom(this.#userIds, USER_ID_CACHE_SIZE, (entry) => entry.expiresAt <= now, true);
-    this.#userIds.set(key, { userId, expiresAt: now + (this.#options.userIdTtlMs ?? 300_000) });
+    this.#userIds.set(key, { userId, expiresAt: now + (this.#options.userIdTtlMs ?? 300_000), checkedAt: now });
   }
 
   /**
    * A live subscription to the events of `userId`, signed in with `session`.
-   * Resolves once events published from now on reach it.
+   * Without `after`: events appended from now on. With `after` (the id of an
+   * event the subscriber received, on any instance): first every later
+   * event of the user's log, once and in order, then live ones; an `after`
+   * the log cannot replay (older than the retention window, unknown) gives
+   * one EventsMissed first. Resolves once it is live.
    */
-  async subscribe(session: string, userId: string): Promise<AsyncIterableIterator<AccountEvent>> {
+  async subscribe(session: string, userId: string, after: string | null = null): Promise<AsyncIterableIterator<AccountEvent>> {
+    if (this.#closing) throw new UpstreamUnavailable('gateway', 'shutting down');
     const subscription = new Subscription(sessionKey(session), userId, this.#options, this.#logger);
-    if (this.#closing) {
-      subscription.queue.end();
-      return subscription.queue;
-    }
     let stream = this.#streams.get(userId);
     if (!stream) {
       const created: Stream = { subscriptions: new Set(), bus: this.#bus.subscribe(userId, (m) => this.#dispatch(userId, created, m)) };
@@ -146,6 +189,17 @@ export class AccountEvents {
       throw new UpstreamUnavailable('event bus', 'subscribe failed');
     }
     if (subscription.queue.closed) return subscription.queue;
+    const cursor = after === null ? null : (decodeEventId(after, userId) ?? UNKNOWN_CURSOR);
+    let read: LogRead;
+    try {
+      read = await this.#bus.read(userId, cursor, this.#options.dedupeWindowMs);
+    } catch (error) {
+      await subscription.queue.return();
+      this.#logger.error('event log read failed', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      throw new UpstreamUnavailable('event bus', 'read failed');
+    }
+    subscription.begin(read);
+    if (subscription.queue.closed) return subscription.queue;
     release = this.#relay.acquire(userId, session);
     this.#active += 1;
     return subscription.queue;
@@ -154,7 +208,7 @@ export class AccountEvents {
   /** Publishes an event a gateway mutation caused, at once (the upstream socket's copy is deduplicated). */
   async publish(userId: string, data: AccountEventData): Promise<void> {
     const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
-    await this.#bus.publish(userId, { origin: 'gateway', event });
+    await this.#bus.append(userId, { origin: 'gateway', event });
   }
 
   /**
@@ -188,7 +242,7 @@ export class AccountEvents {
     // This instance may have no subscription of the user, so no bus listener that would forget them.
     this.#forget(userId, message);
     try {
-      await this.#bus.publish(userId, message);
+      await this.#bus.append(userId, message);
     } catch (error) {
       this.#logger.warn('end of sessions not published', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
     }
@@ -217,22 +271,48 @@ export class AccountEvents {
     return () => this.#sessionEndedListeners.delete(listener);
   }
 
-  /** Live subscriptions, users with one, and upstream relays on this instance. */
-  stats(): { subscriptions: number; users: number; relays: number } {
-    return { subscriptions: this.#active, users: this.#streams.size, relays: this.#relay.users };
+  /** Live subscriptions, users with one, upstream relays, and the admission queue on this instance. */
+  stats(): { subscriptions: number; users: number; relays: number; admission: ReturnType<AdmissionQueue['stats']>; pushSocketsWaiting: number } {
+    return {
+      subscriptions: this.#active,
+      users: this.#streams.size,
+      relays: this.#relay.users,
+      admission: this.#admission.stats(),
+      pushSocketsWaiting: this.#pacer.waiting,
+    };
   }
 
-  /** Completes every subscription (each drains what it has buffered), closes the upstream sockets and the bus. */
+  /**
+   * Closes the upstream sockets and the bus. Completes no subscription: at
+   * shutdown the transports close first (graphql-ws with 1012, SSE cut), so
+   * clients resume elsewhere with `after` instead of taking the end as final.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const stream of this.#streams.values()) for (const subscription of stream.subscriptions) subscription.queue.end();
+    this.#stopResync();
     this.#relay.close();
+    this.#pacer.close();
     await this.#bus.close();
   }
 
-  #dispatch(userId: string, stream: Stream, message: BusMessage): void {
-    for (const subscription of [...stream.subscriptions]) subscription.offer(message);
+  /** Reads back what `subscription` may have missed while live delivery was down, then goes on live. */
+  #resync(subscription: Subscription): void {
+    const cursor = subscription.pause();
+    if (!cursor) return;
+    this.#bus.read(subscription.userId, cursor, this.#options.dedupeWindowMs).then(
+      (read) => subscription.begin(read),
+      (error: Error) => {
+        this.#logger.warn('event log read after a bus reconnect failed; retrying', { error: error.name });
+        const timer = setTimeout(() => !subscription.queue.closed && !this.#closing && this.#resync(subscription), RESYNC_RETRY_MS);
+        timer.unref();
+      },
+    );
+  }
+
+  #dispatch(userId: string, stream: Stream, entry: BusEntry): void {
+    const message = entry.message;
+    for (const subscription of [...stream.subscriptions]) subscription.offer(entry);
     if (message.event.type !== 'SessionExpired' || (message.sessionKey === undefined && message.allSessions === undefined)) return;
     this.#forget(userId, message);
     const ended = (key: string) => endsSession(message, key);
@@ -250,6 +330,7 @@ export class AccountEvents {
   #forget(userId: string, message: BusMessage): void {
     if (message.sessionKey !== undefined) {
       this.#userIds.delete(message.sessionKey);
+      this.#checks.delete(message.sessionKey);
     } else {
       for (const [key, known] of this.#userIds) if (known.userId === userId && endsSession(message, key)) this.#userIds.delete(key);
     }
@@ -257,16 +338,23 @@ export class AccountEvents {
   }
 }
 
-/** One `accountEvents` subscription: its dedupe and its bounded buffer. */
+/**
+ * One `accountEvents` subscription: where it is in its user's log, its
+ * dedupe and its bounded buffer. Until `begin` (the read of the log that
+ * starts it, or resumes it after a bus reconnect) live entries wait in
+ * `#pending`; entries at or before its position are ones it has had.
+ */
 class Subscription {
   readonly queue: BoundedQueue<AccountEvent>;
   readonly #dedupe: EventDedupe;
   #dropped = 0;
+  #cursor: Cursor | null = null;
+  #pending: BusEntry[] | null = [];
   onClose: () => void = () => undefined;
 
   constructor(
     readonly sessionKey: string,
-    userId: string,
+    readonly userId: string,
     options: AccountEventsOptions,
     logger: Logger,
   ) {
@@ -283,12 +371,48 @@ class Subscription {
     });
   }
 
-  offer(message: BusMessage): void {
+  offer(entry: BusEntry): void {
     if (this.queue.closed) return;
+    if (this.#pending) this.#pending.push(entry);
+    else this.#take(entry);
+  }
+
+  /** Holds live entries back until the next `begin`; answers where to read from (null before the first begin). */
+  pause(): Cursor | null {
+    if (!this.#cursor || this.queue.closed) return null;
+    this.#pending ??= [];
+    return this.#cursor;
+  }
+
+  /** Delivers what `read` gave (or EventsMissed), then the live entries held back meanwhile. */
+  begin(read: LogRead): void {
+    if (this.queue.closed) return;
+    if (read.kind === 'missed') {
+      this.#cursor = { epoch: read.epoch, position: read.position };
+      this.queue.push({ type: 'EventsMissed', id: encodeEventId(this.userId, this.#cursor), at: new Date() });
+    } else {
+      // What the subscriber had before its cursor, so that a copy of it (a mutation's event and its upstream echo) is not delivered again.
+      for (const entry of read.seed) this.#dedupe.admit(entry.message.event, entry.message.origin);
+      for (const entry of read.entries) this.#take(entry);
+      if (!this.#cursor || this.#cursor.epoch !== read.epoch || comparePositions(read.position, this.#cursor.position) > 0) {
+        this.#cursor = { epoch: read.epoch, position: read.position };
+      }
+    }
+    const pending = this.#pending ?? [];
+    this.#pending = null;
+    for (const entry of pending) this.#take(entry);
+  }
+
+  #take(entry: BusEntry): void {
+    if (this.queue.closed) return;
+    const cursor = this.#cursor;
+    if (cursor && cursor.epoch === entry.epoch && comparePositions(entry.position, cursor.position) <= 0) return;
+    this.#cursor = { epoch: entry.epoch, position: entry.position };
+    const { message } = entry;
     const { event } = message;
     if (event.type === 'SessionExpired' && !endsSession(message, this.sessionKey)) return;
     if (!this.#dedupe.admit(event, message.origin)) return;
-    this.queue.push(event);
+    this.queue.push({ ...event, id: encodeEventId(this.userId, entry) });
     if (event.type === 'SessionExpired') this.queue.end();
   }
 }

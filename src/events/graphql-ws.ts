@@ -1,9 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
+import { addressBlock, clientAddress } from '../client-address.js';
 import { sessionFromAuthorization, type Services } from '../context.js';
 import { Unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -23,9 +24,13 @@ export const CLOSE = {
   tooManyOperations: 1008,
   /** A message larger than SUBSCRIPTIONS_MAX_MESSAGE_BYTES (sent by `ws` itself). */
   messageTooBig: 1009,
-  /** The gateway is shutting down: every subscription was completed first. */
-  goingAway: 1001,
-  /** The Account API could not check the session; the client may retry. */
+  /**
+   * The gateway is shutting down (a deploy): no subscription was completed;
+   * reconnect (to another instance) and resubscribe with `after` = the last
+   * event id received. graphql-ws clients retry it.
+   */
+  serviceRestart: 1012,
+  /** The Account API could not check the session, or the check waited past SUBSCRIPTIONS_ADMISSION_DEADLINE_MS; retry with backoff. */
   tryAgainLater: 1013,
 } as const;
 
@@ -42,12 +47,18 @@ interface Connection {
   userId: string;
   sessionKey: string;
   ended: boolean;
+  /** Ids of the queries and mutations started on it (not subscriptions): a shutdown lets them finish. */
+  requests: Set<string>;
 }
 
 export interface GraphqlWsServer {
   /** Open sockets. */
   readonly sockets: number;
-  /** Refuses new sockets, waits (at most `graceMs`) for running operations to end, then closes every socket with 1001. */
+  /**
+   * Refuses new sockets, waits (at most `graceMs`) for running queries and
+   * mutations to end, then closes every socket with 1012: subscriptions are
+   * not completed, their clients resubscribe elsewhere with `after`.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -119,10 +130,10 @@ export function serveGraphqlWs(
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        connections.set(socket, { ctx, authorization: `Bearer ${session}`, userId, sessionKey: sessionKey(session), ended: false });
+        connections.set(socket, { ctx, authorization: `Bearer ${session}`, userId, sessionKey: sessionKey(session), ended: false, requests: new Set() });
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { socket } = ctx.extra;
         const conn = connections.get(socket);
         if (!conn || conn.ended) {
@@ -134,10 +145,13 @@ export function serveGraphqlWs(
           socket.close(CLOSE.tooManyOperations, 'Too many operations');
           return [new GraphQLError('Too many operations on this connection.')];
         }
-        return executionArgs(yoga, ctx, conn, payload, logger, documentFor);
+        const args = await executionArgs(yoga, ctx, conn, payload, logger, documentFor);
+        if (!Array.isArray(args) && getOperationAST((args as ExecutionArgs).document, payload.operationName)?.operation !== 'subscription') conn.requests.add(id);
+        return args;
       },
-      onComplete: (ctx) => {
+      onComplete: (ctx, id) => {
         const conn = connections.get(ctx.extra.socket);
+        conn?.requests.delete(id);
         if (conn?.ended) closeWhenIdle(conn);
       },
       onClose: (ctx) => {
@@ -149,6 +163,8 @@ export function serveGraphqlWs(
     path,
     maxPayload: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
     keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
+    maxSocketsPerAddress: config.SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS,
+    addressOf: (req) => addressBlock(clientAddress(req.socket.remoteAddress, headerText(req.headers['x-forwarded-for']), config.TRUSTED_PROXIES)),
     logger,
   });
 
@@ -160,11 +176,16 @@ export function serveGraphqlWs(
       transport.stopAccepting();
       stopListening();
       const deadline = Date.now() + graceMs;
-      const busy = () => [...connections.values()].some((c) => Object.keys(c.ctx.subscriptions).length > 0);
+      const busy = () => [...connections.values()].some((c) => [...c.requests].some((id) => id in c.ctx.subscriptions));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      await transport.close(CLOSE.goingAway, 'Going away', graceMs);
+      await transport.close(CLOSE.serviceRestart, 'Service restart', graceMs);
     },
   };
+}
+
+function headerText(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 /** The operation's execution arguments through yoga's envelop (plugins, context, masking), or its errors. */
