@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../src/events/bus.js';
+import { AdmissionQueue } from '../src/events/admission.js';
+import { Pacer } from '../src/events/pacer.js';
 import { UpstreamRelay } from '../src/events/relay.js';
 import { AccountClient } from '../src/upstream/account/client.js';
 import { type GatewayProcess, spawnGateway } from './support/processes.js';
@@ -92,7 +94,15 @@ describe('the relay, should a ticket it cannot open get through', () => {
           return url === undefined ? answer : { ...answer, url };
         },
       },
-      publish: (_userId, message) => published.push(message),
+      bus: {
+        append: async (_userId, message) => {
+          published.push(message);
+          return null;
+        },
+        lastUpstreamId: async () => null,
+      },
+      admission: new AdmissionQueue({ concurrency: 2, maxWaiting: 10, deadlineMs: 5000 }),
+      pacer: new Pacer(1000),
       logger,
       heartbeatMs: 2000,
       reconnectMinMs: 20,

@@ -30,7 +30,9 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
  * (refused, next try in a minute), where only the gateway itself can end
  * the subscriptions.
  */
-const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS: _heartbeat, ...ENV } = FAST_ENV;
+const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS: _heartbeat, ...FAST } = FAST_ENV;
+// Every subscription checks its session here: reusing a check of the last SUBSCRIPTIONS_SESSION_FRESH_MS is shown in subscriptions-admission.test.ts.
+const ENV = { ...FAST, SUBSCRIPTIONS_SESSION_FRESH_MS: '0' };
 const PUSH_DOWN_ENV = { ...ENV, UPSTREAM_PUSH_RECONNECT_MIN_MS: '60000', UPSTREAM_PUSH_RECONNECT_MAX_MS: '60000' };
 
 /** Well under the session check and the test timeout: "at once". */

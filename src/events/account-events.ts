@@ -271,15 +271,14 @@ export class AccountEvents {
     return () => this.#sessionEndedListeners.delete(listener);
   }
 
-  /** Live subscriptions, users with one, upstream relays, and the admission queue on this instance. */
-  stats(): { subscriptions: number; users: number; relays: number; admission: ReturnType<AdmissionQueue['stats']>; pushSocketsWaiting: number } {
-    return {
-      subscriptions: this.#active,
-      users: this.#streams.size,
-      relays: this.#relay.users,
-      admission: this.#admission.stats(),
-      pushSocketsWaiting: this.#pacer.waiting,
-    };
+  /** Live subscriptions, users with one, and upstream relays on this instance. */
+  stats(): { subscriptions: number; users: number; relays: number } {
+    return { subscriptions: this.#active, users: this.#streams.size, relays: this.#relay.users };
+  }
+
+  /** The admission queue's counts, and relays waiting for their turn to open a push socket. */
+  admissionStats(): ReturnType<AdmissionQueue['stats']> & { pushSocketsWaiting: number } {
+    return { ...this.#admission.stats(), pushSocketsWaiting: this.#pacer.waiting };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../src/config.js';
+import { comparePositions, decodeEventId } from '../../src/events/event-id.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { captureLogger, gql, type GqlOptions, type Stack } from './stack.js';
 
@@ -29,7 +30,16 @@ export const FAST_ENV: Record<string, string> = {
   UPSTREAM_PUSH_HEARTBEAT_MS: '2000',
   SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '1000',
   SUBSCRIPTIONS_SESSION_CHECK_SECONDS: '1',
+  // Tests open many sockets from one loopback address.
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '1000',
 };
+
+/** Whether the events' ids are ids of `userId`'s events, each after the one before (the public contract: ordered per user, unique). */
+export function idsInOrder(events: Array<{ id: string }>, userId: string): boolean {
+  const cursors = events.map((e) => decodeEventId(e.id, userId));
+  if (cursors.some((c) => c === null)) return false;
+  return cursors.every((c, i) => i === 0 || c!.epoch !== cursors[i - 1]!.epoch || comparePositions(c!.position, cursors[i - 1]!.position) > 0);
+}
 
 export const ACCOUNT_EVENTS = `subscription {
   accountEvents {
