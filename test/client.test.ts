@@ -230,7 +230,7 @@ describe('typed client and the example operations', () => {
     const client = typedClient(stack.url);
     const error = await client.subscribe(AccountEventsDocument).next().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayRequestError);
-    expect((error as GatewayRequestError).errors[0]?.extensions).toMatchObject({ code: 'SOCKET_CLOSED', closeCode: 4403 });
+    expect((error as GatewayRequestError).errors[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', closeCode: 4403 });
     client.close();
   });
 });

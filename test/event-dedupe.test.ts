@@ -63,6 +63,12 @@ describe('EventDedupe', () => {
     expect(seen.at(-1)).toBe('B');
   });
 
+  it('echoes that come late, after later mutations were shown (the relay was down): nothing repeats', () => {
+    expect(deliver([gw('A'), gw('B'), gw('C'), up('A'), up('B'), up('C')])).toEqual(['A', 'B', 'C']);
+    // A change made elsewhere between them upstream still shows, in the upstream's order.
+    expect(deliver([gw('A'), gw('B'), up('A'), up('X'), up('B')]).at(-1)).toBe('B');
+  });
+
   it('ContactVerified is an occurrence: two verifications of one channel are two events', () => {
     const dedupe = new EventDedupe({ windowMs: 1000, maxEntries: 100 });
     const verified = (id: string): AccountEvent => ({ type: 'ContactVerified', channel: 'EMAIL', id, at: new Date() });
