@@ -50,6 +50,10 @@ const DEDUPE_ENTRIES = 512;
 const UNKNOWN_CURSOR: Cursor = { epoch: '', position: '0-0' };
 /** Wait before reading again what a subscription may have missed, when the read failed. */
 const RESYNC_RETRY_MS = 1000;
+/** How long a gateway event the bus refused is retried (in order, in the background) before it is dropped. */
+const GATEWAY_EVENT_RETRY_MS = 30_000;
+/** Gateway events of one user waiting for the bus, at most. */
+const OUTBOX_MAX = 1000;
 
 interface Stream {
   subscriptions: Set<Subscription>;
@@ -68,6 +72,8 @@ export class AccountEvents {
   readonly #userIds = new Map<string, { userId: string; expiresAt: number; checkedAt: number }>();
   /** Session checks in flight, by session key: concurrent checks of one session share one call. */
   readonly #checks = new Map<string, Promise<string>>();
+  /** Gateway events on their way to the bus, per user, in order (#appendInOrder). */
+  readonly #outbox = new Map<string, { tail: Promise<void>; size: number; retrying?: boolean }>();
   readonly #admission: AdmissionQueue;
   readonly #pacer: Pacer;
   readonly #stopResync: () => void;
@@ -92,8 +98,13 @@ export class AccountEvents {
       pacer: this.#pacer,
       logger: options.logger.child({ component: 'push-relay' }),
     });
-    this.#stopResync = this.#bus.onResync(() => {
-      for (const stream of this.#streams.values()) for (const subscription of stream.subscriptions) this.#resync(subscription);
+    this.#stopResync = this.#bus.onResync((phase) => {
+      for (const stream of this.#streams.values()) {
+        for (const subscription of stream.subscriptions) {
+          if (phase === 'lost') subscription.pause();
+          else this.#resync(subscription);
+        }
+      }
     });
   }
 
@@ -208,7 +219,51 @@ export class AccountEvents {
   /** Publishes an event a gateway mutation caused, at once (the upstream socket's copy is deduplicated). */
   async publish(userId: string, data: AccountEventData): Promise<void> {
     const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
-    await this.#bus.append(userId, { origin: 'gateway', event });
+    await this.#appendInOrder(userId, { origin: 'gateway', event });
+  }
+
+  /**
+   * Appends a gateway event after this instance's earlier ones of the user
+   * (a later mutation's event never overtakes an earlier one's). When the bus
+   * refuses it (Redis down), the answer rejects at once, and the append is
+   * retried in the background, in order, for up to GATEWAY_EVENT_RETRY_MS;
+   * an event queued behind a retry resolves at once. Mutations never wait
+   * for Redis to come back.
+   */
+  #appendInOrder(userId: string, message: BusMessage): Promise<void> {
+    let outbox = this.#outbox.get(userId);
+    if (!outbox) {
+      outbox = { tail: Promise.resolve(), size: 0 };
+      this.#outbox.set(userId, outbox);
+    }
+    if (outbox.size >= OUTBOX_MAX) return Promise.reject(new UpstreamUnavailable('event bus', 'outbox full'));
+    const behindRetry = outbox.retrying === true;
+    const owner = outbox;
+    owner.size += 1;
+    let settleFirst: (error?: unknown) => void = () => undefined;
+    const firstTry = new Promise<void>((resolve, reject) => (settleFirst = (error) => (error === undefined ? resolve() : reject(error))));
+    owner.tail = owner.tail.then(async () => {
+      const giveUpAt = Date.now() + GATEWAY_EVENT_RETRY_MS;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await this.#bus.append(userId, message);
+          owner.retrying = false;
+          return settleFirst();
+        } catch (error) {
+          if (attempt === 0) settleFirst(error);
+          if (this.#closing || Date.now() > giveUpAt) {
+            owner.retrying = false;
+            return this.#logger.warn('gateway event dropped: the event bus did not take it (the upstream echo still delivers the change)', { event_type: message.event.type });
+          }
+          owner.retrying = true;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)).unref());
+        }
+      }
+    }).finally(() => {
+      owner.size -= 1;
+      if (owner.size === 0 && this.#outbox.get(userId) === owner) this.#outbox.delete(userId);
+    });
+    return behindRetry ? Promise.resolve() : firstTry;
   }
 
   /**
@@ -220,7 +275,7 @@ export class AccountEvents {
     try {
       await this.publish(await this.routingUserId(session, loadUser), data);
     } catch (error) {
-      this.#logger.warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('event of a mutation not published yet; retried', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
     }
   }
 
@@ -242,9 +297,9 @@ export class AccountEvents {
     // This instance may have no subscription of the user, so no bus listener that would forget them.
     this.#forget(userId, message);
     try {
-      await this.#bus.append(userId, message);
+      await this.#appendInOrder(userId, message);
     } catch (error) {
-      this.#logger.warn('end of sessions not published', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('end of sessions not published yet; retried', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
     }
   }
 
@@ -295,7 +350,7 @@ export class AccountEvents {
     await this.#bus.close();
   }
 
-  /** Reads back what `subscription` may have missed while live delivery was down, then goes on live. */
+  /** Reads back what `subscription` may have missed while live delivery was down (it held live entries back meanwhile), then goes on live. */
   #resync(subscription: Subscription): void {
     const cursor = subscription.pause();
     if (!cursor) return;

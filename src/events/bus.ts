@@ -35,6 +35,8 @@ export interface BusEntry extends Cursor {
 
 export type BusListener = (entry: BusEntry) => void;
 
+export type ResyncListener = (phase: 'lost' | 'restored') => void;
+
 /**
  * Where a subscriber starts. `replay`: the entries after its cursor (none
  * without one), plus `seed`, the entries of the dedupe window up to and
@@ -65,8 +67,9 @@ export const LAST_UPSTREAM_ID_MS = 24 * 3600_000;
  * to the live listeners of every instance; an upstream event is appended
  * once, however many instances relay it. `read` replays what came after a
  * cursor, within the retention window. Live delivery is at most once per
- * listener; `onResync` tells when it may have missed entries (the bus's
- * connection came back), so subscribers read what they missed.
+ * listener; `onResync` tells when it may miss entries (`lost`: the bus's
+ * connection dropped) and when it is back (`restored`: resubscribed), so
+ * subscribers hold live entries back meanwhile and read what they missed.
  */
 export interface EventBus {
   /** The entry, or null for an upstream event appended already (by any instance). */
@@ -77,8 +80,8 @@ export interface EventBus {
   read(userId: string, after: Cursor | null, seedMs: number): Promise<LogRead>;
   /** The id of the user's last upstream event appended (kept LAST_UPSTREAM_ID_MS), for the relay's `resume_after`. */
   lastUpstreamId(userId: string): Promise<string | null>;
-  /** `listener` runs when live delivery may have missed entries. */
-  onResync(listener: () => void): () => void;
+  /** `listener` runs when live delivery may miss entries (`lost`), and when it works again (`restored`). */
+  onResync(listener: ResyncListener): () => void;
   close(): Promise<void>;
 }
 
@@ -309,7 +312,7 @@ type ScriptedRedis = Redis & {
  */
 export class RedisEventBus implements EventBus {
   readonly #channels = new Map<string, { listeners: Set<BusListener>; ready: Promise<unknown> }>();
-  readonly #resyncListeners = new Set<() => void>();
+  readonly #resyncListeners = new Set<ResyncListener>();
   readonly #publisher: ScriptedRedis;
   readonly #candidateEpoch = newEpoch();
   #lostConnection = false;
@@ -333,7 +336,9 @@ export class RedisEventBus implements EventBus {
       for (const listener of [...entry.listeners]) listener(decoded);
     });
     subscriber.on('close', () => {
-      if (!this.#closed) this.#lostConnection = true;
+      if (this.#closed || this.#lostConnection) return;
+      this.#lostConnection = true;
+      for (const listener of this.#resyncListeners) listener('lost');
     });
     subscriber.on('ready', () => {
       if (!this.#lostConnection || this.#closed) return;
@@ -344,7 +349,8 @@ export class RedisEventBus implements EventBus {
         const resubscribed = channels.length > 0 ? this.subscriber.subscribe(...channels) : Promise.resolve();
         resubscribed.then(
           () => {
-            for (const listener of this.#resyncListeners) listener();
+            if (this.#lostConnection) return; // lost again meanwhile: the next 'ready' restores
+            for (const listener of this.#resyncListeners) listener('restored');
           },
           (error: Error) => this.logger.warn('event bus resubscribe failed', { error: error.name }),
         );
@@ -419,7 +425,7 @@ export class RedisEventBus implements EventBus {
     };
   }
 
-  onResync(listener: () => void): () => void {
+  onResync(listener: ResyncListener): () => void {
     this.#resyncListeners.add(listener);
     return () => this.#resyncListeners.delete(listener);
   }
