@@ -10,6 +10,7 @@ import { serveGraphqlWs } from './events/graphql-ws.js';
 import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
+import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { createRateLimiter } from './rate-limit.js';
 import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
@@ -72,6 +73,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     renderGraphiQL,
     plugins: [
       useBadUserInputCode(),
+      useSseEventIds(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
     ],

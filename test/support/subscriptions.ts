@@ -101,10 +101,10 @@ export class Recorder {
 }
 
 /** Subscribes to `accountEvents` on `client`. */
-export function subscribe(client: Client, query = ACCOUNT_EVENTS): Recorder {
+export function subscribe(client: Client, query = ACCOUNT_EVENTS, variables?: Record<string, unknown>): Recorder {
   const recorder = new Recorder();
   client.subscribe(
-    { query },
+    variables ? { query, variables } : { query },
     {
       next: (result) => {
         if (result.errors) recorder.errors.push(...result.errors);
