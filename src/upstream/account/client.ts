@@ -80,8 +80,29 @@ const justUser = userWire.transform((u) => u.user);
  * outcome of every other state. 400 (missing fields) is the gateway's own
  * bug after its validation and 403 on a session endpoint means the session
  * is gone; both are handled for every endpoint in `call`.
+ *
+ * `npm run contract` (src/contract/account.ts) checks these rows against a
+ * real Account API, and `npm test` against the emulator. Its checks and the
+ * rows they cover (`--login`: needs a test account; `--allow-writes`: may change data):
+ * - `transport`, `paths`: every row's path answers HTTP 200 with the envelope.
+ * - `session-403`: every path whose rows all have `session: true` answers 403
+ *   without a session and with an unknown token.
+ * - `missing-400`: login, register and verifyRegistration answer 400 to `{}`,
+ *   resendCode to a registration resend without `type`.
+ * - `login-unknown-404`, `recovery-unknown-404`, `recovery-done-wrong-404`,
+ *   `verify-unknown-user-404`: the 404 rows of login, startRecovery,
+ *   completeRecovery and verifyRegistration.
+ * - `--login`: `login-session` (login's `data`), `user-shape` (getUser),
+ *   `settings-shape` (getSettings), `products-shape` (getProducts),
+ *   `websocket-ticket` (websocketTicket), `wrong-password-404` (login 404),
+ *   `logout` (logout, then getUser's 403).
+ * - `--allow-writes`: `register-format-401-402` (register 401 and 402),
+ *   `settings-echo` and `settings-email-401` (setSettings), `product-unknown-404`
+ *   (activateProduct), `activate-idempotent` (activateProduct of an active one),
+ *   `tracking-empty-404` (setTracking), `archive-short-404` (requestArchive),
+ *   `block-unknown-404` (blockUser).
  */
-const api = {
+export const api = {
   getUser: endpoint('user/get', true, justUser, { ...verification, 404: () => new UserNotFound(), 405: () => new UserDeactivated() }),
   login: endpoint('user/auth/login', false, withSession, { ...verification, 404: () => new InvalidCredentials(), 405: () => new UserDeactivated() }),
   register: endpoint('user/auth/registration', false, z.string().min(1), {
@@ -133,7 +154,8 @@ const api = {
   logout: endpoint('user/auth/logout', true, ok),
 };
 
-const envelope = z.object({ state: z.number().int(), data: z.unknown() });
+/** The answer of every call (shared/UPSTREAM.md §1, transport). */
+export const envelope = z.object({ state: z.number().int(), data: z.unknown() });
 
 /** Which code a resend asks for: shared/UPSTREAM.md §1, `user/auth/code`. */
 export type ResendTarget =
