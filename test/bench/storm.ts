@@ -31,7 +31,10 @@ const RATE = Number(process.env.STORM_RATE ?? 5000);
 const SECONDS = Number(process.env.STORM_SECONDS ?? 5);
 const LIVE_WITHIN_MS = 120_000;
 
-const QUERY = 'subscription($after: ID) { accountEvents(after: $after) { __typename ... on Notification { id title } } }';
+// No `after`: the same storm runs against an older gateway too (STORM_GATEWAY_DIR), as a baseline in the same session.
+const QUERY = 'subscription { accountEvents { __typename ... on Notification { id title } } }';
+/** Checkout whose `src/main.ts` is the gateway under test; default this one. */
+const GATEWAY_DIR = process.env.STORM_GATEWAY_DIR ?? process.cwd();
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,8 +53,9 @@ process.on('exit', () => {
 });
 
 /** Starts `node --import tsx <entry>` and resolves once `ready` shows in its output. */
-async function startProcess(entry: string, env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+async function startProcess(entry: string, env: Record<string, string>, ready: RegExp, cwd = process.cwd()): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', entry], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -121,9 +125,9 @@ const gateway = await startProcess('src/main.ts', {
   // Every app of the storm comes from loopback here; behind a real balancer each has its own address.
   SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '0',
   ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `bench-storm-${process.pid}:` } : {}),
-}, /GraphiQL ready/);
+}, /GraphiQL ready/, GATEWAY_DIR);
 const gatewayUrl = `ws://127.0.0.1:${gatewayPort}/graphql`;
-console.log(`storm: ${USERS} users x ${SUBS} subscriptions = ${USERS * SUBS}, connecting within ${CONNECT_MS} ms; gateway pid ${gateway.pid}, emulator ${emulatorUrl}${process.env.REDIS_URL ? ', Redis bus' : ', memory bus'}`);
+console.log(`storm: ${USERS} users x ${SUBS} subscriptions = ${USERS * SUBS}, connecting within ${CONNECT_MS} ms; gateway pid ${gateway.pid} (${GATEWAY_DIR}), emulator ${emulatorUrl}${process.env.REDIS_URL ? ', Redis bus' : ', memory bus'}`);
 
 // 2. The users, signed up at the emulator directly (the storm is about subscriptions).
 const signUpStarted = performance.now();
