@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { splitList, TrustedProxies } from './client-address.js';
+import { splitList, TrustedProxies } from './infra/client-address.js';
 
 /**
  * Every setting of the gateway, read from the environment once at start.

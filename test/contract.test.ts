@@ -4,7 +4,7 @@ import { probeAccount } from '../src/contract/account.js';
 import { probeDating } from '../src/contract/dating.js';
 import type { CheckResult } from '../src/contract/report.js';
 import { startDatingEmulator, type DatingEmulator } from '../src/emulator/dating/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/infra/logger.js';
 import { useAccountEmulator } from './support/account-emulator.js';
 
 /**

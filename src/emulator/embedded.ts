@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../infra/logger.js';
 import { INBOX_PATH } from './account/inbox.js';
 import { startAccountEmulator } from './account/server.js';
 import { startDatingEmulator } from './dating/server.js';

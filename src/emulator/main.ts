@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../infra/logger.js';
 import { INBOX_PATH } from './account/inbox.js';
 import { startAccountEmulator } from './account/server.js';
 import { startDatingEmulator } from './dating/server.js';

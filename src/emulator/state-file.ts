@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../infra/logger.js';
 
 /**
  * The file the bundled emulators keep their state in across restarts

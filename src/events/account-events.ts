@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { makeRoom } from '../bounded-map.js';
-import { UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { sessionKey } from '../infra/session-key.js';
+import { SessionUsers } from '../upstream/account/session-users.js';
 import { AdmissionQueue, type AdmissionOptions } from './admission.js';
 import { endsSession, type BusEntry, type BusMessage, type EventBus, type LogRead } from './bus.js';
 import { EventDedupe } from './dedupe.js';
-import type { AccountEvent, AccountEventData } from './event.js';
 import { comparePositions, decodeEventId, encodeEventId, type Cursor } from './event-id.js';
 import { Pacer } from './pacer.js';
 import { BoundedQueue } from './queue.js';
 import { UpstreamRelay, type RelayOptions } from './relay.js';
-import { sessionKey } from './session-key.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;
@@ -27,23 +27,27 @@ export interface AccountEventsOptions {
   bufferSize: number;
   /** How long a subscription remembers event ids and contents to drop repeats (dedupe.ts), in ms. */
   dedupeWindowMs: number;
-  /** How long the user id of a session is remembered for routing events, in ms. Default 5 minutes. */
-  userIdTtlMs?: number;
+  /**
+   * Session → user id (src/upstream/account/session-users.ts), whose
+   * remembered ids are forgotten here when their sessions end. Default: one
+   * of its own over `relay.account`.
+   */
+  sessions?: SessionUsers;
 }
 
 /**
  * Sessions a gateway mutation ended: one (logout), or every session of the
  * user but `allBut` (password recovery keeps its new session; account
  * deletion, `allBut: null`, keeps none). Tokens, never sent anywhere: the bus
- * carries their keys (session-key.ts).
+ * carries their keys (src/infra/session-key.ts).
  */
 export type EndedSessions = { session: string } | { allBut: string | null };
 
 /** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
 export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
-/** Remembered session → user id pairs, at most. */
-const USER_ID_CACHE_SIZE = 10_000;
+/** Recent session checks remembered for SUBSCRIPTIONS_SESSION_FRESH_MS, at most (the oldest go first). */
+const FRESH_CHECKS_MAX = 10_000;
 /** Ids and content keys one subscription remembers, at most. */
 const DEDUPE_ENTRIES = 512;
 /** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
@@ -69,7 +73,8 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
-  readonly #userIds = new Map<string, { userId: string; expiresAt: number; checkedAt: number }>();
+  /** Recent session checks by session key (Map order = check order): reused for `sessionFreshMs`. */
+  readonly #fresh = new Map<string, { userId: string; checkedAt: number }>();
   /** Session checks in flight, by session key: concurrent checks of one session share one call. */
   readonly #checks = new Map<string, Promise<string>>();
   /** Gateway events on their way to the bus, per user, in order (#appendInOrder). */
@@ -82,6 +87,8 @@ export class AccountEvents {
   readonly #relay: UpstreamRelay;
   readonly #logger: Logger;
   readonly #options: AccountEventsOptions;
+  /** Session → user id; mutations and subscriptions look their user up here. */
+  readonly sessions: SessionUsers;
   #active = 0;
   #closing = false;
 
@@ -89,6 +96,7 @@ export class AccountEvents {
     this.#options = options;
     this.#bus = options.bus;
     this.#logger = options.logger;
+    this.sessions = options.sessions ?? new SessionUsers(options.relay.account);
     this.#admission = new AdmissionQueue(options.admission);
     this.#pacer = new Pacer(options.pushOpensPerSecond);
     this.#relay = new UpstreamRelay({
@@ -109,24 +117,28 @@ export class AccountEvents {
   }
 
   /**
-   * The user id of a session, checked with the Account API (`load`: the
-   * request's user loader, which throws UNAUTHENTICATED for an ended
-   * session). For every new subscription and socket: a check at most
-   * `sessionFreshMs` old is reused (the subscribes that follow a socket's
-   * `connection_init`), concurrent checks of one session share one call, and
-   * calls wait their turn in the admission queue, failing with
-   * AdmissionTimeout (UPSTREAM_UNAVAILABLE) when their deadline passes.
-   * A session known to have ended is never reused (#forget).
+   * The user id of a session for a new socket or subscription, checked with
+   * the Account API (SessionUsers.verify, which throws UNAUTHENTICATED for an
+   * ended session). A check at most `sessionFreshMs` old is reused (the
+   * subscribes that follow a socket's `connection_init`, a reconnect storm),
+   * concurrent checks of one session share one call, and calls wait their
+   * turn in the admission queue, failing with AdmissionTimeout
+   * (UPSTREAM_UNAVAILABLE) when their deadline passes. A session known to
+   * have ended is never reused (#forget).
    */
-  async verifiedUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
+  async verifiedUserId(session: string): Promise<string> {
     const key = sessionKey(session);
-    const known = this.#userIds.get(key);
-    if (known && known.checkedAt + this.#options.sessionFreshMs > Date.now()) return known.userId;
+    const fresh = this.#fresh.get(key);
+    if (fresh && fresh.checkedAt + this.#options.sessionFreshMs > Date.now()) return fresh.userId;
     let check = this.#checks.get(key);
     if (!check) {
-      const started: Promise<string> = this.#admission.run(load).then(({ id }) => {
+      const started: Promise<string> = this.#admission.run(() => this.sessions.verify(session)).then(({ id }) => {
         // Not when the session ended meanwhile (#forget dropped the check).
-        if (this.#checks.get(key) === started) this.rememberUser(session, id);
+        if (this.#checks.get(key) === started && this.#options.sessionFreshMs > 0) {
+          this.#fresh.delete(key);
+          if (this.#fresh.size >= FRESH_CHECKS_MAX) this.#fresh.delete(this.#fresh.keys().next().value!);
+          this.#fresh.set(key, { userId: id, checkedAt: Date.now() });
+        }
         return id;
       });
       check = started;
@@ -137,25 +149,6 @@ export class AccountEvents {
       started.then(done, done);
     }
     return check;
-  }
-
-  /**
-   * The user id of a session, to route an event to: remembered (for at most
-   * `userIdTtlMs`, forgotten when the session ends), else from `load`. Never
-   * to admit a subscription (verifiedUserId).
-   */
-  async routingUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
-    const known = this.#userIds.get(sessionKey(session));
-    if (known && known.expiresAt > Date.now()) return known.userId;
-    return this.verifiedUserId(session, load);
-  }
-
-  private rememberUser(session: string, userId: string): void {
-    const key = sessionKey(session);
-    const now = Date.now();
-    this.#userIds.delete(key);
-    makeRoom(this.#userIds, USER_ID_CACHE_SIZE, (entry) => entry.expiresAt <= now, true);
-    this.#userIds.set(key, { userId, expiresAt: now + (this.#options.userIdTtlMs ?? 300_000), checkedAt: now });
   }
 
   /**
@@ -216,10 +209,20 @@ export class AccountEvents {
     return subscription.queue;
   }
 
-  /** Publishes an event a gateway mutation caused, at once (the upstream socket's copy is deduplicated). */
+  /**
+   * For mutations: publishes the event of a change they made to `userId`'s
+   * subscriptions on every instance, at once (the upstream socket's later
+   * copy is deduplicated, dedupe.ts). Never fails the mutation: a failure is
+   * logged (and the append retried, #appendInOrder), and the upstream socket
+   * still delivers the change, later.
+   */
   async publish(userId: string, data: AccountEventData): Promise<void> {
     const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
-    await this.#appendInOrder(userId, { origin: 'gateway', event });
+    try {
+      await this.#appendInOrder(userId, { origin: 'gateway', event });
+    } catch (error) {
+      this.#logger.warn('event of a mutation not published at once; retried', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+    }
   }
 
   /**
@@ -267,19 +270,6 @@ export class AccountEvents {
   }
 
   /**
-   * For mutations: publishes `data` to the user of `session`. Never fails
-   * the mutation: a failure is logged, and the upstream socket still
-   * delivers the change, later.
-   */
-  async publishFor(session: string, loadUser: () => Promise<{ id: string }>, data: AccountEventData): Promise<void> {
-    try {
-      await this.publish(await this.routingUserId(session, loadUser), data);
-    } catch (error) {
-      this.#logger.warn('event of a mutation not published yet; retried', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
-    }
-  }
-
-  /**
    * For mutations that end sessions (logout, account deletion, password
    * recovery): the subscriptions of those sessions, on every instance, get
    * SessionExpired and complete at once, and their graphql-ws sockets close
@@ -300,23 +290,6 @@ export class AccountEvents {
       await this.#appendInOrder(userId, message);
     } catch (error) {
       this.#logger.warn('end of sessions not published yet; retried', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
-    }
-  }
-
-  /**
-   * The user id of a session a mutation is about to end, for endSessions
-   * afterwards (the Account API no longer knows an ended session): remembered,
-   * else from `load`. Null when it cannot be had (logged): the session check
-   * ends the subscriptions later.
-   */
-  async userIdBeforeEnding(session: string, load: () => Promise<{ id: string }>): Promise<string | null> {
-    try {
-      return await this.routingUserId(session, load);
-    } catch (error) {
-      this.#logger.info('user of an ending session unknown; its subscriptions end at the next session check', {
-        error: error instanceof Error ? error.name : 'unknown',
-      });
-      return null;
     }
   }
 
@@ -382,13 +355,11 @@ export class AccountEvents {
 
   /** Forgets the user ids of the sessions a SessionExpired message ends, and tells the relay not to use them. */
   #forget(userId: string, message: BusMessage): void {
-    if (message.sessionKey !== undefined) {
-      this.#userIds.delete(message.sessionKey);
-      this.#checks.delete(message.sessionKey);
-    } else {
-      for (const [key, known] of this.#userIds) if (known.userId === userId && endsSession(message, key)) this.#userIds.delete(key);
-    }
-    this.#relay.sessionsEnded(userId, (key) => endsSession(message, key));
+    const ended = (key: string) => endsSession(message, key);
+    this.sessions.forget(userId, ended);
+    if (message.sessionKey !== undefined) this.#checks.delete(message.sessionKey);
+    for (const [key, fresh] of this.#fresh) if (fresh.userId === userId && ended(key)) this.#fresh.delete(key);
+    this.#relay.sessionsEnded(userId, ended);
   }
 }
 

@@ -1,4 +1,4 @@
-import { UpstreamUnavailable } from '../errors.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
 
 /**
  * The way into the Account API for subscription work that comes in storms

@@ -1,7 +1,7 @@
-import { requireSession } from '../context.js';
-import type { AccountEventOf } from '../events/event.js';
+import { requireSession } from './context.js';
+import type { AccountEventOf } from '../domain/account-events.js';
 import { builder } from './builder.js';
-import { VerificationChannel } from './errors.js';
+import { VerificationChannel } from './outcome-types.js';
 import { SettingsType } from './settings.js';
 
 const eventFields = {
@@ -85,7 +85,7 @@ builder.subscriptionField('accountEvents', (t) =>
     subscribe: async (_root, args, ctx) => {
       const session = requireSession(ctx);
       // Checked with the Account API (or a check of the last SUBSCRIPTIONS_SESSION_FRESH_MS): the session may have ended since.
-      const userId = await ctx.events.verifiedUserId(session, () => ctx.loaders.user.load(session));
+      const userId = await ctx.events.verifiedUserId(session);
       const after = args.after ?? ctx.lastEventId;
       return ctx.events.subscribe(session, userId, after === null || after === undefined ? null : String(after));
     },

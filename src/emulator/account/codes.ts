@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { isoTime, type Clock } from './clock.js';
 import type { Channel } from './formats.js';
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '../../logger.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
 import type { EmulatorStateFile } from '../state-file.js';
 import { handleApiRequest } from './api-http.js';
 import { handleDev } from './dev.js';

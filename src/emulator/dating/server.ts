@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '../../logger.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
 import type { EmulatorStateFile } from '../state-file.js';
 import { handleCreateUser } from './create-user.js';
 import { DEV_PREFIX, handleDevRoute } from './dev-routes.js';

@@ -1,33 +1,30 @@
 import { z } from 'zod';
-import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import { BadUserInput, Unauthenticated, UpstreamAnswerOffContract } from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
 import {
   AlreadyVerified,
   CodeCooldown,
   InvalidCode,
   InvalidCredentials,
   type Channel,
-  type Outcome,
+  type DomainOutcome,
   ProductNotFound,
   UserAlreadyExists,
   UserDeactivated,
   UserNotFound,
   ValidationError,
   VerificationRequired,
-} from '../../outcomes.js';
+} from '../../domain/outcomes.js';
+import type { BlockReason, Language, SettingsPatch, Tracking } from '../../domain/account.js';
 import { UpstreamHttp } from '../http.js';
 import {
-  type BlockReason,
   blockReasonToWire,
   channelTokenWire,
-  type Language,
   modulesWire,
   productWire,
-  type SettingsPatch,
   settingsPatchToWire,
   settingsWire,
   ticketWire,
-  type Tracking,
   trackingToWire,
   userWire,
 } from './wire.js';
@@ -42,9 +39,9 @@ const UPSTREAM = 'Account API';
 export const RESEND_COOLDOWN_SECONDS = 90;
 
 /** What the Account API answers with state 200 and `data`, checked by zod. */
-type States = Record<number, () => Outcome>;
+type States = Record<number, () => DomainOutcome>;
 /** The outcomes an endpoint's states can produce. */
-type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => Outcome>>;
+type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => DomainOutcome>>;
 interface Endpoint<T, S extends States> {
   path: string;
   /** Needs `Authorization: Bearer`; state 403 then means the session is gone. */
@@ -232,25 +229,25 @@ export class AccountClient {
     if (session !== undefined) headers.authorization = `Bearer ${session}`;
     const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
     const res = await this.#http.request({ path: ep.path, headers, body });
-    if (res.status !== 200) throw this.#offContract(ep, `HTTP ${res.status}`);
+    if (res.status !== 200) throw this.#offContract(ep, res.status, `HTTP ${res.status}`);
     const answer = envelope.safeParse(res.json);
-    if (!answer.success) throw this.#offContract(ep, 'not a { state, data } envelope');
+    if (!answer.success) throw this.#offContract(ep, res.status, 'not a { state, data } envelope');
     const { state, data } = answer.data;
     if (state === 200) {
       const parsed = ep.data.safeParse(data);
-      if (!parsed.success) throw this.#offContract(ep, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
+      if (!parsed.success) throw this.#offContract(ep, res.status, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
       return parsed.data;
     }
     const outcome = ep.states[state];
     if (outcome) return outcome() as OutcomeOf<S>;
     if (state === 403 && ep.session) sessionGone();
     if (state === 400) throw new BadUserInput('The Account API reported required fields as missing.');
-    throw this.#offContract(ep, `undocumented state ${state}`);
+    throw this.#offContract(ep, res.status, `undocumented state ${state}`);
   }
 
-  #offContract(ep: { path: string }, reason: string) {
+  #offContract(ep: { path: string }, status: number, reason: string) {
     this.#logger.error('Account API answer off contract', { path: ep.path, reason });
-    return new UpstreamUnavailable(UPSTREAM, reason);
+    return new UpstreamAnswerOffContract(UPSTREAM, reason, status);
   }
 }
 
