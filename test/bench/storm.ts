@@ -20,9 +20,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
+import { freePort } from '../support/private-redis.js';
 
 const USERS = Number(process.env.STORM_USERS ?? 5000);
 const SUBS = Number(process.env.STORM_SUBS ?? 10);
@@ -35,17 +34,6 @@ const LIVE_WITHIN_MS = 120_000;
 const QUERY = 'subscription { accountEvents { __typename ... on Notification { id title } } }';
 /** Checkout whose `src/main.ts` is the gateway under test; default this one. */
 const GATEWAY_DIR = process.env.STORM_GATEWAY_DIR ?? process.cwd();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
