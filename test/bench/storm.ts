@@ -19,7 +19,7 @@
  * and 1 ticket per user, p99 < 50 ms. Never part of `npm test`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { freePort } from '../support/private-redis.js';
 
@@ -63,7 +63,12 @@ async function startProcess(entry: string, env: Record<string, string>, ready: R
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}:\n${output}`)));
   });
-  // Keep draining its output so it never blocks on a full pipe.
+  // Keep draining its output so it never blocks on a full pipe (STORM_LOG_DIR keeps it).
+  if (process.env.STORM_LOG_DIR) {
+    const file = createWriteStream(`${process.env.STORM_LOG_DIR}/${entry.replaceAll('/', '_')}.log`);
+    child.stdout!.pipe(file);
+    child.stderr!.pipe(file);
+  }
   child.stdout!.resume();
   child.stderr!.resume();
   return child;
