@@ -27,6 +27,9 @@ import {
 } from '../src/client/generated/graphql.js';
 import { GatewayRequestError } from '../src/client/request-error.js';
 import { type Stack, signUp, startStack, uniqueEmail, uniquePhone } from './support/stack.js';
+import { startBalancer } from './support/balancer.js';
+import { freePort } from './support/private-redis.js';
+import { waitUntil } from './support/subscriptions.js';
 import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
 
 /**
@@ -223,6 +226,30 @@ describe('typed client and the example operations', () => {
     } finally {
       await events.return();
       client.close();
+    }
+  });
+
+  it('keeps a subscription through refused connections: it reconnects with backoff once the gateway answers', async () => {
+    const user = await signUp(stack);
+    // Nothing listens behind the balancer yet: every connection is refused.
+    const balancer = await startBalancer(`http://127.0.0.1:${await freePort()}/graphql`);
+    const client = typedClient(balancer.url, { token: user.token, reconnect: { minDelayMs: 20, maxDelayMs: 100 } });
+    const events = client.subscribe(AccountEventsDocument);
+    try {
+      const first = events.next();
+      const before = await pushSockets(stack.emulator.url, user.userId);
+      await waitUntil(() => balancer.connections >= 3, 'three refused connections');
+      balancer.pointAt(stack.url);
+      await pushSocketsAbove(stack.emulator.url, user.userId, before);
+      const { updateSettings } = await client.execute(UpdateSettingsDocument, { input: { firstName: 'Refused' } });
+      expectMember(updateSettings, 'UpdateSettingsSuccess');
+      const { value } = await first;
+      expectMember(value!.accountEvents, 'SettingsUpdated');
+      expect(value!.accountEvents.settings.firstName).toBe('Refused');
+    } finally {
+      await events.return();
+      client.close();
+      await balancer.close();
     }
   });
 

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 export interface Balancer {
   /** `http://127.0.0.1:<port>/graphql`. */
   url: string;
+  /** Connections taken so far (refused ones too). */
+  readonly connections: number;
   pointAt(targetUrl: string): void;
   close(): Promise<void>;
 }
@@ -18,7 +20,9 @@ export interface Balancer {
 export async function startBalancer(targetUrl: string): Promise<Balancer> {
   let target = new URL(targetUrl);
   const open = new Set<Socket>();
+  let connections = 0;
   const server = createServer((client) => {
+    connections += 1;
     open.add(client);
     client.on('error', () => undefined);
     const upstream = connect(Number(target.port), target.hostname);
@@ -39,6 +43,9 @@ export async function startBalancer(targetUrl: string): Promise<Balancer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/graphql`,
+    get connections() {
+      return connections;
+    },
     pointAt: (url) => {
       target = new URL(url);
     },

@@ -39,6 +39,10 @@ export async function spawnGateway(stack: Stack, env: Record<string, string> = {
   child.stdout!.on('data', (chunk) => (stdout += chunk));
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Never outlives the test run, even when a test's cleanup did not get to stop it.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const output = () => `${stdout}${stderr}`;
 
   const url = await new Promise<string>((resolve, reject) => {
