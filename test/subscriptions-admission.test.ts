@@ -1,18 +1,10 @@
 import { WebSocket } from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  socketsOf,
-  startGateway,
-  subscribe,
-  subscriptionsReady,
-  waitUntil,
-  within,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { socketsOf } from './support/emulators.js';
+import { type Stack, startGateway, startStack } from './support/gateway.js';
+import { waitUntil, within } from './support/harness.js';
+import { FAST_ENV, notify, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
+import { type SignedUpUser, signUp } from './support/users.js';
 
 /**
  * Reconnect storms are absorbed, not refused: concurrent and recent session
@@ -27,11 +19,9 @@ describe('admission of subscriptions', () => {
   beforeAll(async () => {
     stack = await startStack(FAST_ENV);
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack.stop());
 
-  const calls = async (): Promise<Record<string, number>> => (await fetch(`${stack.emulator.url}/_emulator/calls`)).json() as Promise<Record<string, number>>;
-  const resetCalls = () => fetch(`${stack.emulator.url}/_emulator/calls`, { method: 'DELETE' });
+  const calls = () => stack.account.calls();
+  const resetCalls = () => stack.account.resetCalls();
   /** The next `user/get` of the emulator answers after `ms`. */
   const slowUserGet = (ms: number) => stack.account.post('fault', { path: 'user/get', kind: 'delay', ms });
 
@@ -63,7 +53,7 @@ describe('admission of subscriptions', () => {
     });
 
     it('a socket whose check waits in the queue, within its deadline, is admitted and gets its events', async () => {
-      const gateway = await startGateway(stack.emulator.url, { ...FAST_ENV, SUBSCRIPTIONS_ADMISSION_CONCURRENCY: '1', SUBSCRIPTIONS_ADMISSION_DEADLINE_MS: '20000' }, 'one-check-at-a-time');
+      const gateway = await startGateway({ ...FAST_ENV, ACCOUNT_API_URL: stack.emulator.url, SUBSCRIPTIONS_ADMISSION_CONCURRENCY: '1', SUBSCRIPTIONS_ADMISSION_DEADLINE_MS: '20000' }, 'one-check-at-a-time');
       const [slow, waiting] = users as [SignedUpUser, SignedUpUser];
       await slowUserGet(1500);
       const first = wsClient(gateway.url, slow.token);
@@ -84,7 +74,7 @@ describe('admission of subscriptions', () => {
 
     it('1013 only once the deadline has passed', async () => {
       const deadlineMs = 400;
-      const gateway = await startGateway(stack.emulator.url, { ...FAST_ENV, SUBSCRIPTIONS_ADMISSION_CONCURRENCY: '1', SUBSCRIPTIONS_ADMISSION_DEADLINE_MS: String(deadlineMs) }, 'short-deadline');
+      const gateway = await startGateway({ ...FAST_ENV, ACCOUNT_API_URL: stack.emulator.url, SUBSCRIPTIONS_ADMISSION_CONCURRENCY: '1', SUBSCRIPTIONS_ADMISSION_DEADLINE_MS: String(deadlineMs) }, 'short-deadline');
       const [slow, waiting] = users as [SignedUpUser, SignedUpUser];
       await slowUserGet(4000);
       const first = wsClient(gateway.url, slow.token);
@@ -104,7 +94,7 @@ describe('admission of subscriptions', () => {
   });
 
   it('one address holds at most SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS sockets; one more is refused with 429 until one closes', async () => {
-    const gateway = await startGateway(stack.emulator.url, { ...FAST_ENV, SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '3' }, 'socket-cap');
+    const gateway = await startGateway({ ...FAST_ENV, ACCOUNT_API_URL: stack.emulator.url, SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '3' }, 'socket-cap');
     const wsUrl = gateway.url.replace(/^http/, 'ws');
     const open = (): Promise<WebSocket | number> =>
       new Promise((resolve) => {

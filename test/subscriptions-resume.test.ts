@@ -1,12 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AccountEventsDocument } from '../src/client/generated/graphql.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AccountEventsDocument, UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { startBalancer, type Balancer } from './support/balancer.js';
-import { type GatewayProcess, spawnGateway } from './support/processes.js';
+import { socketsOf } from './support/emulators.js';
+import { type GatewayProcess, spawnGateway, type Stack, startStack } from './support/gateway.js';
+import { defer, waitUntil } from './support/harness.js';
 import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 import { redisForTests } from './support/redis.js';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { defer, disposeLeftovers, FAST_ENV, idsInOrder, notify, socketsOf, UPDATE_FIRST_NAME, waitUntil } from './support/subscriptions.js';
+import { FAST_ENV, idsInOrder, notify } from './support/subscriptions.js';
 import { typedClient } from './support/typed-client.js';
+import { type SignedUpUser, signUp } from './support/users.js';
 
 /**
  * Subscriptions that resume anywhere: two gateway processes sharing only
@@ -35,14 +37,11 @@ describe.skipIf(redisForFile.skip)('accountEvents resume on any instance', () =>
     redisForFile.require();
     stack = await startStack();
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack?.stop());
 
   /** Two gateway processes on `redisUrl`, a balancer pointing at the first. */
   async function fleet(redisUrl: string): Promise<{ a: GatewayProcess; b: GatewayProcess; balancer: Balancer }> {
     const env = { ...ENV, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `test-resume-${process.pid}-${Date.now()}:` };
     const [a, b] = await Promise.all([spawnGateway(stack, env), spawnGateway(stack, env)]);
-    defer(() => Promise.all([a.stop(), b.stop()]));
     const balancer = await startBalancer(a.url);
     defer(() => balancer.close());
     return { a, b, balancer };
@@ -79,7 +78,7 @@ describe.skipIf(redisForFile.skip)('accountEvents resume on any instance', () =>
       await notify(stack, user.userId, `n${i}`);
       run.sentNotes.push(`n${i}`);
       if (i % 2 === 0) {
-        const changed = await mutateOn().gql(UPDATE_FIRST_NAME, { name: `G${i}` }, { token: user.token });
+        const changed = await mutateOn().gql(UpdateSettingsDocument, { input: { firstName: `G${i}` } }, { token: user.token });
         expect(changed.data?.updateSettings.__typename).toBe('UpdateSettingsSuccess');
         run.sentNames.push(`G${i}`);
       }
@@ -139,8 +138,8 @@ describe.skipIf(redisForFile.skip)('accountEvents resume on any instance', () =>
     let redis: PrivateRedis | null;
     beforeAll(async () => {
       redis = await startPrivateRedis();
+      if (redis) defer(() => redis!.stop());
     });
-    afterAll(() => redis?.stop());
 
     it('a Redis restart mid-stream: the client stays on its process and gets every event once, in order', async () => {
       // redis-server is installed wherever Redis is (CI starts it the same way); without it this cannot run.
