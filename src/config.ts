@@ -80,6 +80,12 @@ const envSchema = z.object({
   PORT: int(4000, 0, 65535),
   /** Interface to listen on. Default `0.0.0.0`. */
   HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Connections the kernel queues before the gateway accepts them (capped by
+   * `net.core.somaxconn`). A reconnect storm after a deploy arrives faster
+   * than they are accepted; a full queue resets them. Default 4096.
+   */
+  LISTEN_BACKLOG: int(4096, 1, 65_535),
   /** Base URL of the Account API. Unset: the bundled emulator is started. */
   ACCOUNT_API_URL: optionalUrl,
   /** Port of the embedded Account API emulator. Default 4001. */

@@ -81,7 +81,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     start: (port = config.PORT, host = config.HOST) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
+        server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           const bound = (server.address() as AddressInfo).port;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
