@@ -9,6 +9,8 @@ import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { createContext } from './schema/context.js';
+import { useCompiledExecution } from './plugins/useCompiledExecution.js';
+import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
@@ -46,6 +48,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
+    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
     // with HTTP requests; over graphql-ws its connection_init is empty and the
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
@@ -56,6 +59,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       useSseEventIds(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      useCompiledExecution(),
+      useRequestBodyLimit(),
     ],
   });
 
