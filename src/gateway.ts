@@ -1,10 +1,17 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import type { Logger } from './infra/logger.js';
+import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
+import { useGraphiQL } from './plugins/useGraphiQL.js';
+import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
+import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
@@ -36,11 +43,12 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
+  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -48,20 +56,38 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
-    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-    // with HTTP requests; over graphql-ws its connection_init is empty and the
-    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
-    renderGraphiQL,
+    cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
+    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    maxRequestBodySize: false,
+    multipart: false,
+    parserAndValidationCache: {
+      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
+      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+    },
+    // Served by useGraphiQL (compressed, cached) instead.
+    graphiql: false,
     plugins: [
-      useBadUserInputCode(),
+      useJsonRequestsOnly(),
       useSseEventIds(),
-      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-      ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+      // with HTTP requests; over graphql-ws its connection_init is empty and the
+      // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+      config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+      !config.INTROSPECTION && useNoIntrospection(),
+      !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
+      useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
+      useOperationLimits({
+        maxTokens: config.OPERATION_MAX_TOKENS,
+        maxDepth: config.OPERATION_MAX_DEPTH,
+        maxAliases: config.OPERATION_MAX_ALIASES,
+        maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+        maxCost: config.OPERATION_MAX_COST,
+        maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+      }),
+      trusted && useTrustedDocuments(trusted),
       useCompiledExecution(),
-      useRequestBodyLimit(),
-    ],
+      useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+    ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 
   const server = createServer(yoga);
@@ -83,8 +109,9 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   return {
     services,
     server,
-    start: (port = config.PORT, host = config.HOST) =>
-      new Promise((resolve, reject) => {
+    start: async (port = config.PORT, host = config.HOST) => {
+      await servicesReady();
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
         server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
@@ -93,7 +120,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
           resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
         });
-      }),
+      });
+    },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),
   };

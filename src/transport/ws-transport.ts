@@ -17,6 +17,8 @@ export interface WsTransportOptions {
   maxPayload: number;
   /** Ping interval; a socket without a pong by the next ping is terminated. 0 disables. */
   keepAliveMs: number;
+  /** Whether a browser page of this `Origin` may open a socket (src/infra/origins.ts); refused ones get 403. */
+  allowsOrigin: (origin: string | undefined, host: string | undefined) => boolean;
   /** Open sockets per client address at most (`addressOf`); one more upgrade is answered 429. 0: no cap. */
   maxSocketsPerAddress: number;
   /** The client address an upgrade counts under (its /64 for IPv6). */
@@ -65,6 +67,7 @@ export function attachWebSocket(
     const pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname;
     if (pathname !== options.path) return refuse(socket, '404 Not Found');
     if (!accepting) return refuse(socket, '503 Service Unavailable', 'Retry-After: 1\r\n');
+    if (!options.allowsOrigin(req.headers.origin, req.headers.host)) return refuse(socket, '403 Forbidden');
     const address = options.addressOf(req);
     const open = perAddress.get(address) ?? 0;
     if (options.maxSocketsPerAddress > 0 && open >= options.maxSocketsPerAddress) {
