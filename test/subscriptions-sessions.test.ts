@@ -62,6 +62,8 @@ describe('ended sessions and accountEvents', () => {
    * ends `second`'s subscriptions is the gateway's doing.
    */
   async function subscribedTwice(user: SignedUpUser, first: string, second: string, on: Gateway = stack, others = 0) {
+    // The subscriptions of the test before are gone first: a count that still holds one of them would say "live" too early.
+    await subscriptionsReady(on.gateway, others);
     const a = wsClient(on.url, first);
     const aEvents = subscribe(a.client);
     await subscriptionsReady(on.gateway, others + 1);
