@@ -20,6 +20,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { freePort } from '../support/private-redis.js';
 
@@ -29,6 +30,8 @@ const CONNECT_MS = Number(process.env.STORM_CONNECT_MS ?? 2000);
 const RATE = Number(process.env.STORM_RATE ?? 5000);
 const SECONDS = Number(process.env.STORM_SECONDS ?? 5);
 const LIVE_WITHIN_MS = 120_000;
+/** With REDIS_URL, the gateway's bus is Redis, under a prefix of this run's own. */
+const REDIS_PREFIX = process.env.REDIS_URL ? `bench-storm-${process.pid}:` : null;
 
 // No `after`: the same storm runs against an older gateway too (STORM_GATEWAY_DIR), as a baseline in the same session.
 const QUERY = 'subscription { accountEvents { __typename ... on Notification { id title } } }';
@@ -117,7 +120,7 @@ const gateway = await startProcess('src/main.ts', {
   LOG_LEVEL: 'info',
   // Every app of the storm comes from loopback here; behind a real balancer each has its own address.
   SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '0',
-  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `bench-storm-${process.pid}:` } : {}),
+  ...(REDIS_PREFIX ? { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: REDIS_PREFIX } : {}),
 }, /GraphiQL ready/, GATEWAY_DIR);
 const gatewayUrl = `ws://127.0.0.1:${gatewayPort}/graphql`;
 console.log(`storm: ${USERS} users x ${SUBS} subscriptions = ${USERS * SUBS}, connecting within ${CONNECT_MS} ms; gateway pid ${gateway.pid} (${GATEWAY_DIR}), emulator ${emulatorUrl}${process.env.REDIS_URL ? ', Redis bus' : ', memory bus'}`);
@@ -261,4 +264,15 @@ console.log(`gateway peak RSS ${(memoryOf(gateway.pid!).peakKb / 1024).toFixed(0
 
 for (const socket of sockets) socket.terminate();
 for (const child of children) child.kill('SIGTERM');
+if (REDIS_PREFIX) {
+  // The run's keys on a shared Redis go with it.
+  const redis = new Redis(process.env.REDIS_URL!);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
 process.exit(refused.length > 0 || missing > 0 || duplicates > 0 ? 1 : 0);
