@@ -6,6 +6,7 @@ import { UserDeactivated, UserNotFound } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
 import { userOfSession } from '../upstream/account/session-users.js';
 import { closedForEndedSession, parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
+import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import { sessionKey } from '../infra/session-key.js';
 import type { AdmissionQueue } from './admission.js';
 import type { BusMessage, EventBus } from './bus.js';
@@ -48,14 +49,18 @@ export interface RelayOptions {
  */
 export class UpstreamRelay {
   readonly #users = new Map<string, UserRelay>();
+  /** The warnings every relay of an outage repeats (one per user), as counts (src/infra/repeated-warnings.ts). */
+  readonly #warnings: RepeatedWarnings;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.#warnings = new RepeatedWarnings(options.logger);
+  }
 
   /** Registers a subscription of `userId` signed in with `session`; the answer releases it. */
   acquire(userId: string, session: string): () => void {
     let relay = this.#users.get(userId);
     if (!relay) {
-      relay = new UserRelay(userId, this.options);
+      relay = new UserRelay(userId, this.options, this.#warnings);
       this.#users.set(userId, relay);
     }
     relay.add(session);
@@ -87,6 +92,7 @@ export class UpstreamRelay {
   close(): void {
     for (const relay of this.#users.values()) relay.close();
     this.#users.clear();
+    this.#warnings.flush();
   }
 }
 
@@ -114,6 +120,7 @@ class UserRelay {
   constructor(
     readonly userId: string,
     private readonly options: RelayOptions,
+    private readonly warnings: RepeatedWarnings,
   ) {
     this.#logger = options.logger.child({ user_id: userId });
     if (options.sessionCheckMs > 0) {
@@ -213,7 +220,7 @@ class UserRelay {
         this.#sessionEnded(session);
         return this.#connect();
       }
-      this.#logger.warn('push ticket not issued or its socket not opened; retrying', { error: errorName(error) });
+      this.warnings.warn('push ticket not issued or its socket not opened; retrying', { error: errorName(error) });
       return this.#scheduleReconnect();
     }
     this.#connecting = false;
@@ -272,7 +279,7 @@ class UserRelay {
         this.#lastId = id;
       } catch (error) {
         this.#broken = socket;
-        this.#logger.warn('push event not taken by the event bus; resuming it from the upstream', { error: errorName(error) });
+        this.warnings.warn('push event not taken by the event bus; resuming it from the upstream', { error: errorName(error) });
         if (socket === this.#socket) socket.terminate();
       }
     });

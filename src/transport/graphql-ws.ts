@@ -10,6 +10,7 @@ import { sessionFromAuthorization } from '../schema/context.js';
 import type { Services } from '../services.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import { sessionKey } from '../infra/session-key.js';
 import { OriginPolicy } from '../infra/origins.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
@@ -63,6 +64,8 @@ export function serveGraphqlWs(
 ): GraphqlWsServer {
   const config: Config = services.config;
   const logger: Logger = services.logger.child({ component: 'graphql-ws' });
+  // A storm of refused sockets logs one line per kind and window, with the count.
+  const warnings = new RepeatedWarnings(logger);
   const connections = new Map<WebSocket, Connection>();
   const origins = new OriginPolicy(config.CORS_ORIGINS);
 
@@ -96,7 +99,7 @@ export function serveGraphqlWs(
           userId = await services.events.verifiedUserId(session);
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
-          logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
+          warnings.warn('graphql-ws connection refused (1013): the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
           socket.close(CLOSE.tryAgainLater, 'Try again later');
           return false;
         }
@@ -147,6 +150,7 @@ export function serveGraphqlWs(
     close: async (graceMs = 1000) => {
       transport.stopAccepting();
       stopListening();
+      warnings.flush();
       const deadline = Date.now() + graceMs;
       const busy = () => [...connections.values()].some((c) => [...c.requests].some((id) => id in c.ctx.subscriptions));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
