@@ -11,6 +11,8 @@ import { createAccountEvents } from './events/service.js';
 import type { Logger } from './logger.js';
 import { useOperationLimits } from './operation-limits.js';
 import { createRateLimiter } from './rate-limit.js';
+import { useGraphqlSse } from './plugins/useGraphqlSse.js';
+import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { connectRedis } from './redis.js';
 import { schema } from './schema/index.js';
 import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
@@ -31,8 +33,8 @@ export interface Gateway {
 
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
- * mutations, GraphiQL, subscriptions over SSE) and graphql-ws on the same
- * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
+ * mutations, GraphiQL, subscriptions over SSE in both of graphql-sse's modes
+ * and over Apollo's multipart HTTP) and graphql-ws on the same path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
  * bundled emulator when the environment leaves it unset.
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
@@ -74,6 +76,10 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       useBadUserInputCode(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
+      // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
+      useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
+      ...(trusted ? [] : [useGraphqlSse({ maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS, reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS })]),
     ],
   });
 

@@ -87,6 +87,23 @@ describe('TRUSTED_DOCUMENTS on', () => {
     raw.close();
   });
 
+  it('serves multipart subscriptions named by hash; graphql-sse\'s single connection mode (raw queries only) is not served', async () => {
+    const { client } = await signUpByHash();
+    const controller = new AbortController();
+    const res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json', authorization: `Bearer ${client.session.current}` },
+      body: JSON.stringify({ documentId: hashOf(AccountEventsDocument) }),
+      signal: controller.signal,
+    });
+    expect(res.headers.get('content-type')).toContain('multipart/mixed');
+    controller.abort();
+    client.close();
+
+    const reservation = await fetch(stack.url, { method: 'PUT' });
+    expect(reservation.status).toBe(405);
+  });
+
   it('accepts the hash as `documentId` (GraphQL over HTTP) and in a GET request', async () => {
     const byId = await post({ documentId: hashOf(ViewerDocument) });
     expect(byId).toEqual({ data: { viewer: null } });
