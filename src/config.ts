@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { splitList, TrustedProxies } from './client-address.js';
+import { splitList, TrustedProxies } from './infra/client-address.js';
 
 /**
  * Every setting of the gateway, read from the environment once at start.
@@ -101,6 +101,19 @@ const envSchema = z.object({
   DATING_SITES: datingSites,
   /** Port of the embedded Dating API emulator. Default 4002. */
   EMULATOR_DATING_PORT: int(4002, 0, 65535),
+  /** Interface the bundled emulators listen on (`npm start`, `npm run emulator`). Default `127.0.0.1`: this machine only. */
+  EMULATOR_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * File the bundled emulators keep their users, sessions, codes, settings,
+   * products and dating users in across restarts (written atomically, a
+   * moment after each change). `off`: memory only. Default (also when empty)
+   * `.emulator/state.json` (git-ignored), relative to the working directory.
+   */
+  EMULATOR_STATE_FILE: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => (v.toLowerCase() === 'off' ? undefined : v === '' ? '.emulator/state.json' : v)),
   /**
    * Proxies whose `X-Forwarded-For` is believed: comma-separated IPs and
    * CIDR ranges, e.g. `127.0.0.1,10.0.0.0/8`. Default empty: the socket's

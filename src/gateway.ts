@@ -2,21 +2,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
-import { useBadUserInputCode } from './bad-user-input.js';
 import type { Config } from './config.js';
-import { createContext, type Services } from './context.js';
-import { createDatingServices } from './dating-services.js';
-import { serveGraphqlWs } from './events/graphql-ws.js';
-import { createAccountEvents } from './events/service.js';
-import type { Logger } from './logger.js';
-import { useOperationLimits } from './operation-limits.js';
-import { createRateLimiter } from './rate-limit.js';
+import type { Logger } from './infra/logger.js';
+import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
-import { connectRedis } from './redis.js';
+import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
-import { TrustedDocuments, useTrustedDocuments } from './trusted-documents.js';
-import { AccountClient } from './upstream/account/client.js';
+import { createServices, type Services } from './services.js';
+import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -34,28 +30,13 @@ export interface Gateway {
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
  * mutations, GraphiQL, subscriptions over SSE in both of graphql-sse's modes
- * and over Apollo's multipart HTTP) and graphql-ws on the same path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
- * bundled emulator when the environment leaves it unset.
+ * and over Apollo's multipart HTTP) and graphql-ws on the same path.
+ * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
+ * emulator when the environment leaves it unset.
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
-  // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own.
-  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
-  const dating = createDatingServices(config, logger, redis);
-  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
-  const services: Services = {
-    config,
-    logger,
-    account,
-    ...dating.services,
-    authAttemptLimit: createRateLimiter(redis, `${config.REDIS_KEY_PREFIX}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
-    events: createAccountEvents(config, account, logger),
-  };
+  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
@@ -63,7 +44,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ req, request }) => createContext(services, req, request.headers),
+    context: (initial) => createContext(services, initial),
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
@@ -95,10 +76,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       server.close(() => resolve());
       server.closeAllConnections();
     });
-    await services.account.close();
-    await dating.close();
-    await services.authAttemptLimit.close();
-    if (redis) await redis.quit().catch(() => redis.disconnect());
+    await closeServices();
   };
   let stopping: Promise<void> | undefined;
   return {

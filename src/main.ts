@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startEmbeddedUpstreams } from './emulator/embedded.js';
 import { createGateway } from './gateway.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './infra/logger.js';
 
 /** Entry point: read config, start (with the bundled emulators when no upstream is configured), stop on SIGTERM. */
 async function main() {

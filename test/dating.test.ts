@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/client-address.js';
+import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../src/infra/client-address.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import type { Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { UpstreamTimeout, UpstreamUnavailable } from '../src/errors.js';
-import { DatingAnswerOffContract, DatingSiteFailed, mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
-import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds, siteRefusal } from '../src/upstream/dating/wire.js';
+import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, UpstreamTimeout, UpstreamUnreachable } from '../src/domain/errors.js';
+import { mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
+import { siteRefusal } from '../src/domain/dating.js';
+import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds } from '../src/upstream/dating/wire.js';
 import { gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
@@ -331,12 +332,12 @@ describe('pure parts', () => {
   it('tells which failed create-user calls may still have created the user', () => {
     const site = 'dating site x';
     expect(mayHaveCreatedUser(new UpstreamTimeout(site))).toBe(true);
-    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'ECONNRESET'))).toBe(true);
-    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'HTTP 201 with a body that is not JSON'))).toBe(true);
+    expect(mayHaveCreatedUser(new UpstreamUnreachable(site, 'ECONNRESET'))).toBe(true);
+    expect(mayHaveCreatedUser(new UpstreamAnswerNotJson(site, 201))).toBe(true);
     expect(mayHaveCreatedUser(new DatingAnswerOffContract(site, 'data of HTTP 201 off contract', 201))).toBe(true);
     expect(mayHaveCreatedUser(new DatingAnswerOffContract(site, 'data of HTTP 409 off contract', 409))).toBe(false);
-    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'HTTP 502 with a body that is not JSON'))).toBe(false);
-    expect(mayHaveCreatedUser(new UpstreamUnavailable(site, 'ECONNREFUSED'))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamAnswerNotJson(site, 502))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamUnreachable(site, 'ECONNREFUSED'))).toBe(false);
     expect(mayHaveCreatedUser(new DatingSiteFailed(site, 503))).toBe(false);
   });
 

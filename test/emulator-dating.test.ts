@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/infra/logger.js';
 import { isAdult, parseCalendarDate } from '../src/emulator/dating/birth-date.js';
 import { parseForm } from '../src/emulator/dating/body.js';
 import { startDatingEmulator, type DatingEmulator } from '../src/emulator/dating/server.js';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IdempotencyEntryUnreadable, MemoryIdempotencyStore, RedisIdempotencyStore, type Unlock } from '../src/idempotency.js';
-import { MemoryRateLimiter } from '../src/rate-limit.js';
+import { IdempotencyEntryUnreadable, MemoryIdempotencyStore, RedisIdempotencyStore, type Unlock } from '../src/infra/idempotency.js';
+import { MemoryRateLimiter } from '../src/infra/rate-limit.js';
 
 /* The idempotency stores (bounds, locks, errors) and the in-memory rate limiter's bound. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/infra/logger.js';
 
 describe('the logger keeps secrets out of every line', () => {
   const lines: string[] = [];

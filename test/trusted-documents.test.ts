@@ -6,7 +6,7 @@ import * as documents from '../src/client/generated/graphql.js';
 import { AccountEventsDocument, RegisterDocument, UpdateSettingsDocument, VerifyRegistrationDocument, ViewerDocument } from '../src/client/generated/graphql.js';
 import manifest from '../src/client/generated/persisted-documents.json' with { type: 'json' };
 import { GatewayRequestError } from '../src/client/request-error.js';
-import { TrustedDocuments } from '../src/trusted-documents.js';
+import { TrustedDocuments } from '../src/plugins/useTrustedDocuments.js';
 import { type Stack, startStack, uniqueEmail } from './support/stack.js';
 import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
 

@@ -1,8 +1,10 @@
 import type { Config } from '../config.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../infra/logger.js';
+import { INBOX_PATH } from './account/inbox.js';
 import { startAccountEmulator } from './account/server.js';
 import { startDatingEmulator } from './dating/server.js';
 import { DEMO_DATING_SITES } from './dating/sites.js';
+import { openStateFile } from './state-file.js';
 
 /** Display names of the demo dating sites. */
 const DEMO_SITE_NAMES: Record<string, string> = { wellhello: 'WellHello', lovecrush: 'LoveCrush' };
@@ -20,26 +22,34 @@ export interface EmbeddedUpstreams {
  * The emulators log to stderr, apart from the gateway's log on stdout: the
  * Account emulator's "code delivered" lines are its stand-in for SMS and
  * e-mail (shared/UPSTREAM.md §4) and must not mix with the gateway's log,
- * which never holds a code.
+ * which never holds a code. They listen on `EMULATOR_HOST` and keep their
+ * state in `EMULATOR_STATE_FILE`.
  */
 export async function startEmbeddedUpstreams(config: Config, logger: Logger): Promise<EmbeddedUpstreams> {
   const emulatorLog = createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
   const closers: (() => Promise<void>)[] = [];
   const resolved = { ...config };
+  const anyEmulated = !config.ACCOUNT_API_URL || !config.DATING_SITES;
+  const stateFile = anyEmulated ? await openStateFile(config.EMULATOR_STATE_FILE, emulatorLog) : undefined;
+  const host = config.EMULATOR_HOST;
   if (!config.ACCOUNT_API_URL) {
     const emulator = await startAccountEmulator({
       port: config.EMULATOR_ACCOUNT_PORT,
+      host,
       logger: emulatorLog.child({ component: 'account-emulator' }),
+      stateFile,
     });
     closers.push(emulator.close);
     resolved.ACCOUNT_API_URL = emulator.url;
-    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; delivered codes are listed at ${emulator.url}/_emulator/messages and logged on stderr`);
+    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; open the inbox of delivered codes at ${emulator.url}${INBOX_PATH} (they are also logged on stderr)`);
   }
   if (!config.DATING_SITES) {
     const emulator = await startDatingEmulator({
       port: config.EMULATOR_DATING_PORT,
+      host,
       sites: DEMO_DATING_SITES,
       logger: emulatorLog.child({ component: 'dating-emulator' }),
+      stateFile,
     });
     closers.push(emulator.close);
     resolved.DATING_SITES = emulator.sites.map((site) => ({
@@ -51,6 +61,7 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
     }));
     logger.info(`DATING_SITES is not set: started the bundled Dating API emulator at ${emulator.url} with the demo sites ${emulator.sites.map((s) => s.id).join(', ')}; created users are listed at ${emulator.url}/_emulator/users`);
   }
+  if (anyEmulated) logger.info(stateFile ? `the bundled emulators keep their state in ${stateFile.path} (POST /_emulator/reset on an emulator clears its part; EMULATOR_STATE_FILE=off keeps it in memory)` : 'the bundled emulators keep their state in memory (EMULATOR_STATE_FILE=off)');
   return {
     config: resolved,
     close: async () => {

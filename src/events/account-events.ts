@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { makeRoom } from '../bounded-map.js';
-import { UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 import { endsSession, type BusMessage, type EventBus } from './bus.js';
 import { EventDedupe } from './dedupe.js';
-import type { AccountEvent, AccountEventData } from './event.js';
+import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
 import { BoundedQueue } from './queue.js';
 import { UpstreamRelay, type RelayOptions } from './relay.js';
-import { sessionKey } from './session-key.js';
+import { sessionKey } from '../infra/session-key.js';
+import { SessionUsers } from '../upstream/account/session-users.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;
@@ -18,23 +18,25 @@ export interface AccountEventsOptions {
   bufferSize: number;
   /** How long a subscription remembers event ids and contents to drop repeats (dedupe.ts), in ms. */
   dedupeWindowMs: number;
-  /** How long the user id of a session is remembered for routing events, in ms. Default 5 minutes. */
-  userIdTtlMs?: number;
+  /**
+   * Session → user id (src/upstream/account/session-users.ts), whose
+   * remembered ids are forgotten here when their sessions end. Default: one
+   * of its own over `relay.account`.
+   */
+  sessions?: SessionUsers;
 }
 
 /**
  * Sessions a gateway mutation ended: one (logout), or every session of the
  * user but `allBut` (password recovery keeps its new session; account
  * deletion, `allBut: null`, keeps none). Tokens, never sent anywhere: the bus
- * carries their keys (session-key.ts).
+ * carries their keys (src/infra/session-key.ts).
  */
 export type EndedSessions = { session: string } | { allBut: string | null };
 
 /** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
 export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
-/** Remembered session → user id pairs, at most. */
-const USER_ID_CACHE_SIZE = 10_000;
 /** Ids and content keys one subscription remembers, at most. */
 const DEDUPE_ENTRIES = 512;
 
@@ -52,12 +54,13 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
-  readonly #userIds = new Map<string, { userId: string; expiresAt: number }>();
   readonly #sessionEndedListeners = new Set<SessionEndedListener>();
   readonly #bus: EventBus;
   readonly #relay: UpstreamRelay;
   readonly #logger: Logger;
   readonly #options: AccountEventsOptions;
+  /** Session → user id; mutations and subscriptions look their user up here. */
+  readonly sessions: SessionUsers;
   #active = 0;
   #closing = false;
 
@@ -65,6 +68,7 @@ export class AccountEvents {
     this.#options = options;
     this.#bus = options.bus;
     this.#logger = options.logger;
+    this.sessions = options.sessions ?? new SessionUsers(options.relay.account);
     this.#relay = new UpstreamRelay({
       ...options.relay,
       logger: options.logger.child({ component: 'push-relay' }),
@@ -72,37 +76,6 @@ export class AccountEvents {
         this.#bus.publish(userId, message).catch((error: Error) => this.#logger.error('event bus publish failed', { user_id: userId, error: error.name }));
       },
     });
-  }
-
-  /**
-   * The user id of a session, checked with the Account API now: `load` is
-   * the request's user loader, which throws UNAUTHENTICATED for an ended
-   * session. For every new subscription: a remembered id says nothing about
-   * whether the session is still live.
-   */
-  async verifiedUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
-    const { id } = await load();
-    this.rememberUser(session, id);
-    return id;
-  }
-
-  /**
-   * The user id of a session, to route an event to: remembered (for at most
-   * `userIdTtlMs`, forgotten when the session ends), else from `load`. Never
-   * to admit a subscription (verifiedUserId).
-   */
-  async routingUserId(session: string, load: () => Promise<{ id: string }>): Promise<string> {
-    const known = this.#userIds.get(sessionKey(session));
-    if (known && known.expiresAt > Date.now()) return known.userId;
-    return this.verifiedUserId(session, load);
-  }
-
-  private rememberUser(session: string, userId: string): void {
-    const key = sessionKey(session);
-    const now = Date.now();
-    this.#userIds.delete(key);
-    makeRoom(this.#userIds, USER_ID_CACHE_SIZE, (entry) => entry.expiresAt <= now, true);
-    this.#userIds.set(key, { userId, expiresAt: now + (this.#options.userIdTtlMs ?? 300_000) });
   }
 
   /**
@@ -151,20 +124,16 @@ export class AccountEvents {
     return subscription.queue;
   }
 
-  /** Publishes an event a gateway mutation caused, at once (the upstream socket's copy is deduplicated). */
+  /**
+   * For mutations: publishes the event of a change they made to `userId`'s
+   * subscriptions on every instance, at once (the upstream socket's later
+   * copy is deduplicated, dedupe.ts). Never fails the mutation: a failure is
+   * logged, and the upstream socket still delivers the change, later.
+   */
   async publish(userId: string, data: AccountEventData): Promise<void> {
     const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
-    await this.#bus.publish(userId, { origin: 'gateway', event });
-  }
-
-  /**
-   * For mutations: publishes `data` to the user of `session`. Never fails
-   * the mutation: a failure is logged, and the upstream socket still
-   * delivers the change, later.
-   */
-  async publishFor(session: string, loadUser: () => Promise<{ id: string }>, data: AccountEventData): Promise<void> {
     try {
-      await this.publish(await this.routingUserId(session, loadUser), data);
+      await this.#bus.publish(userId, { origin: 'gateway', event });
     } catch (error) {
       this.#logger.warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
     }
@@ -191,23 +160,6 @@ export class AccountEvents {
       await this.#bus.publish(userId, message);
     } catch (error) {
       this.#logger.warn('end of sessions not published', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
-    }
-  }
-
-  /**
-   * The user id of a session a mutation is about to end, for endSessions
-   * afterwards (the Account API no longer knows an ended session): remembered,
-   * else from `load`. Null when it cannot be had (logged): the session check
-   * ends the subscriptions later.
-   */
-  async userIdBeforeEnding(session: string, load: () => Promise<{ id: string }>): Promise<string | null> {
-    try {
-      return await this.routingUserId(session, load);
-    } catch (error) {
-      this.#logger.info('user of an ending session unknown; its subscriptions end at the next session check', {
-        error: error instanceof Error ? error.name : 'unknown',
-      });
-      return null;
     }
   }
 
@@ -248,11 +200,7 @@ export class AccountEvents {
 
   /** Forgets the user ids of the sessions a SessionExpired message ends, and tells the relay not to use them. */
   #forget(userId: string, message: BusMessage): void {
-    if (message.sessionKey !== undefined) {
-      this.#userIds.delete(message.sessionKey);
-    } else {
-      for (const [key, known] of this.#userIds) if (known.userId === userId && endsSession(message, key)) this.#userIds.delete(key);
-    }
+    this.sessions.forget(userId, (key) => endsSession(message, key));
     this.#relay.sessionsEnded(userId, (key) => endsSession(message, key));
   }
 }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
-import { ACCOUNT_EVENT_TYPES, type AccountEvent, type EventOrigin } from './event.js';
+import type { Logger } from '../infra/logger.js';
+import { ACCOUNT_EVENT_TYPES, type AccountEvent, type EventOrigin } from '../domain/account-events.js';
 
 /**
  * What travels on the bus, on one channel per user id. A SessionExpired is
  * for the subscriptions of the sessions it names, not for every device of
  * the user: `sessionKey` names one session (a hash of it, see
- * session-key.ts: an upstream expiry, a logout), `allSessions` every
+ * src/infra/session-key.ts: an upstream expiry, a logout), `allSessions` every
  * session of the user but `except` (password recovery keeps its new
  * session; account deletion, `except: null`, none). One of the two is set on
  * SessionExpired only; a SessionExpired with neither ends nothing.

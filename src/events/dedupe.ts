@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccountEvent, AccountEventType, EventOrigin } from './event.js';
+import type { AccountEvent, AccountEventType, EventOrigin } from '../domain/account-events.js';
 
 /**
  * Each subscription's filter that makes every change reach its client once.

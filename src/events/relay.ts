@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { Unauthenticated } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { UserDeactivated, UserNotFound } from '../outcomes.js';
+import { SessionRefused, Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { UserDeactivated, UserNotFound } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
+import { userOfSession } from '../upstream/account/session-users.js';
 import { closedForEndedSession, parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
 import type { BusMessage } from './bus.js';
-import { sessionKey } from './session-key.js';
+import { sessionKey } from '../infra/session-key.js';
 
 export interface RelayOptions {
   account: Pick<AccountClient, 'websocketTicket' | 'getUser'>;
@@ -278,10 +279,11 @@ class UserRelay {
       if (this.#closed) return;
       if (session === this.#socketSession || this.#ended.has(sessionKey(session))) continue;
       try {
-        const user = await this.options.account.getUser(session);
-        if (user instanceof UserNotFound || user instanceof UserDeactivated) this.#sessionEnded(session);
+        await userOfSession(this.options.account, session);
       } catch (error) {
-        if (error instanceof Unauthenticated) this.#sessionEnded(session);
+        // The user is gone or deactivated, or the session ended; any other answer (an unverified contact, a failure) proves nothing.
+        const ended = error instanceof SessionRefused ? error.outcome instanceof UserNotFound || error.outcome instanceof UserDeactivated : error instanceof Unauthenticated;
+        if (ended) this.#sessionEnded(session);
       }
     }
   }

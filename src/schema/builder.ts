@@ -1,5 +1,5 @@
 import SchemaBuilder from '@pothos/core';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from './context.js';
 import { dateScalar, dateTimeScalar } from './scalars.js';
 
 /**

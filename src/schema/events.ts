@@ -1,7 +1,7 @@
-import { requireSession } from '../context.js';
-import type { AccountEventOf } from '../events/event.js';
+import { requireSession } from './context.js';
+import type { AccountEventOf } from '../domain/account-events.js';
 import { builder } from './builder.js';
-import { VerificationChannel } from './errors.js';
+import { VerificationChannel } from './outcome-types.js';
 import { SettingsType } from './settings.js';
 
 const eventFields = {
@@ -70,7 +70,7 @@ builder.subscriptionField('accountEvents', (t) =>
     subscribe: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
       // Checked with the Account API for every new subscription, whatever is remembered: the session may have ended since.
-      const userId = await ctx.events.verifiedUserId(session, () => ctx.loaders.user.load(session));
+      const { id: userId } = await ctx.loaders.user.load(session);
       return ctx.events.subscribe(session, userId);
     },
     resolve: (event) => event,

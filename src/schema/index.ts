@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import './errors.js';
+import './outcome-types.js';
 import './user.js';
 import './sign-in.js';
 import './registration.js';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
-import { BLOCK_REASONS } from '../upstream/account/wire.js';
+import { requireSession, userOfEndingSession } from './context.js';
+import { DomainOutcome, type Channel } from '../domain/outcomes.js';
+import { BLOCK_REASONS } from '../domain/account.js';
 import { builder } from './builder.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
-import { code, id, validate } from './validation.js';
+import { runMutation } from './mutation.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
+import { code, id } from './validation.js';
 
 /* What a user controls about their data and their contacts: the data archive,
  * blocking other users, and deleting the account. */
@@ -31,12 +31,13 @@ builder.mutationField('requestDataArchive', (t) =>
     type: builder.unionType('RequestDataArchivePayload', { types: [ArchiveRequestedType, ValidationErrorType] }),
     description: 'Asks for an archive of all the user\'s data (user/archive). Needs a session.',
     args: { input: t.arg({ type: RequestDataArchiveInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      const parsed = validate(z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.requestArchive(session, parsed.password);
-      return result instanceof Outcome ? result : new ArchiveRequested();
+      return runMutation(ctx, input, {
+        input: z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }),
+        call: ({ password }) => ctx.account.requestArchive(session, password),
+        success: () => new ArchiveRequested(),
+      });
     },
   }),
 );
@@ -74,12 +75,13 @@ builder.mutationField('blockUser', (t) =>
     type: builder.unionType('BlockUserPayload', { types: [UserBlockedType, UserNotFoundType, ValidationErrorType] }),
     description: 'Blocks another user (user/block). Needs a session.',
     args: { input: t.arg({ type: BlockUserInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      const parsed = validate(z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.blockUser(session, parsed.userId, parsed.reason);
-      return result instanceof Outcome ? result : new UserBlocked(parsed.userId);
+      return runMutation(ctx, input, {
+        input: z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }),
+        call: ({ userId, reason }) => ctx.account.blockUser(session, userId, reason),
+        success: (_blocked, { userId }) => new UserBlocked(userId),
+      });
     },
   }),
 );
@@ -105,7 +107,7 @@ builder.mutationField('requestAccountDeletion', (t) =>
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
       const result = await ctx.account.requestDeletion(requireSession(ctx));
-      return result instanceof Outcome ? result : new DeletionRequested(result.token, result.channel);
+      return result instanceof DomainOutcome ? result : new DeletionRequested(result.token, result.channel);
     },
   }),
 );
@@ -129,17 +131,22 @@ builder.mutationField('confirmAccountDeletion', (t) =>
     type: builder.unionType('ConfirmAccountDeletionPayload', { types: [AccountDeletedType, InvalidCodeType, ValidationErrorType] }),
     description: 'Deletes the account with the code sent by requestAccountDeletion (user/auth/delete_done). Needs a session.',
     args: { input: t.arg({ type: ConfirmAccountDeletionInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      await countAuthAttempt(ctx);
-      const parsed = validate(z.object({ code }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const userId = await userOfEndingSession(ctx, session);
-      const result = await ctx.account.confirmDeletion(session, parsed.code);
-      if (result instanceof Outcome) return result;
-      // Every session of the deleted user has ended: so do their subscriptions.
-      if (userId !== null) await endSessionSubscriptions(ctx, userId, { allBut: null });
-      return new AccountDeleted();
+      let userId: string | null = null;
+      return runMutation(ctx, input, {
+        countsAttempt: true,
+        input: z.object({ code }),
+        call: async (parsed) => {
+          userId = await userOfEndingSession(ctx, session);
+          return ctx.account.confirmDeletion(session, parsed.code);
+        },
+        success: async () => {
+          // Every session of the deleted user has ended: so do their subscriptions.
+          if (userId !== null) await ctx.events.endSessions(userId, { allBut: null });
+          return new AccountDeleted();
+        },
+      });
     },
   }),
 );

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { requireSession, type GatewayContext } from '../context.js';
-import { publishAccountEvent } from '../events/publish.js';
-import { UpstreamUnavailable } from '../errors.js';
-import { Outcome, type ProductNotFound, ValidationError } from '../outcomes.js';
-import { PRODUCT_STATES, type Product } from '../upstream/account/wire.js';
+import { requireSession, type GatewayContext, publishChange } from './context.js';
+import { UpstreamUnavailable } from '../domain/errors.js';
+import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { builder } from './builder.js';
-import { ProductNotFoundType, ValidationErrorType } from './errors.js';
-import { id, validate } from './validation.js';
+import { runMutation } from './mutation.js';
+import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
+import { UserType } from './user.js';
+import { id } from './validation.js';
 
 const ProductStateEnum = builder.enumType('ProductState', {
   values: {
@@ -28,6 +28,14 @@ export const ProductType = builder.objectRef<Product>('Product').implement({
     state: t.field({ type: ProductStateEnum, resolve: (p) => p.state satisfies (typeof PRODUCT_STATES)[number] }),
   }),
 });
+
+builder.objectField(UserType, 'products', (t) =>
+  t.field({
+    type: [ProductType],
+    description: 'The product catalogue with this user\'s state of each. Fetched once per request.',
+    resolve: (_user, _args, ctx) => ctx.loaders.products.load(requireSession(ctx)),
+  }),
+);
 
 builder.queryField('products', (t) =>
   t.field({
@@ -93,21 +101,11 @@ const DeactivateProductPayload = builder.unionType('DeactivateProductPayload', {
   types: [ProductDeactivatedType, ProductNotFoundType, ValidationErrorType],
 });
 
-/** Validates, calls the Account API, refreshes the loaders and publishes ProductsUpdated. */
-async function changeProduct<R extends { modules: string[] }>(
-  ctx: GatewayContext,
-  input: unknown,
-  call: (session: string, productId: string) => Promise<R | ProductNotFound>,
-): Promise<{ productId: string; result: R } | ProductNotFound | ValidationError> {
-  const session = requireSession(ctx);
-  const parsed = validate(productInput, input);
-  if (parsed instanceof ValidationError) return parsed;
-  const result = await call(session, parsed.productId);
-  if (result instanceof Outcome) return result;
+/** After a change: the loaders are refreshed and ProductsUpdated published. */
+async function productsChanged(ctx: GatewayContext, session: string, activeProductIds: string[]): Promise<void> {
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
-  await publishAccountEvent(ctx, session, { type: 'ProductsUpdated', activeProductIds: result.modules });
-  return { productId: parsed.productId, result };
+  await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds });
 }
 
 builder.mutationField('activateProduct', (t) =>
@@ -115,9 +113,16 @@ builder.mutationField('activateProduct', (t) =>
     type: ActivateProductPayload,
     description: 'Activates a product (user/products/activate): legally the user\'s consent to its agreement. Idempotent. Needs a session.',
     args: { input: t.arg({ type: ProductInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const change = await changeProduct(ctx, input, ctx.account.activateProduct);
-      return 'result' in change ? new ProductActivated(change.productId, change.result.modules, null) : change;
+    resolve: (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      return runMutation(ctx, input, {
+        input: productInput,
+        call: ({ productId }) => ctx.account.activateProduct(session, productId),
+        success: async ({ modules }, { productId }) => {
+          await productsChanged(ctx, session, modules);
+          return new ProductActivated(productId, modules, null);
+        },
+      });
     },
   }),
 );
@@ -127,9 +132,16 @@ builder.mutationField('deactivateProduct', (t) =>
     type: DeactivateProductPayload,
     description: 'Deactivates a product (user/products/deactivate): legally a termination of its agreement. Idempotent. Needs a session.',
     args: { input: t.arg({ type: ProductInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const change = await changeProduct(ctx, input, ctx.account.deactivateProduct);
-      return 'result' in change ? new ProductDeactivated(change.productId, change.result.modules, change.result.subscriptionCancelUrl) : change;
+    resolve: (_root, { input }, ctx) => {
+      const session = requireSession(ctx);
+      return runMutation(ctx, input, {
+        input: productInput,
+        call: ({ productId }) => ctx.account.deactivateProduct(session, productId),
+        success: async ({ modules, subscriptionCancelUrl }, { productId }) => {
+          await productsChanged(ctx, session, modules);
+          return new ProductDeactivated(productId, modules, subscriptionCancelUrl);
+        },
+      });
     },
   }),
 );

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { countAuthAttempt } from '../context.js';
-import { endSessionSubscriptions } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import type { Channel } from '../domain/outcomes.js';
 import { builder } from './builder.js';
-import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { runMutation } from './mutation.js';
+import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, loginInput, signedIn } from './sign-in.js';
-import { code, newPassword, token, validate } from './validation.js';
+import { code, newPassword, token } from './validation.js';
 
 /* ---------- startPasswordRecovery ---------- */
 
@@ -31,13 +30,13 @@ builder.mutationField('startPasswordRecovery', (t) =>
     type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, UserNotFoundType, ValidationErrorType] }),
     description: 'Sends a password recovery code (user/auth/recovery).',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(z.object({ login: loginInput.shape.login }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.startRecovery(parsed.login);
-      return result instanceof Outcome ? result : new RecoveryStarted(result.token, result.channel);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: z.object({ login: loginInput.shape.login }),
+        call: ({ login }) => ctx.account.startRecovery(login),
+        success: (started) => new RecoveryStarted(started.token, started.channel),
+      }),
   }),
 );
 
@@ -57,14 +56,16 @@ builder.mutationField('completePasswordRecovery', (t) =>
     type: AuthPayload,
     description: 'Sets a new password with the recovery code (user/auth/recovery_done) and signs in. Ends every other session.',
     args: { input: t.arg({ type: CompletePasswordRecoveryInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(completeRecoveryInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.completeRecovery(parsed.recoveryToken, parsed.code, parsed.newPassword);
-      // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
-      if (!(result instanceof Outcome)) await endSessionSubscriptions(ctx, result.user.id, { allBut: result.session.token });
-      return signedIn(result);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: completeRecoveryInput,
+        call: (p) => ctx.account.completeRecovery(p.recoveryToken, p.code, p.newPassword),
+        success: async (result) => {
+          // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
+          await ctx.events.endSessions(result.user.id, { allBut: result.session.token });
+          return signedIn(result);
+        },
+      }),
   }),
 );

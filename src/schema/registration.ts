@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
+import { requireSession } from './context.js';
+import type { Channel } from '../domain/outcomes.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import { builder } from './builder.js';
-import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './errors.js';
+import { runMutation } from './mutation.js';
+import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
 import { LanguageEnum } from './user.js';
-import { code, email, id, language, newPassword, optional, personName, phone, token, validate } from './validation.js';
+import { code, email, id, language, newPassword, optional, personName, phone, token } from './validation.js';
 
 /* ---------- register ---------- */
 
@@ -50,17 +51,18 @@ builder.mutationField('register', (t) =>
     type: builder.unionType('RegisterPayload', { types: [RegisteredType, ValidationErrorType, UserAlreadyExistsType] }),
     description: 'Creates an account (user/auth/registration) and sends verification codes.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(registerInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const userId = await ctx.account.register(parsed);
-      if (userId instanceof Outcome) return userId;
-      const sentTo: Channel[] = [];
-      if (parsed.email !== undefined) sentTo.push('EMAIL');
-      if (parsed.phone !== undefined) sentTo.push('PHONE');
-      return new Registered(userId, sentTo);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: registerInput,
+        call: (parsed) => ctx.account.register(parsed),
+        success: (userId, parsed) => {
+          const sentTo: Channel[] = [];
+          if (parsed.email !== undefined) sentTo.push('EMAIL');
+          if (parsed.phone !== undefined) sentTo.push('PHONE');
+          return new Registered(userId, sentTo);
+        },
+      }),
   }),
 );
 
@@ -83,12 +85,13 @@ builder.mutationField('verifyRegistration', (t) =>
     type: AuthPayload,
     description: 'Verifies a new account with its codes (user/auth/verify). Signs in once every channel is verified.',
     args: { input: t.arg({ type: VerifyRegistrationInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(verifyInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.verifyRegistration(parsed));
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: verifyInput,
+        call: (parsed) => ctx.account.verifyRegistration(parsed),
+        success: signedIn,
+      }),
   }),
 );
 
@@ -138,20 +141,22 @@ builder.mutationField('resendCode', (t) =>
     }),
     description: 'Sends a verification code again (user/auth/code); at most one per channel and purpose every 90 seconds.',
     args: { input: t.arg({ type: ResendCodeInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(resendInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const target: ResendTarget =
-        parsed.purpose === 'REGISTRATION'
-          ? { registration: { userId: parsed.userId, channel: parsed.channel } }
-          : parsed.purpose === 'PASSWORD_RECOVERY'
-            ? { recoveryToken: parsed.recoveryToken }
-            : parsed.purpose === 'ACCOUNT_DELETION'
-              ? { deletionToken: parsed.deletionToken }
-              : { contactChange: { session: requireSession(ctx) } };
-      const result = await ctx.account.resendCode(target);
-      return result instanceof Outcome ? result : new CodeSent(RESEND_COOLDOWN_SECONDS);
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: resendInput,
+        call: (parsed) => {
+          const target: ResendTarget =
+            parsed.purpose === 'REGISTRATION'
+              ? { registration: { userId: parsed.userId, channel: parsed.channel } }
+              : parsed.purpose === 'PASSWORD_RECOVERY'
+                ? { recoveryToken: parsed.recoveryToken }
+                : parsed.purpose === 'ACCOUNT_DELETION'
+                  ? { deletionToken: parsed.deletionToken }
+                  : { contactChange: { session: requireSession(ctx) } };
+          return ctx.account.resendCode(target);
+        },
+        success: () => new CodeSent(RESEND_COOLDOWN_SECONDS),
+      }),
   }),
 );

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { publishAccountEvent } from '../events/publish.js';
-import { Outcome, ValidationError, type Channel } from '../outcomes.js';
-import { CONSENTS, SEXES, type AccountUser, type Consents, type Settings } from '../upstream/account/wire.js';
+import { publishChange, requireSession } from './context.js';
+import type { Channel } from '../domain/outcomes.js';
+import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './errors.js';
+import { runMutation } from './mutation.js';
+import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
 import { LanguageEnum, UserType } from './user.js';
-import { birthday, code, email, language, optional, personName, phone, text, validate } from './validation.js';
+import { birthday, code, email, language, optional, personName, phone, text } from './validation.js';
 
 export const SexEnum = builder.enumType('Sex', {
   description: 'Sex and gender identity as the user states it.',
@@ -20,11 +20,10 @@ const consentDescriptions: Record<keyof Consents, string> = {
   personalityProfiling: 'Personality profiling, psycholinguistic analysis and interactions with other users.',
   biometrics: 'Any biometric information collected while using the services (face reconstruction, voice samples, typing patterns).',
 };
-const consentNames = Object.keys(CONSENTS) as (keyof Consents)[];
 
 const ConsentsType = builder.objectRef<Consents>('Consents').implement({
   description: 'Privacy consents: what the user allows their data to be used for.',
-  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
+  fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
 });
 
 export const SettingsType = builder.objectRef<Settings>('Settings').implement({
@@ -44,9 +43,17 @@ export const SettingsType = builder.objectRef<Settings>('Settings').implement({
   }),
 });
 
+builder.objectField(UserType, 'settings', (t) =>
+  t.field({
+    type: SettingsType,
+    description: 'Fetched once per request, however often it is named.',
+    resolve: (_user, _args, ctx) => ctx.loaders.settings.load(requireSession(ctx)),
+  }),
+);
+
 const ConsentsInput = builder.inputType('ConsentsInput', {
   description: 'The consents to change; those left out stay as they are.',
-  fields: (t) => Object.fromEntries(consentNames.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
+  fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.boolean({ description: consentDescriptions[n] })])),
 });
 
 const UpdateSettingsInput = builder.inputType('UpdateSettingsInput', {
@@ -73,7 +80,7 @@ const settingsPatch = z
     avatar: optional(text(200)),
     sex: optional(z.enum(SEXES)),
     news: optional(z.boolean()),
-    consents: optional(z.object(Object.fromEntries(consentNames.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
+    consents: optional(z.object(Object.fromEntries(CONSENT_NAMES.map((n) => [n, optional(z.boolean())]))) as z.ZodType<Partial<Consents>>),
     language: optional(language),
     birthday: optional(birthday),
     datingModel: optional(text(100)),
@@ -107,21 +114,23 @@ builder.mutationField('updateSettings', (t) =>
     type: UpdateSettingsPayload,
     description: 'Changes settings (user/settings/set). Needs a session.',
     args: { input: t.arg({ type: UpdateSettingsInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      const patch = validate(settingsPatch, input);
-      if (patch instanceof ValidationError) return patch;
-      const settings = await ctx.account.setSettings(session, patch);
-      if (settings instanceof Outcome) return settings;
-      ctx.loaders.settings.clear(session).prime(session, settings);
-      // A new email/phone alone changes nothing yet (it waits for its code): no event.
-      if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
-        await publishAccountEvent(ctx, session, { type: 'SettingsUpdated', settings });
-      }
-      const pending: Channel[] = [];
-      if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
-      if (patch.phone !== undefined && settings.phone !== patch.phone) pending.push('PHONE');
-      return new SettingsUpdated(settings, pending);
+      return runMutation(ctx, input, {
+        input: settingsPatch,
+        call: (patch) => ctx.account.setSettings(session, patch),
+        success: async (settings, patch) => {
+          ctx.loaders.settings.clear(session).prime(session, settings);
+          // A new email/phone alone changes nothing yet (it waits for its code): no event.
+          if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
+            await publishChange(ctx, session, { type: 'SettingsUpdated', settings });
+          }
+          const pending: Channel[] = [];
+          if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
+          if (patch.phone !== undefined && settings.phone !== patch.phone) pending.push('PHONE');
+          return new SettingsUpdated(settings, pending);
+        },
+      });
     },
   }),
 );
@@ -155,20 +164,25 @@ builder.mutationField('confirmContactChange', (t) =>
     type: ConfirmContactChangePayload,
     description: 'Confirms an email or phone changed through updateSettings (user/auth/verify with `code`). Needs a session.',
     args: { input: t.arg({ type: ConfirmContactChangeInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      await countAuthAttempt(ctx);
-      const parsed = validate(z.object({ code }), input);
-      if (parsed instanceof ValidationError) return parsed;
-      // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
-      const before = await ctx.loaders.user.load(session).catch(() => null);
-      const user = await ctx.account.confirmContactChange(session, parsed.code);
-      if (user instanceof Outcome) return user;
-      ctx.loaders.user.clear(session).prime(session, user);
-      const channel = before && changedContact(before, user);
-      if (channel) await publishAccountEvent(ctx, session, { type: 'ContactVerified', channel });
-      ctx.loaders.settings.clear(session);
-      return new ContactChangeConfirmed(user);
+      let before: AccountUser | null = null;
+      return runMutation(ctx, input, {
+        countsAttempt: true,
+        input: z.object({ code }),
+        call: async (parsed) => {
+          // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
+          before = await ctx.loaders.user.load(session).catch(() => null);
+          return ctx.account.confirmContactChange(session, parsed.code);
+        },
+        success: async (user) => {
+          ctx.loaders.user.clear(session).prime(session, user);
+          const channel = before && changedContact(before, user);
+          if (channel) await publishChange(ctx, session, { type: 'ContactVerified', channel });
+          ctx.loaders.settings.clear(session);
+          return new ContactChangeConfirmed(user);
+        },
+      });
     },
   }),
 );

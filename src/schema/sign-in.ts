@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { countAuthAttempt, requireSession } from '../context.js';
-import { endSessionSubscriptions, userOfEndingSession } from '../events/publish.js';
-import { Outcome, ValidationError } from '../outcomes.js';
-import type { AccountUser, Session } from '../upstream/account/wire.js';
+import { requireSession, userOfEndingSession } from './context.js';
+import type { AccountUser, Session } from '../domain/account.js';
 import { builder } from './builder.js';
+import { runMutation } from './mutation.js';
 import {
   InvalidCodeType,
   InvalidCredentialsType,
@@ -11,9 +10,9 @@ import {
   UserNotFoundType,
   ValidationErrorType,
   VerificationRequiredType,
-} from './errors.js';
+} from './outcome-types.js';
 import { SessionType, UserType } from './user.js';
-import { anyPassword, validate } from './validation.js';
+import { anyPassword } from './validation.js';
 
 /* ---------- AuthSuccess and AuthPayload: the answer of verifyRegistration, login, completePasswordRecovery ---------- */
 
@@ -42,9 +41,8 @@ export const AuthPayload = builder.unionType('AuthPayload', {
   ],
 });
 
-/** A sign-in answer as a payload member. */
-export const signedIn = <O extends Outcome>(result: { user: AccountUser; session: Session } | O): O | SignedIn =>
-  result instanceof Outcome ? result : new SignedIn(result.user, result.session);
+/** A successful sign-in as a payload member. */
+export const signedIn = (result: { user: AccountUser; session: Session }) => new SignedIn(result.user, result.session);
 
 /* ---------- login ---------- */
 
@@ -61,12 +59,13 @@ builder.mutationField('login', (t) =>
     type: AuthPayload,
     description: 'Signs in with email or phone and password (user/auth/login).',
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await countAuthAttempt(ctx);
-      const parsed = validate(loginInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      return signedIn(await ctx.account.login(parsed.login, parsed.password));
-    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, input, {
+        countsAttempt: true,
+        input: loginInput,
+        call: ({ login, password }) => ctx.account.login(login, password),
+        success: signedIn,
+      }),
   }),
 );
 
@@ -92,7 +91,7 @@ builder.mutationField('logout', (t) =>
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
       await ctx.account.logout(session);
-      if (userId !== null) await endSessionSubscriptions(ctx, userId, { session });
+      if (userId !== null) await ctx.events.endSessions(userId, { session });
       return new LoggedOut();
     },
   }),

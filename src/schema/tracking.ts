@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { requireSession } from '../context.js';
-import { Outcome, ValidationError } from '../outcomes.js';
-import type { Tracking } from '../upstream/account/wire.js';
+import { requireSession } from './context.js';
+import type { Tracking } from '../domain/account.js';
 import { builder } from './builder.js';
-import { ValidationErrorType } from './errors.js';
-import { optional, text, validate } from './validation.js';
+import { runMutation } from './mutation.js';
+import { ValidationErrorType } from './outcome-types.js';
+import { optional, text } from './validation.js';
 
 const LocationInput = builder.inputType('LocationInput', {
   fields: (t) => ({
@@ -92,12 +92,13 @@ builder.mutationField('setTracking', (t) =>
     type: builder.unionType('SetTrackingPayload', { types: [TrackingSavedType, ValidationErrorType] }),
     description: 'Saves analytics ids and environment data (user/tracking/set). Needs a session.',
     args: { input: t.arg({ type: SetTrackingInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      const parsed = validate(trackingInput, input);
-      if (parsed instanceof ValidationError) return parsed;
-      const result = await ctx.account.setTracking(session, parsed satisfies Tracking);
-      return result instanceof Outcome ? result : new TrackingSaved();
+      return runMutation(ctx, input, {
+        input: trackingInput,
+        call: (tracking) => ctx.account.setTracking(session, tracking satisfies Tracking),
+        success: () => new TrackingSaved(),
+      });
     },
   }),
 );

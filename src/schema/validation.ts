@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError } from '../outcomes.js';
-import { LANGUAGES } from '../upstream/account/wire.js';
+import { ValidationError } from '../domain/outcomes.js';
+import { LANGUAGES } from '../domain/account.js';
 import { isCalendarDate } from './scalars.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UpstreamAnswerNotJson, UpstreamAnswerTooLarge, UpstreamTimeout, UpstreamUnavailable, UpstreamUnreachable } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
 
 /** Options of one upstream origin. */
 export interface UpstreamHttpOptions {
@@ -35,8 +35,9 @@ export interface UpstreamResponse {
 /**
  * One keep-alive connection pool to an upstream origin. It never follows
  * redirects, bounds every call by a timeout and a body size, and turns every
- * transport failure into UpstreamUnavailable or UpstreamTimeout: callers see
- * a status and parsed JSON, or one of those two errors.
+ * transport failure into an UpstreamUnavailable (UpstreamUnreachable with its
+ * `errno`, UpstreamAnswerNotJson and UpstreamAnswerTooLarge with their `status`) or UpstreamTimeout:
+ * callers see a status and parsed JSON, or one of those errors.
  */
 export class UpstreamHttp {
   readonly #pool: Pool;
@@ -69,7 +70,7 @@ export class UpstreamHttp {
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) {
         discard(res.body);
-        throw new UpstreamUnavailable(name, 'body too large');
+        throw new UpstreamAnswerTooLarge(name, res.statusCode);
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -77,7 +78,7 @@ export class UpstreamHttp {
         size += (chunk as Buffer).length;
         if (size > maxBodyBytes) {
           discard(res.body);
-          throw new UpstreamUnavailable(name, 'body too large');
+          throw new UpstreamAnswerTooLarge(name, res.statusCode);
         }
         chunks.push(chunk as Buffer);
       }
@@ -85,7 +86,7 @@ export class UpstreamHttp {
       try {
         json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        throw new UpstreamUnavailable(name, `HTTP ${res.statusCode} with a body that is not JSON`);
+        throw new UpstreamAnswerNotJson(name, res.statusCode);
       }
       logger.debug('upstream call', { upstream: name, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
       return { status: res.statusCode, json, headers: res.headers };
@@ -108,7 +109,7 @@ export class UpstreamHttp {
       return new UpstreamTimeout(name);
     }
     const code = (error as { code?: unknown })?.code;
-    return new UpstreamUnavailable(name, typeof code === 'string' ? code : 'transport error');
+    return typeof code === 'string' ? new UpstreamUnreachable(name, code) : new UpstreamUnavailable(name, 'transport error');
   }
 
   close(): Promise<void> {

@@ -7,7 +7,7 @@
 import { loadConfig } from '../../src/config.js';
 import { startAccountEmulator } from '../../src/emulator/account/server.js';
 import { createGateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/infra/logger.js';
 
 const TARGETS = {
   /** Requests per second of a viewer query with settings and products (3 upstream calls each). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { WebSocket } from 'ws';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/infra/logger.js';
 import { startAccountEmulator, type AccountEmulator } from '../../src/emulator/account/server.js';
 
 /**

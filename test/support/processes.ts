@@ -31,7 +31,7 @@ export async function spawnGateway(stack: Stack, env: Record<string, string> = {
   if (stack.env.DATING_SITES) upstreams.DATING_SITES = stack.env.DATING_SITES;
   else upstreams.EMULATOR_DATING_PORT = '0';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...upstreams, ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', EMULATOR_STATE_FILE: 'off', ...upstreams, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

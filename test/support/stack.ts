@@ -5,7 +5,7 @@ import { startDatingEmulator, type DatingEmulator } from '../../src/emulator/dat
 import type { DatingSiteEmulation } from '../../src/emulator/dating/sites.js';
 import type { EmulatedDatingUser } from '../../src/emulator/dating/store.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/infra/logger.js';
 
 /**
  * Real servers on free ports for the tests: the Account API emulator and a

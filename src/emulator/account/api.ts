@@ -2,12 +2,9 @@ import { InvalidParamError, type Body } from './params.js';
 import type { SessionRecord } from './sessions.js';
 import type { EmulatorState } from './state.js';
 import type { UserRecord } from './users.js';
+import type { Envelope } from './envelope.js';
 
-/** The answer envelope of every Account API call (shared/UPSTREAM.md §1). */
-export interface Envelope {
-  state: number;
-  data: unknown;
-}
+export type { Envelope } from './envelope.js';
 
 /** A handler answers `ok(data)` or a bare state, which becomes `{ state, data: failData }`. */
 export type Outcome = Envelope | number;

@@ -19,6 +19,15 @@ export class Clock {
   reset(): void {
     this.#offsetMs = 0;
   }
+
+  /** The offset, for the state file. */
+  snapshot(): number {
+    return this.#offsetMs;
+  }
+
+  restore(offsetMs: number): void {
+    this.#offsetMs = offsetMs;
+  }
 }
 
 /** ISO-8601 in UTC to the second, as in the User object of shared/UPSTREAM.md §1. */

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { isoTime, type Clock } from './clock.js';
 import type { Channel } from './formats.js';
 
@@ -18,10 +18,17 @@ export interface DeliveredMessage {
   at: string;
 }
 
-interface CodeRecord {
+export interface CodeRecord {
   code: string;
   to: string;
   expiresAt: number;
+}
+
+/** The codes as the state file keeps them; keys are `user|channel|purpose`. */
+export interface CodesSnapshot {
+  codes: [string, CodeRecord][];
+  lastSentAt: [string, number][];
+  messages: DeliveredMessage[];
 }
 
 const key = (userId: string, channel: Channel, purpose: Purpose) => `${userId}|${channel}|${purpose}`;
@@ -90,5 +97,15 @@ export class CodeStore {
     this.#codes.clear();
     this.#lastSentAt.clear();
     this.#messages = [];
+  }
+
+  snapshot(): CodesSnapshot {
+    return { codes: [...this.#codes], lastSentAt: [...this.#lastSentAt], messages: this.messages() };
+  }
+
+  restore(snapshot: CodesSnapshot): void {
+    this.#codes = new Map(snapshot.codes);
+    this.#lastSentAt = new Map(snapshot.lastSentAt);
+    this.#messages = [...snapshot.messages];
   }
 }

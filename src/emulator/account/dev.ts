@@ -17,6 +17,8 @@ import { settingsView, userView } from './views.js';
  *   POST   /_emulator/notify              `{ user_id, kind, title, body }` pushes a `notification`
  *   POST   /_emulator/expire              `{ user_id }` ends all that user's sessions (session.expired, 4403)
  *   POST   /_emulator/deactivate          `{ user_id }` deactivates the user
+ *   GET    /_emulator/inbox               the delivered codes as a page for developers (inbox.ts,
+ *                                         served by server.ts: HTML, not JSON)
  * Added for tests:
  *   GET    /_emulator/calls               `{ "<path>": count }` of API calls since start or reset
  *   DELETE /_emulator/calls               resets those counts

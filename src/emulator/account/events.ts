@@ -88,6 +88,15 @@ export class EventLog {
     this.#users.clear();
   }
 
+  /** Each user's counter and retained events, for the state file: ids go on increasing after a restart. */
+  snapshot(): [string, { seq: number; entries: PushEvent[] }][] {
+    return [...this.#users];
+  }
+
+  restore(users: readonly [string, { seq: number; entries: PushEvent[] }][]): void {
+    this.#users = new Map(users.map(([userId, log]) => [userId, { seq: log.seq, entries: [...log.entries] }]));
+  }
+
   #prune(entries: PushEvent[]): void {
     const oldest = this.clock.now() - this.#retentionMs;
     let drop = Math.max(0, entries.length - this.#maxEvents);

@@ -1,4 +1,4 @@
-import type { Envelope } from './api.js';
+import type { Envelope } from './envelope.js';
 
 /**
  * What tests can inject into the next call of a path (POST /_emulator/force

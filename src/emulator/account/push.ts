@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { frameOf, parseEventId, type EventLog, type PushEvent } from './events.js';
 import { isRecord } from './params.js';
 import type { SessionRecord } from './sessions.js';

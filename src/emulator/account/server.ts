@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '../../logger.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
+import type { EmulatorStateFile } from '../state-file.js';
 import { handleApiRequest } from './api-http.js';
 import { handleDev } from './dev.js';
-import { readJsonBody, sendJson } from './http-io.js';
+import { readJsonBody, sendJson, sendText } from './http-io.js';
+import { INBOX_PATH, inboxPage } from './inbox.js';
+import { accountSection } from './persist.js';
 import { EmulatorState } from './state.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -11,7 +14,8 @@ import { handleUpgrade } from './upgrade.js';
  * The bundled Account API emulator (shared/UPSTREAM.md §1, §3, §4): one
  * node:http server with the 19 endpoints (`POST /{path}`), the dev endpoints
  * under `/_emulator` (listed in dev.ts) and the push websocket on `/ws`.
- * State lives in memory. Dev and test only.
+ * State lives in memory, and with `stateFile` also in that file (section
+ * `account`, saved after every call that is not a GET). Dev and test only.
  */
 
 export interface AccountEmulatorOptions {
@@ -28,6 +32,8 @@ export interface AccountEmulatorOptions {
    * before they flow; any first frame ends the wait. Default 250.
    */
   resumeWindowMs?: number;
+  /** Where state is kept across restarts; loaded at start. Default none: memory only (tests). */
+  stateFile?: EmulatorStateFile;
 }
 
 export interface AccountEmulator {
@@ -39,9 +45,18 @@ export interface AccountEmulator {
 }
 
 const DEV_PREFIX = '/_emulator/';
+/** The inbox page runs only its own inline script, which reads `/_emulator/messages`. */
+const INBOX_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+  'cache-control': 'no-store',
+};
 
 async function handleRequest(state: EmulatorState, req: IncomingMessage, res: ServerResponse, fallbackHost: string): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  if (url.pathname === INBOX_PATH) {
+    if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    return sendText(res, 200, 'text/html; charset=utf-8', inboxPage(), INBOX_HEADERS);
+  }
   if (url.pathname.startsWith(DEV_PREFIX)) {
     const parsed = await readJsonBody(req);
     if (!parsed.ok) return sendJson(res, parsed.status, { error: parsed.error });
@@ -58,9 +73,13 @@ export async function startAccountEmulator(options: AccountEmulatorOptions = {})
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
     resumeWindowMs: options.resumeWindowMs ?? 250,
   });
+  const { stateFile } = options;
+  const changed = stateFile ? await stateFile.attach('account', accountSection(state)) : () => {};
   let fallbackHost = host;
   const server = createServer((req, res) => {
-    handleRequest(state, req, res, fallbackHost).catch((error: unknown) => {
+    handleRequest(state, req, res, fallbackHost).then(() => {
+      if (req.method !== 'GET') changed();
+    }, (error: unknown) => {
       logger.error('account emulator request failed', { error });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
@@ -85,6 +104,7 @@ export async function startAccountEmulator(options: AccountEmulatorOptions = {})
       state.push.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stateFile?.flush();
     },
   };
 }

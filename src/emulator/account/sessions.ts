@@ -67,4 +67,12 @@ export class SessionStore {
   clear(): void {
     this.#byToken.clear();
   }
+
+  snapshot(): SessionRecord[] {
+    return [...this.#byToken.values()];
+  }
+
+  restore(sessions: readonly SessionRecord[]): void {
+    this.#byToken = new Map(sessions.map((session) => [session.token, { ...session }]));
+  }
 }

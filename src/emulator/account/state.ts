@@ -1,4 +1,4 @@
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { Clock } from './clock.js';
 import { CodeStore } from './codes.js';
 import { EventLog } from './events.js';

@@ -45,4 +45,13 @@ export class ExpiringTokens<T> {
   clear(): void {
     this.#entries.clear();
   }
+
+  /** `[token, { value, expiresAt }]` pairs, for the state file. */
+  snapshot(): [string, { value: T; expiresAt: number }][] {
+    return [...this.#entries];
+  }
+
+  restore(entries: readonly [string, { value: T; expiresAt: number }][]): void {
+    this.#entries = new Map(entries);
+  }
 }

@@ -39,6 +39,9 @@ export interface UserRecord {
   blocked: Map<string, number>;
 }
 
+/** A user as the state file keeps it: the Set and Map as arrays. */
+export type UserSnapshot = Omit<UserRecord, 'modules' | 'blocked'> & { modules: string[]; blocked: [string, number][] };
+
 export interface NewUser {
   email: string | null;
   phone: string | null;
@@ -110,6 +113,14 @@ export class UserStore {
 
   clear(): void {
     this.#byId.clear();
+  }
+
+  snapshot(): UserSnapshot[] {
+    return this.all().map((user) => ({ ...user, modules: [...user.modules], blocked: [...user.blocked] }));
+  }
+
+  restore(users: readonly UserSnapshot[]): void {
+    this.#byId = new Map(users.map((user) => [user.id, { ...user, modules: new Set(user.modules), blocked: new Map(user.blocked) }]));
   }
 }
 

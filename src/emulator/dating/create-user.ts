@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { isWhitelisted, keyMatches } from './access.js';
 import { readFields } from './body.js';
 import {

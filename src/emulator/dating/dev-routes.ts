@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../infra/logger.js';
 import { parseJson, readBody } from './body.js';
 import { sendJson } from './envelope.js';
 import type { DatingStore } from './store.js';

@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '../../logger.js';
+import { createLogger, type Logger } from '../../infra/logger.js';
+import type { EmulatorStateFile } from '../state-file.js';
 import { handleCreateUser } from './create-user.js';
 import { DEV_PREFIX, handleDevRoute } from './dev-routes.js';
 import { MESSAGES, failure, sendEnvelope } from './envelope.js';
+import { datingSection } from './persist.js';
 import { DEMO_DATING_SITES, checkSites, type DatingSiteEmulation } from './sites.js';
 import { DatingStore } from './store.js';
 
@@ -24,6 +26,8 @@ export interface DatingEmulatorOptions {
   sites?: DatingSiteEmulation[];
   /** Where lines go. Default: an `info` logger on stdout. API keys and passwords are never logged. */
   logger?: Logger;
+  /** Where created users are kept across restarts (section `dating`); loaded at start. Default none: memory only (tests). */
+  stateFile?: EmulatorStateFile;
 }
 
 export interface DatingEmulator {
@@ -64,6 +68,8 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
   const store = new DatingStore(sites.map((site) => site.id));
   const logger = (options.logger ?? createLogger()).child({ component: 'dating-emulator' });
   const host = options.host ?? '127.0.0.1';
+  const { stateFile } = options;
+  const changed = stateFile ? await stateFile.attach('dating', datingSection(store)) : () => {};
   let baseUrl = '';
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -83,7 +89,9 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
   };
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
+    route(req, res).then(() => {
+      if (req.method === 'POST') changed();
+    }, (error: unknown) => {
       logger.error('dating emulator request failed', { error, path: req.url });
       if (!res.headersSent) sendEnvelope(res, failure(500, MESSAGES.internal));
       else res.destroy();
@@ -98,17 +106,21 @@ export async function startDatingEmulator(options: DatingEmulatorOptions = {}): 
     });
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Listening on every interface: links and the URL name loopback, as the Account emulator's do.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${urlHost}:${port}`;
   logger.info('dating emulator listening', { url: baseUrl, sites: sites.map((site) => site.id) });
 
   return {
     url: baseUrl,
     port,
     sites,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await stateFile?.flush();
+    },
   };
 }

@@ -31,6 +31,12 @@ export interface AddedUser {
   hash: string;
 }
 
+/** What the state file keeps: users in creation order and each site's next number. */
+export interface DatingSnapshot {
+  users: EmulatedDatingUser[];
+  nextNumbers: Record<string, number>;
+}
+
 const WINDOW_MS = 60_000;
 
 class SiteState {
@@ -139,6 +145,25 @@ export class DatingStore {
   users(siteId?: string): EmulatedDatingUser[] {
     const list = siteId === undefined ? this.#order : this.#order.filter((u) => u.site === siteId);
     return list.map((u) => ({ ...u, tracking: { ...u.tracking } }));
+  }
+
+  snapshot(): DatingSnapshot {
+    return { users: this.users(), nextNumbers: Object.fromEntries([...this.#sites].map(([id, state]) => [id, state.nextNumber])) };
+  }
+
+  /** Restores saved users; those of sites this emulator does not host are left out. */
+  restore(snapshot: DatingSnapshot): void {
+    this.reset();
+    for (const user of snapshot.users) {
+      const state = this.#sites.get(user.site);
+      if (state === undefined) continue;
+      const copy = { ...user, tracking: { ...user.tracking } };
+      state.users.push(copy);
+      state.emails.add(copy.email.toLowerCase());
+      state.nicknames.add(copy.nickname.toLowerCase());
+      this.#order.push(copy);
+    }
+    for (const [id, state] of this.#sites) state.nextNumber = Math.max(state.users.length + 1, snapshot.nextNumbers[id] ?? 1);
   }
 
   /** Forgets users, counters, rate windows and outages. */

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { addressBlock } from '../../client-address.js';
-import { requireSession, type GatewayContext } from '../../context.js';
-import { RateLimited, Unauthenticated } from '../../errors.js';
-import { Outcome, ValidationError } from '../../outcomes.js';
+import { addressBlock } from '../../infra/client-address.js';
+import { requireSession, type GatewayContext } from '../context.js';
+import { RateLimited, Unauthenticated } from '../../domain/errors.js';
 import { builder } from '../builder.js';
-import { ValidationErrorType } from '../errors.js';
-import { validate } from '../validation.js';
-import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
+import { runMutation } from '../mutation.js';
+import { ValidationErrorType } from '../outcome-types.js';
+import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';
 import { datingUserFields, datingUserRules, profileRules } from './input.js';
 
 const CreateDatingUserInput = builder.inputType('CreateDatingUserInput', {
@@ -42,11 +41,11 @@ builder.mutationField('createDatingUser', (t) =>
     args: { input: t.arg({ type: CreateDatingUserInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await admit(ctx);
-      const parsed = validate(createUserInput(ctx), input);
-      if (parsed instanceof ValidationError) return parsed;
-      const { site, ...user } = parsed;
-      const result = await ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent });
-      return result instanceof Outcome ? result : new DatingUserCreated(result);
+      return runMutation(ctx, input, {
+        input: createUserInput(ctx),
+        call: ({ site, ...user }) => ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent }),
+        success: (created) => new DatingUserCreated(created),
+      });
     },
   }),
 );

@@ -1,4 +1,4 @@
-import type { GatewayContext } from '../../context.js';
+import type { GatewayContext } from '../context.js';
 import { builder } from '../builder.js';
 import { optional } from '../validation.js';
 import { DatingGenderEnum, DatingTrackingInput, datingBirthDate, datingEmail, datingGender, datingPassword, nickname, siteId, subId, tracking } from './rules.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DatingClient } from '../../upstream/dating/client.js';
-import { DATING_GENDERS } from '../../upstream/dating/wire.js';
+import { DATING_GENDERS } from '../../domain/dating.js';
 import { builder } from '../builder.js';
 import { email } from '../validation.js';
 

@@ -1,5 +1,5 @@
-import type { GatewayContext } from '../../context.js';
-import type { DatingSite } from '../../upstream/dating/client.js';
+import type { GatewayContext } from '../context.js';
+import type { DatingSite } from '../../domain/dating.js';
 import { builder } from '../builder.js';
 
 export const DatingSiteType = builder.objectRef<DatingSite>('DatingSite').implement({

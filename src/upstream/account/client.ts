@@ -1,33 +1,30 @@
 import { z } from 'zod';
-import { BadUserInput, Unauthenticated, UpstreamUnavailable } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import { BadUserInput, Unauthenticated, UpstreamAnswerOffContract } from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
 import {
   AlreadyVerified,
   CodeCooldown,
   InvalidCode,
   InvalidCredentials,
   type Channel,
-  type Outcome,
+  type DomainOutcome,
   ProductNotFound,
   UserAlreadyExists,
   UserDeactivated,
   UserNotFound,
   ValidationError,
   VerificationRequired,
-} from '../../outcomes.js';
+} from '../../domain/outcomes.js';
+import type { BlockReason, Language, SettingsPatch, Tracking } from '../../domain/account.js';
 import { UpstreamHttp } from '../http.js';
 import {
-  type BlockReason,
   blockReasonToWire,
   channelTokenWire,
-  type Language,
   modulesWire,
   productWire,
-  type SettingsPatch,
   settingsPatchToWire,
   settingsWire,
   ticketWire,
-  type Tracking,
   trackingToWire,
   userWire,
 } from './wire.js';
@@ -42,9 +39,9 @@ const UPSTREAM = 'Account API';
 export const RESEND_COOLDOWN_SECONDS = 90;
 
 /** What the Account API answers with state 200 and `data`, checked by zod. */
-type States = Record<number, () => Outcome>;
+type States = Record<number, () => DomainOutcome>;
 /** The outcomes an endpoint's states can produce. */
-type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => Outcome>>;
+type OutcomeOf<S extends States> = ReturnType<Extract<S[keyof S], () => DomainOutcome>>;
 interface Endpoint<T, S extends States> {
   path: string;
   /** Needs `Authorization: Bearer`; state 403 then means the session is gone. */
@@ -80,8 +77,29 @@ const justUser = userWire.transform((u) => u.user);
  * outcome of every other state. 400 (missing fields) is the gateway's own
  * bug after its validation and 403 on a session endpoint means the session
  * is gone; both are handled for every endpoint in `call`.
+ *
+ * `npm run contract` (src/contract/account.ts) checks these rows against a
+ * real Account API, and `npm test` against the emulator. Its checks and the
+ * rows they cover (`--login`: needs a test account; `--allow-writes`: may change data):
+ * - `transport`, `paths`: every row's path answers HTTP 200 with the envelope.
+ * - `session-403`: every path whose rows all have `session: true` answers 403
+ *   without a session and with an unknown token.
+ * - `missing-400`: login, register and verifyRegistration answer 400 to `{}`,
+ *   resendCode to a registration resend without `type`.
+ * - `login-unknown-404`, `recovery-unknown-404`, `recovery-done-wrong-404`,
+ *   `verify-unknown-user-404`: the 404 rows of login, startRecovery,
+ *   completeRecovery and verifyRegistration.
+ * - `--login`: `login-session` (login's `data`), `user-shape` (getUser),
+ *   `settings-shape` (getSettings), `products-shape` (getProducts),
+ *   `websocket-ticket` (websocketTicket), `wrong-password-404` (login 404),
+ *   `logout` (logout, then getUser's 403).
+ * - `--allow-writes`: `register-format-401-402` (register 401 and 402),
+ *   `settings-echo` and `settings-email-401` (setSettings), `product-unknown-404`
+ *   (activateProduct), `activate-idempotent` (activateProduct of an active one),
+ *   `tracking-empty-404` (setTracking), `archive-short-404` (requestArchive),
+ *   `block-unknown-404` (blockUser).
  */
-const api = {
+export const api = {
   getUser: endpoint('user/get', true, justUser, { ...verification, 404: () => new UserNotFound(), 405: () => new UserDeactivated() }),
   login: endpoint('user/auth/login', false, withSession, { ...verification, 404: () => new InvalidCredentials(), 405: () => new UserDeactivated() }),
   register: endpoint('user/auth/registration', false, z.string().min(1), {
@@ -133,7 +151,8 @@ const api = {
   logout: endpoint('user/auth/logout', true, ok),
 };
 
-const envelope = z.object({ state: z.number().int(), data: z.unknown() });
+/** The answer of every call (shared/UPSTREAM.md §1, transport). */
+export const envelope = z.object({ state: z.number().int(), data: z.unknown() });
 
 /** Which code a resend asks for: shared/UPSTREAM.md §1, `user/auth/code`. */
 export type ResendTarget =
@@ -210,25 +229,25 @@ export class AccountClient {
     if (session !== undefined) headers.authorization = `Bearer ${session}`;
     const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
     const res = await this.#http.request({ path: ep.path, headers, body });
-    if (res.status !== 200) throw this.#offContract(ep, `HTTP ${res.status}`);
+    if (res.status !== 200) throw this.#offContract(ep, res.status, `HTTP ${res.status}`);
     const answer = envelope.safeParse(res.json);
-    if (!answer.success) throw this.#offContract(ep, 'not a { state, data } envelope');
+    if (!answer.success) throw this.#offContract(ep, res.status, 'not a { state, data } envelope');
     const { state, data } = answer.data;
     if (state === 200) {
       const parsed = ep.data.safeParse(data);
-      if (!parsed.success) throw this.#offContract(ep, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
+      if (!parsed.success) throw this.#offContract(ep, res.status, `data of state 200 off contract at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`);
       return parsed.data;
     }
     const outcome = ep.states[state];
     if (outcome) return outcome() as OutcomeOf<S>;
     if (state === 403 && ep.session) sessionGone();
     if (state === 400) throw new BadUserInput('The Account API reported required fields as missing.');
-    throw this.#offContract(ep, `undocumented state ${state}`);
+    throw this.#offContract(ep, res.status, `undocumented state ${state}`);
   }
 
-  #offContract(ep: { path: string }, reason: string) {
+  #offContract(ep: { path: string }, status: number, reason: string) {
     this.#logger.error('Account API answer off contract', { path: ep.path, reason });
-    return new UpstreamUnavailable(UPSTREAM, reason);
+    return new UpstreamAnswerOffContract(UPSTREAM, reason, status);
   }
 }
 

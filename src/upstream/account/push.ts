@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AccountEvent, AccountEventData } from '../../events/event.js';
+import { CLOSE } from '../../domain/close-codes.js';
+import type { AccountEvent, AccountEventData } from '../../domain/account-events.js';
 import { channel, settingsWire } from './wire.js';
 
 /**
@@ -13,7 +14,7 @@ import { channel, settingsWire } from './wire.js';
  * Close code of the push socket after `session.expired`: the socket's session
  * has ended (and a new socket needs another session).
  */
-export const SESSION_EXPIRED_CLOSE_CODE = 4403;
+export const SESSION_EXPIRED_CLOSE_CODE = CLOSE.sessionEnded;
 
 /** Whether the push socket closed because its session ended. */
 export function closedForEndedSession(code: number): boolean {

@@ -1,53 +1,44 @@
 import { z } from 'zod';
-import type { Channel } from '../../outcomes.js';
+import {
+  BLOCK_REASONS,
+  CONSENT_NAMES,
+  LANGUAGES,
+  SEXES,
+  type AccountUser,
+  type BlockReason,
+  type ConsentName,
+  type Consents,
+  type Product,
+  type ProductState,
+  type Session,
+  type Settings,
+  type SettingsPatch,
+  type Sex,
+  type Tracking,
+} from '../../domain/account.js';
+import type { Channel } from '../../domain/outcomes.js';
 
 /**
  * The Account API's objects as they travel (shared/UPSTREAM.md §1, "Objects"),
- * each parsed by zod and mapped to the gateway's domain shape. This file and
+ * each parsed by zod and mapped to the gateway's domain shape (src/domain/account.ts). This file and
  * client.ts are the only places that know snake_case, `restriction_N`, the
  * `sex` integers and Unix timestamps.
  */
 
-export const SEXES = [
-  'NOT_SET', // -1
-  'UNDEFINED', // 0
-  'CISGENDER_WOMAN', // 1
-  'CISGENDER_MAN', // 2
-  'TRANSGENDER_WOMAN', // 3
-  'TRANSGENDER_MAN', // 4
-  'INTERSEX', // 5
-  'NON_BINARY', // 6
-  'AGENDER', // 7
-  'ANDROGYNE', // 8
-] as const;
-export type Sex = (typeof SEXES)[number];
+/** `sex` on the wire: -1 to 8, in the order of SEXES. */
 const sexFromWire = (n: number): Sex => SEXES[n + 1] ?? 'NOT_SET';
 const sexToWire = (s: Sex): number => SEXES.indexOf(s) - 1;
 
-export const LANGUAGES = [
-  'en', 'ar', 'be', 'bg', 'de', 'el', 'es', 'fr', 'hi', 'hy', 'it', 'iw',
-  'ja', 'ka', 'kk', 'ko', 'mn', 'pt', 'ru', 'tr', 'uk', 'vi', 'zh',
-] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-/** The five privacy consents, named after what they permit (seed texts). */
-export const CONSENTS = {
+/** Where each consent travels. */
+const CONSENT_KEYS: Record<ConsentName, string> = {
   socioDemographic: 'restriction_1',
   webActivity: 'restriction_2',
   socialProfiles: 'restriction_3',
   personalityProfiling: 'restriction_4',
   biometrics: 'restriction_5',
-} as const;
-export type Consents = Record<keyof typeof CONSENTS, boolean>;
+};
 
-export const BLOCK_REASONS = [
-  'NOT_INTERESTED', // 1 don't want to talk anymore
-  'SPAM', // 2
-  'SEXUAL_HARASSMENT', // 3
-  'POSSIBLE_VIOLENCE', // 4
-  'BREACH_OF_CONFIDENTIALITY', // 5
-] as const;
-export type BlockReason = (typeof BLOCK_REASONS)[number];
+/** A block reason on the wire: 1 to 5, in the order of BLOCK_REASONS. */
 export const blockReasonToWire = (r: BlockReason): number => BLOCK_REASONS.indexOf(r) + 1;
 
 /** `email` / `phone` on the wire, a Channel in the gateway. */
@@ -62,8 +53,7 @@ const text = z.string().nullish().transform((v) => v ?? null);
 
 export const sessionWire = z
   .object({ token: z.string().min(1), expires_at: z.iso.datetime({ offset: true }) })
-  .transform((s) => ({ token: s.token, expiresAt: new Date(s.expires_at) }));
-export type Session = z.output<typeof sessionWire>;
+  .transform((s): Session => ({ token: s.token, expiresAt: new Date(s.expires_at) }));
 
 export const userWire = z
   .object({
@@ -79,7 +69,7 @@ export const userWire = z
     created_at: z.iso.datetime({ offset: true }),
     session: sessionWire.nullish(),
   })
-  .transform((u) => ({
+  .transform((u): { user: AccountUser; session: Session | null } => ({
     user: {
       id: u.id,
       email: u.email,
@@ -94,7 +84,6 @@ export const userWire = z
     },
     session: u.session ?? null,
   }));
-export type AccountUser = z.output<typeof userWire>['user'];
 
 export const settingsWire = z
   .object({
@@ -114,39 +103,19 @@ export const settingsWire = z
     email: text,
     phone: text,
   })
-  .transform((s) => ({
+  .transform((s): Settings => ({
     firstName: s.first_name,
     lastName: s.last_name,
     avatar: s.avatar,
     sex: sexFromWire(s.sex ?? -1),
     news: s.news ?? false,
-    consents: Object.fromEntries(
-      Object.entries(CONSENTS).map(([name, key]) => [name, s[key] ?? false]),
-    ) as Consents,
+    consents: Object.fromEntries(CONSENT_NAMES.map((name) => [name, s[CONSENT_KEYS[name] as keyof typeof s] ?? false])) as Consents,
     language: s.lang ?? null,
     birthday: s.birthday == null ? null : dateOfTimestamp(s.birthday),
     datingModel: s.dating?.model ?? null,
     email: s.email,
     phone: s.phone,
   }));
-export type Settings = z.output<typeof settingsWire>;
-
-/** A change of settings; each field optional, `null` clears where the API allows. */
-export interface SettingsPatch {
-  firstName?: string;
-  lastName?: string;
-  avatar?: string;
-  sex?: Sex;
-  news?: boolean;
-  consents?: Partial<Consents>;
-  language?: Language;
-  /** `YYYY-MM-DD` */
-  birthday?: string;
-  datingModel?: string | null;
-  email?: string;
-  phone?: string;
-}
-
 export function settingsPatchToWire(p: SettingsPatch): Record<string, unknown> {
   const wire: Record<string, unknown> = {
     first_name: p.firstName,
@@ -160,13 +129,10 @@ export function settingsPatchToWire(p: SettingsPatch): Record<string, unknown> {
     email: p.email,
     phone: p.phone,
   };
-  for (const [name, key] of Object.entries(CONSENTS)) {
-    wire[key] = p.consents?.[name as keyof Consents];
-  }
+  for (const name of CONSENT_NAMES) wire[CONSENT_KEYS[name]] = p.consents?.[name];
   return withoutUndefined(wire);
 }
 
-export const PRODUCT_STATES = ['ACTIVATED', 'DEACTIVATED', 'DISABLED'] as const;
 export const productWire = z
   .object({
     id: z.string().min(1),
@@ -177,16 +143,15 @@ export const productWire = z
     info: z.string().nullish(),
     state: z.enum(['activated', 'deactivated', 'disabled']),
   })
-  .transform((p) => ({
+  .transform((p): Product => ({
     id: p.id,
     title: p.title,
     description: p.description,
     policy: p.policy,
     icon: p.icon,
     infoUrl: p.info ?? null,
-    state: p.state.toUpperCase() as (typeof PRODUCT_STATES)[number],
+    state: p.state.toUpperCase() as ProductState,
   }));
-export type Product = z.output<typeof productWire>;
 
 export const modulesWire = z
   .object({ modules: z.array(z.string()), subscription_cancel: z.string().nullish() })
@@ -205,30 +170,6 @@ export const ticketWire = z.object({
   url: z.url({ protocol: /^(wss?|https?)$/ }).max(2048),
   ticket: z.string().min(1).max(2048),
 });
-
-/** What `user/tracking/set` accepts, in the gateway's words. */
-export interface Tracking {
-  webstatVisitorId?: string;
-  webstatFingerprintId?: string;
-  webstatSessionId?: string;
-  webstatApiHandler?: string;
-  wifiMac?: string;
-  bluetoothMac?: string;
-  location?: { latitude: number; longitude: number; altitude?: number | null };
-  screen?: { width: number; height: number };
-  deviceId?: string;
-  gaid?: string;
-  idfa?: string;
-  pushDeviceId?: string;
-  unsetPushDeviceId?: string;
-  webUris?: string[];
-  webEvents?: string[];
-  appUris?: string[];
-  appEvents?: string[];
-  batteryCharge?: number;
-  providerName?: string;
-  providerQuality?: number;
-}
 
 export function trackingToWire(t: Tracking): Record<string, unknown> {
   const { location, screen } = t;

@@ -1,19 +1,17 @@
 import type { DatingSiteConfig } from '../../config.js';
-import { UpstreamUnavailable } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../outcomes.js';
+import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, UpstreamUnavailable, UpstreamUnreachable } from '../../domain/errors.js';
+import type { Logger } from '../../infra/logger.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
+import { siteRefusal, type DatingSite, type DatingUser, type NewDatingUser } from '../../domain/dating.js';
 import { UpstreamHttp, type UpstreamResponse } from '../http.js';
 import {
   badRequestWire,
   createdWire,
-  type DatingUser,
   envelopeWire,
   errorTextWire,
   inputFieldsOfWire,
-  type NewDatingUser,
   newUserToWire,
   retryAfterSeconds,
-  siteRefusal,
 } from './wire.js';
 
 const USER_PATH = 'v2/api/user';
@@ -21,23 +19,7 @@ const USER_PATH = 'v2/api/user';
 /** What a dating site can answer to create-user, besides a request failure. */
 export type CreateDatingUserResult = DatingUser | ValidationError | EmailRejected | AlreadyRegistered | SiteRateLimited;
 
-/**
- * The site answered with a status that is its problem or the gateway's
- * configuration, not the user's (401, 402, 405, 5xx, anything undocumented).
- * No user was created. The client sees UPSTREAM_UNAVAILABLE.
- */
-export class DatingSiteFailed extends UpstreamUnavailable {
-  constructor(upstream: string, readonly status: number) {
-    super(upstream, `HTTP ${status}`);
-  }
-}
-
-/** The site answered, but not as the contract says. After a 2xx the user may exist. */
-export class DatingAnswerOffContract extends UpstreamUnavailable {
-  constructor(upstream: string, reason: string, readonly status: number) {
-    super(upstream, reason);
-  }
-}
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /** Transport failures before anything was sent: the site received nothing. */
 const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -50,13 +32,9 @@ const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI
  */
 export function mayHaveCreatedUser(error: unknown): boolean {
   if (error instanceof DatingSiteFailed) return false;
-  if (error instanceof DatingAnswerOffContract) return error.status >= 200 && error.status < 300;
-  if (error instanceof UpstreamUnavailable) {
-    // UpstreamHttp names the status of an answer it could not read ("HTTP 502 with a body that is not JSON").
-    const status = /^HTTP (\d{3}) /.exec(error.reason)?.[1];
-    if (status !== undefined) return status.startsWith('2');
-    return !NOT_SENT.has(error.reason);
-  }
+  if (error instanceof DatingAnswerOffContract) return isSuccess(error.status);
+  if (error instanceof UpstreamAnswerNotJson) return isSuccess(error.status);
+  if (error instanceof UpstreamUnreachable) return !NOT_SENT.has(error.errno);
   return true;
 }
 
@@ -99,12 +77,6 @@ export interface DatingClientOptions {
   /** Keep-alive connections per site. */
   connections: number;
   logger: Logger;
-}
-
-/** A configured site as the rest of the gateway sees it: no key. */
-export interface DatingSite {
-  id: string;
-  name: string;
 }
 
 interface SiteConnection {

@@ -3,22 +3,22 @@ import {
   CodeCooldown,
   InvalidCode,
   InvalidCredentials,
-  Outcome,
+  DomainOutcome,
   ProductNotFound,
   UserAlreadyExists,
   UserDeactivated,
   UserNotFound,
   ValidationError,
   VerificationRequired,
-} from '../outcomes.js';
+} from '../domain/outcomes.js';
 import { builder } from './builder.js';
 
 /**
- * The domain outcomes of src/outcomes.ts as GraphQL types. Each implements
+ * The domain outcomes of src/domain/outcomes.ts as GraphQL types. Each implements
  * `Error` and is a member of the payload unions of the mutations that can
  * produce it (shared/API.md "Domain outcomes are data").
  */
-export const ErrorInterface = builder.interfaceRef<Outcome>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<DomainOutcome>('Error').implement({
   description: 'A domain outcome that is not a success. Every payload union member except the success type implements it.',
   fields: (t) => ({ message: t.exposeString('message', { description: 'A sentence to show to the user.' }) }),
 });
@@ -29,10 +29,10 @@ export const VerificationChannel = builder.enumType('VerificationChannel', {
 });
 
 // biome-ignore lint: Pothos takes any constructor
-type OutcomeClass<T extends Outcome> = new (...args: any[]) => T;
+type OutcomeClass<T extends DomainOutcome> = new (...args: any[]) => T;
 
 /** Registers a class of outcome as an object type implementing `Error`. */
-export function errorType<T extends Outcome>(
+export function errorType<T extends DomainOutcome>(
   cls: OutcomeClass<T>,
   name: string,
   description: string,
@@ -41,7 +41,7 @@ export function errorType<T extends Outcome>(
   return builder.objectType(cls, {
     name,
     description,
-    // The generic T hides from Pothos that every outcome extends Outcome.
+    // The generic T hides from Pothos that every outcome extends DomainOutcome.
     interfaces: [ErrorInterface] as never,
     isTypeOf: (value) => value instanceof cls,
     fields: fields ?? (() => ({})),

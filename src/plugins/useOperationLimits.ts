@@ -8,15 +8,26 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** How large one operation may be (config: OPERATION_MAX_*). */
-export interface OperationLimits {
-  /** Nesting of fields; introspection fields (`__schema`, …) do not count. */
-  maxDepth: number;
-  /** Aliased fields in one document: aliases multiply upstream calls. */
-  maxAliases: number;
-  /** Root fields of one mutation: each one is an upstream write. */
-  maxMutationFields: number;
+/** Options of useOperationLimits: how large one operation may be (config: OPERATION_MAX_*). */
+export interface OperationLimitsOptions {
+  /**
+   * Deepest nesting of fields; introspection fields (`__schema`, …) do not count (OPERATION_MAX_DEPTH).
+   * @default 10
+   */
+  maxDepth?: number;
+  /**
+   * Aliased fields in one document: aliases multiply upstream calls (OPERATION_MAX_ALIASES).
+   * @default 30
+   */
+  maxAliases?: number;
+  /**
+   * Root fields of one mutation: each one is an upstream write (OPERATION_MAX_MUTATIONS).
+   * @default 5
+   */
+  maxMutationFields?: number;
 }
+
+type OperationLimits = Required<OperationLimitsOptions>;
 
 /**
  * Validation rules that refuse an operation before it runs when it is
@@ -24,7 +35,8 @@ export interface OperationLimits {
  * request must not turn into hundreds of upstream calls (e.g. a thousand
  * aliased `completePasswordRecovery` guesses).
  */
-export function useOperationLimits(limits: OperationLimits): Plugin {
+export function useOperationLimits({ maxDepth = 10, maxAliases = 30, maxMutationFields = 5 }: OperationLimitsOptions = {}): Plugin {
+  const limits: OperationLimits = { maxDepth, maxAliases, maxMutationFields };
   return {
     onValidate: ({ addValidationRule }) => {
       addValidationRule((context: ValidationContext) => operationLimitsRule(context, limits));

@@ -4,30 +4,13 @@ import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
-import { sessionFromAuthorization, type Services } from '../context.js';
-import { Unauthenticated } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { Outcome } from '../outcomes.js';
-import { sessionKey } from './session-key.js';
+import { CLOSE } from '../domain/close-codes.js';
+import { sessionFromAuthorization } from '../schema/context.js';
+import type { Services } from '../services.js';
+import { Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { sessionKey } from '../infra/session-key.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
-
-/**
- * Close codes of the gateway's graphql-ws sockets, besides graphql-ws's own
- * (4400 bad message, 4408 no `connection_init` in time, 4409 duplicate id,
- * 4429 second `connection_init`):
- */
-export const CLOSE = {
-  /** No session, an unknown or ended one, or the session ended while connected (after SessionExpired). */
-  forbidden: 4403,
-  /** More operations at once than SUBSCRIPTIONS_MAX_PER_CONNECTION. */
-  tooManyOperations: 1008,
-  /** A message larger than SUBSCRIPTIONS_MAX_MESSAGE_BYTES (sent by `ws` itself). */
-  messageTooBig: 1009,
-  /** The gateway is shutting down: every subscription was completed first. */
-  goingAway: 1001,
-  /** The Account API could not check the session; the client may retry. */
-  tryAgainLater: 1013,
-} as const;
 
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
 type GatewayYoga = YogaServerInstance<{ req: IncomingMessage }, {}>;
@@ -37,8 +20,6 @@ type WsContext = Context<Record<string, unknown> | undefined, Extra>;
 /** What the gateway keeps per socket. */
 interface Connection {
   ctx: WsContext;
-  /** `Authorization` for this socket's operations, from `connectionParams.authorization`. */
-  authorization: string;
   userId: string;
   sessionKey: string;
   ended: boolean;
@@ -50,9 +31,6 @@ export interface GraphqlWsServer {
   /** Refuses new sockets, waits (at most `graceMs`) for running operations to end, then closes every socket with 1001. */
   close(graceMs?: number): Promise<void>;
 }
-
-/** Only these upgrade request headers reach the context of a socket's operations. */
-const FORWARDED_HEADERS = ['user-agent', 'x-forwarded-for', 'accept-language', 'origin'];
 
 export interface GraphqlWsOptions {
   /** Default `/graphql`. */
@@ -72,7 +50,7 @@ export interface GraphqlWsOptions {
 export function serveGraphqlWs(
   server: Server,
   yoga: GatewayYoga,
-  services: Pick<Services, 'config' | 'account' | 'logger' | 'events'>,
+  services: Pick<Services, 'config' | 'sessions' | 'logger' | 'events'>,
   { path = '/graphql', documentFor }: GraphqlWsOptions = {},
 ): GraphqlWsServer {
   const config: Config = services.config;
@@ -83,7 +61,7 @@ export function serveGraphqlWs(
   const closeWhenIdle = (conn: Connection, tries = 0) => {
     const socket = conn.ctx.extra.socket;
     if (socket.readyState !== socket.OPEN) return;
-    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.forbidden, 'Session expired');
+    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.sessionEnded, 'Session expired');
     setTimeout(() => closeWhenIdle(conn, tries + 1), 10).unref();
   };
 
@@ -102,16 +80,11 @@ export function serveGraphqlWs(
       subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
-        const authorization = ctx.connectionParams?.authorization;
-        const session = sessionFromAuthorization(typeof authorization === 'string' ? authorization : null);
+        const session = sessionFromAuthorization(ctx.connectionParams?.authorization);
         if (!session) return false;
         let userId: string;
         try {
-          userId = await services.events.verifiedUserId(session, async () => {
-            const user = await services.account.getUser(session);
-            if (user instanceof Outcome) throw new Unauthenticated(user.message);
-            return user;
-          });
+          ({ id: userId } = await services.sessions.verify(session));
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
           logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
@@ -119,14 +92,14 @@ export function serveGraphqlWs(
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        connections.set(socket, { ctx, authorization: `Bearer ${session}`, userId, sessionKey: sessionKey(session), ended: false });
+        connections.set(socket, { ctx, userId, sessionKey: sessionKey(session), ended: false });
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
         const { socket } = ctx.extra;
         const conn = connections.get(socket);
         if (!conn || conn.ended) {
-          socket.close(CLOSE.forbidden, 'Forbidden');
+          socket.close(CLOSE.sessionEnded, 'Forbidden');
           return [new GraphQLError('Sign in first: this needs a valid session.')];
         }
         if (Object.keys(ctx.subscriptions).length > config.SUBSCRIPTIONS_MAX_PER_CONNECTION) {
@@ -134,7 +107,7 @@ export function serveGraphqlWs(
           socket.close(CLOSE.tooManyOperations, 'Too many operations');
           return [new GraphQLError('Too many operations on this connection.')];
         }
-        return executionArgs(yoga, ctx, conn, payload, logger, documentFor);
+        return executionArgs(yoga, ctx, payload, logger, documentFor);
       },
       onComplete: (ctx) => {
         const conn = connections.get(ctx.extra.socket);
@@ -171,25 +144,18 @@ export function serveGraphqlWs(
 async function executionArgs(
   yoga: GatewayYoga,
   ctx: WsContext,
-  conn: Connection,
   payload: SubscribePayload,
   logger: Logger,
   documentFor?: (payload: SubscribePayload) => string,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
-  const req = ctx.extra.request;
-  const headers = new Headers({ authorization: conn.authorization });
-  for (const name of FORWARDED_HEADERS) {
-    const value = req.headers[name];
-    if (typeof value === 'string') headers.set(name, value);
-  }
-  const request = new Request(new URL(req.url ?? '/graphql', 'http://gateway.invalid'), { headers });
   try {
+    // The context reads the session from connectionParams (checked at connection_init), the client address and user agent from the upgrade request.
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
       ...ctx,
-      req,
-      request,
+      req: ctx.extra.request,
       socket: ctx.extra.socket,
       params: payload,
+      connectionParams: ctx.connectionParams ?? {},
     });
     const document = parse(documentFor ? documentFor(payload) : payload.query);
     const errors = validate(schema, document);

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { DomainOutcome } from './outcomes.js';
 
 /**
  * Failures of a request (shared/API.md "Failures of the request"). Each is a
@@ -32,6 +33,13 @@ export class Unauthenticated extends RequestError {
   }
 }
 
+/** The Account API answered `user/get` for the session with `outcome` instead of its user (userOfSession). */
+export class SessionRefused extends Unauthenticated {
+  constructor(readonly outcome: DomainOutcome) {
+    super(outcome.message, { reason: outcome.constructor.name });
+  }
+}
+
 export class BadUserInput extends RequestError {
   override readonly name = 'BadUserInput';
   constructor(message: string, extensions?: Record<string, unknown>) {
@@ -39,12 +47,65 @@ export class BadUserInput extends RequestError {
   }
 }
 
-/** The upstream is unreachable, answered 5xx or something off-contract. */
+/**
+ * The upstream is unreachable, answered 5xx or something off-contract. The
+ * subclasses below name each failure with its typed facts (`errno`,
+ * `status`); `reason` is for the log only, never read by code.
+ */
 export class UpstreamUnavailable extends RequestError {
-  override readonly name = 'UpstreamUnavailable';
+  override readonly name: string = 'UpstreamUnavailable';
   constructor(readonly upstream: string, readonly reason: string) {
     super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { upstream });
   }
+}
+
+/** The call failed in transport (refused, reset, unresolvable host): `errno` is the system's code, e.g. `ECONNREFUSED`. */
+export class UpstreamUnreachable extends UpstreamUnavailable {
+  override readonly name = 'UpstreamUnreachable';
+  constructor(upstream: string, readonly errno: string) {
+    super(upstream, errno);
+  }
+}
+
+/** The upstream answered `status` with a whole body that is not JSON. */
+export class UpstreamAnswerNotJson extends UpstreamUnavailable {
+  override readonly name = 'UpstreamAnswerNotJson';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, `HTTP ${status} with a body that is not JSON`);
+  }
+}
+
+/** The upstream's answer (status `status`) was larger than UPSTREAM_MAX_BODY_BYTES; it was cut off unread. */
+export class UpstreamAnswerTooLarge extends UpstreamUnavailable {
+  override readonly name = 'UpstreamAnswerTooLarge';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, 'body too large');
+  }
+}
+
+/** The upstream answered `status` with a readable body that does not fit its contract (the reason says where). */
+export class UpstreamAnswerOffContract extends UpstreamUnavailable {
+  override readonly name: string = 'UpstreamAnswerOffContract';
+  constructor(upstream: string, reason: string, readonly status: number) {
+    super(upstream, reason);
+  }
+}
+
+/**
+ * A dating site answered with a status that is its problem or the gateway's
+ * configuration, not the user's (401, 402, 405, 5xx, anything undocumented).
+ * No user was created. The client sees UPSTREAM_UNAVAILABLE.
+ */
+export class DatingSiteFailed extends UpstreamUnavailable {
+  override readonly name = 'DatingSiteFailed';
+  constructor(upstream: string, readonly status: number) {
+    super(upstream, `HTTP ${status}`);
+  }
+}
+
+/** A dating site answered, but not as the contract says. After a 2xx the user may exist. */
+export class DatingAnswerOffContract extends UpstreamAnswerOffContract {
+  override readonly name = 'DatingAnswerOffContract';
 }
 
 export class UpstreamTimeout extends RequestError {

@@ -7,6 +7,7 @@ import type { Plugin } from 'graphql-yoga';
  * no code and prints the offending value into the message, which may be a
  * password or a code. This plugin tags them BAD_USER_INPUT, as
  * shared/API.md promises for bad input, and keeps only where and why.
+ * It has no options.
  */
 export function useBadUserInputCode(): Plugin {
   return {

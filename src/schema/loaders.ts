@@ -1,21 +1,17 @@
 import DataLoader from 'dataloader';
-import { Unauthenticated } from './errors.js';
-import { Outcome } from './outcomes.js';
-import type { AccountClient } from './upstream/account/client.js';
+import type { AccountClient } from '../upstream/account/client.js';
+import type { SessionUsers } from '../upstream/account/session-users.js';
 
 /**
  * One DataLoader per Account API resource, keyed by session token and made
  * fresh for every request: however often a query names `viewer`, `settings`
  * or `products`, each is fetched once. Mutations prime or clear them so a
- * payload shows the state after the change.
+ * payload shows the state after the change. The user comes from the one
+ * session lookup (SessionUsers.verify), so it also remembers the user id.
  */
-export function createLoaders(account: AccountClient) {
+export function createLoaders(account: AccountClient, sessions: SessionUsers) {
   return {
-    user: perSession(async (session) => {
-      const user = await account.getUser(session);
-      if (user instanceof Outcome) throw new Unauthenticated(user.message, { reason: user.constructor.name });
-      return user;
-    }),
+    user: perSession((session) => sessions.verify(session)),
     settings: perSession(account.getSettings),
     products: perSession(account.getProducts),
   };

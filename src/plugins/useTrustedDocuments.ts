@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Plugin } from 'graphql-yoga';
-import { PersistedQueryNotFound, PersistedQueryOnly } from './errors.js';
+import { PersistedQueryNotFound, PersistedQueryOnly } from '../domain/errors.js';
 
 /**
  * Trusted documents (TRUSTED_DOCUMENTS): the gateway runs only the documents
@@ -19,7 +19,7 @@ import { PersistedQueryNotFound, PersistedQueryOnly } from './errors.js';
  */
 
 /** The manifest `npm run codegen` writes next to the typed documents. */
-export const BUNDLED_MANIFEST = new URL('./client/generated/persisted-documents.json', import.meta.url);
+export const BUNDLED_MANIFEST = new URL('../client/generated/persisted-documents.json', import.meta.url);
 
 /** What a request carries: yoga's params, or a graphql-ws `subscribe` payload. */
 export interface DocumentRequest {
@@ -87,6 +87,9 @@ function sha256(text: string): string {
  * The yoga plugin: every HTTP request (POST, GET and SSE subscriptions) must
  * name a manifest document; its text replaces the request's `query`.
  * graphql-ws subscriptions call `documentFor` in their `onSubscribe`.
+ *
+ * @param documents The runnable documents: `TrustedDocuments.load()` reads
+ *   and checks a manifest (default: BUNDLED_MANIFEST, the one `npm run codegen` writes).
  */
 export function useTrustedDocuments(documents: TrustedDocuments): Plugin {
   return {

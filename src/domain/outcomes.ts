@@ -6,7 +6,7 @@
  */
 export type Channel = 'EMAIL' | 'PHONE';
 
-export abstract class Outcome {
+export abstract class DomainOutcome {
   abstract readonly message: string;
 }
 
@@ -16,7 +16,7 @@ export interface FieldError {
 }
 
 /** Input that the gateway or an upstream refused, with every bad field. */
-export class ValidationError extends Outcome {
+export class ValidationError extends DomainOutcome {
   readonly message: string;
   constructor(readonly fieldErrors: FieldError[], message?: string) {
     super();
@@ -27,7 +27,7 @@ export class ValidationError extends Outcome {
 }
 
 /** The account still needs these channels verified before it can sign in. */
-export class VerificationRequired extends Outcome {
+export class VerificationRequired extends DomainOutcome {
   readonly message: string;
   constructor(readonly channels: Channel[]) {
     super();
@@ -36,28 +36,28 @@ export class VerificationRequired extends Outcome {
   }
 }
 
-export class InvalidCredentials extends Outcome {
+export class InvalidCredentials extends DomainOutcome {
   readonly message = 'The login or the password is wrong.';
 }
 
-export class UserNotFound extends Outcome {
+export class UserNotFound extends DomainOutcome {
   readonly message = 'No such user.';
 }
 
-export class UserDeactivated extends Outcome {
+export class UserDeactivated extends DomainOutcome {
   readonly message = 'This account is deactivated.';
 }
 
-export class UserAlreadyExists extends Outcome {
+export class UserAlreadyExists extends DomainOutcome {
   readonly message = 'An account with this email or phone already exists.';
 }
 
 /** A confirmation code or token that is wrong, used or expired. */
-export class InvalidCode extends Outcome {
+export class InvalidCode extends DomainOutcome {
   readonly message = 'The code is wrong or has expired. Request a new one.';
 }
 
-export class AlreadyVerified extends Outcome {
+export class AlreadyVerified extends DomainOutcome {
   readonly message: string;
   constructor(readonly channel: Channel) {
     super();
@@ -66,7 +66,7 @@ export class AlreadyVerified extends Outcome {
 }
 
 /** A code was sent less than the cooldown ago; wait before asking again. */
-export class CodeCooldown extends Outcome {
+export class CodeCooldown extends DomainOutcome {
   readonly message: string;
   constructor(readonly retryAfterSeconds: number) {
     super();
@@ -74,12 +74,12 @@ export class CodeCooldown extends Outcome {
   }
 }
 
-export class ProductNotFound extends Outcome {
+export class ProductNotFound extends DomainOutcome {
   readonly message = 'No such product, or it cannot be changed.';
 }
 
 /** The dating site's email check found the address invalid or unreachable (Dating API 406). */
-export class EmailRejected extends Outcome {
+export class EmailRejected extends DomainOutcome {
   readonly message = 'The dating site rejected this email address as invalid or unreachable.';
   constructor(readonly siteId: string) {
     super();
@@ -87,7 +87,7 @@ export class EmailRejected extends Outcome {
 }
 
 /** A user with this email exists on the dating site already (Dating API 409). */
-export class AlreadyRegistered extends Outcome {
+export class AlreadyRegistered extends DomainOutcome {
   readonly message = 'A user with this email is already registered on the dating site.';
   constructor(readonly siteId: string) {
     super();
@@ -95,7 +95,7 @@ export class AlreadyRegistered extends Outcome {
 }
 
 /** The dating site's per-minute limit is reached (Dating API 429); nothing was created. */
-export class SiteRateLimited extends Outcome {
+export class SiteRateLimited extends DomainOutcome {
   readonly message: string;
   constructor(readonly siteId: string, readonly retryAfterSeconds: number) {
     super();

@@ -1,15 +1,13 @@
-import { AlreadyRegistered, EmailRejected, SiteRateLimited } from '../../outcomes.js';
-import type { DatingUser, EmailValidation, PaymentLinks } from '../../upstream/dating/wire.js';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited } from '../../domain/outcomes.js';
+import { DatingUserCreated, type EmailValidation, type PaymentLinks } from '../../domain/dating.js';
 import { builder } from '../builder.js';
-import { errorType } from '../errors.js';
+import { errorType } from '../outcome-types.js';
 import { DatingSiteType, siteOf } from './site.js';
 
 /* What a dating site answers to a new user, as GraphQL types. */
 
-/** A user the site created (Dating API 201). */
-export class DatingUserCreated {
-  constructor(readonly user: DatingUser) {}
-}
+export { DatingUserCreated };
+
 
 const EmailValidationType = builder.objectRef<EmailValidation>('EmailValidation').implement({
   description: 'What the site\'s email check found.',

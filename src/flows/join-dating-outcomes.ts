@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { AlreadyRegistered, EmailRejected, Outcome, SiteRateLimited, ValidationError } from '../../outcomes.js';
-import { type DatingUser, refusedFieldsOf, siteRefusal } from '../../upstream/dating/wire.js';
-import { builder } from '../builder.js';
-import { errorType, ValidationErrorType } from '../errors.js';
-import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcomes.js';
-import { DatingSiteType, siteOf } from './site.js';
+import { DatingUserCreated, refusedFieldsOf, siteRefusal, type DatingUser } from '../domain/dating.js';
+import { AlreadyRegistered, DomainOutcome, EmailRejected, SiteRateLimited, ValidationError } from '../domain/outcomes.js';
 
-/* What joinDating answers, and how a final answer is kept for its idempotency key. */
+/* What joinDating answers (src/flows/join-dating.ts), and how a final answer is kept for its idempotency key. */
 
 export class JoinedDating {
   constructor(
@@ -20,7 +16,7 @@ export class JoinedDating {
 export type Refusal = ValidationError | EmailRejected | AlreadyRegistered | SiteRateLimited;
 
 /** The site refused the user; `dating` was deactivated again when this call had activated it. */
-export class DatingRefused extends Outcome {
+export class DatingRefused extends DomainOutcome {
   readonly message: string;
   constructor(
     readonly siteId: string,
@@ -34,7 +30,7 @@ export class DatingRefused extends Outcome {
 }
 
 /** The first call with this idempotency key, or another joinDating call of this user, is still running. */
-export class JoinDatingInProgress extends Outcome {
+export class JoinDatingInProgress extends DomainOutcome {
   readonly message: string;
   constructor(
     readonly retryAfterSeconds: number,
@@ -56,7 +52,7 @@ export class JoinDatingInProgress extends Outcome {
  * that could create a second user or answer AlreadyRegistered for the
  * user this call created. `dating` stays active.
  */
-export class JoinDatingOutcomeUnknown extends Outcome {
+export class JoinDatingOutcomeUnknown extends DomainOutcome {
   readonly message =
     'The dating site did not confirm whether your dating account was created. Check on the site (sign in, or reset the password with your email) or contact support before trying again.';
   constructor(
@@ -68,44 +64,6 @@ export class JoinDatingOutcomeUnknown extends Outcome {
     super();
   }
 }
-
-export const JoinedDatingType = builder.objectType(JoinedDating, {
-  name: 'JoinDatingSuccess',
-  description: 'The dating product is active and the user exists on the dating site.',
-  isTypeOf: (v) => v instanceof JoinedDating,
-  fields: (t) => ({
-    datingUser: t.field({ type: DatingUserCreatedType, resolve: (j) => j.created }),
-    productActivated: t.exposeBoolean('productActivated', { description: 'This call activated `dating`; false when it was active already.' }),
-    replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
-  }),
-});
-
-const RefusalReason = builder.unionType('DatingRefusalReason', {
-  description: 'Why the dating site did not create the user.',
-  types: [ValidationErrorType, EmailRejectedType, AlreadyRegisteredType, SiteRateLimitedType],
-});
-
-export const DatingRefusedType = errorType(DatingRefused, 'DatingRefused', 'The dating site refused the user. When this call had activated `dating`, it was deactivated again.', (t) => ({
-  site: t.field({ type: DatingSiteType, resolve: (r, _args, ctx) => siteOf(r.siteId, ctx) }),
-  reason: t.field({ type: RefusalReason, resolve: (r) => r.reason }),
-  productDeactivated: t.exposeBoolean('productDeactivated', { description: 'The activation made by this call was undone; `dating` is inactive.' }),
-  replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
-}));
-
-export const JoinDatingInProgressType = errorType(JoinDatingInProgress, 'JoinDatingInProgress', 'A call with the same idempotencyKey, or another joinDating call of this account, is still running; repeat this one later to get its outcome.', (t) => ({
-  retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
-}));
-
-export const JoinDatingOutcomeUnknownType = errorType(
-  JoinDatingOutcomeUnknown,
-  'JoinDatingOutcomeUnknown',
-  'The dating site did not tell whether it created the user (it timed out, or its answer was cut or unreadable). Repeats with the same idempotencyKey return this again and never post again. Have the user check the site or contact support; a new key makes a new attempt, which answers AlreadyRegistered when the first one did create the user.',
-  (t) => ({
-    site: t.field({ type: DatingSiteType, resolve: (u, _args, ctx) => siteOf(u.siteId, ctx) }),
-    productActivated: t.exposeBoolean('productActivated', { description: 'This call activated `dating`; it stays active.' }),
-    replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
-  }),
-);
 
 /* ---------- kept outcomes ---------- */
 

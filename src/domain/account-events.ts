@@ -1,5 +1,5 @@
-import type { Channel } from '../outcomes.js';
-import type { Settings } from '../upstream/account/wire.js';
+import type { Channel } from './outcomes.js';
+import type { Settings } from './account.js';
 
 /**
  * What `accountEvents` delivers, in the gateway's words (shared/API.md). The

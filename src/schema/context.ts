@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http';
+import { RateLimited, Unauthenticated } from '../domain/errors.js';
+import type { AccountEventData } from '../domain/account-events.js';
+import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
+import type { Services } from '../services.js';
+import { createLoaders, type AccountLoaders } from './loaders.js';
+
+/** What every resolver sees: the services plus this request's caller. */
+export interface GatewayContext extends Services {
+  /**
+   * The caller's session token from `Authorization: Bearer <token>` (HTTP) or
+   * `connectionParams.authorization` (graphql-ws). `null` when none was
+   * sent; `''` when the header is malformed, which no upstream accepts.
+   */
+  session: string | null;
+  /** The end user's IP address (`X-Forwarded-For` only from TRUSTED_PROXIES). */
+  clientIp: string;
+  /** The end user's `User-Agent`, if any: control characters stripped, at most 512 characters. */
+  userAgent: string | null;
+  /** Per-request DataLoaders: each upstream resource is fetched once per request. */
+  loaders: AccountLoaders;
+}
+
+/**
+ * What yoga's envelop starts a request with: over HTTP its `request`; over
+ * graphql-ws (src/transport/graphql-ws.ts) the socket's `connectionParams`
+ * instead, and `req`, the upgrade request, in both.
+ */
+export interface InitialContext {
+  req?: IncomingMessage;
+  request?: Request;
+  connectionParams?: Readonly<Record<string, unknown>>;
+}
+
+export function sessionFromAuthorization(header: unknown): string | null {
+  if (typeof header !== 'string' || header === '') return null;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})$/i.exec(header.trim());
+  return match?.[1] ?? '';
+}
+
+/** A request's context. The session comes from `Authorization` over HTTP, from `connectionParams.authorization` over graphql-ws (never from the upgrade request's headers). */
+export function createContext(services: Services, { req, request, connectionParams }: InitialContext): GatewayContext {
+  const header = (name: string) => {
+    if (request) return request.headers.get(name);
+    const value = req?.headers[name];
+    return typeof value === 'string' ? value : null;
+  };
+  const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
+  return {
+    ...services,
+    session: sessionFromAuthorization(authorization),
+    clientIp: clientAddress(req?.socket.remoteAddress, header('x-forwarded-for'), services.config.TRUSTED_PROXIES),
+    userAgent: cleanUserAgent(header('user-agent')),
+    loaders: createLoaders(services.account, services.sessions),
+  };
+}
+
+/** The caller's session token, or UNAUTHENTICATED when there is none. */
+export function requireSession(ctx: Pick<GatewayContext, 'session'>): string {
+  if (!ctx.session) throw new Unauthenticated();
+  return ctx.session;
+}
+
+/**
+ * Counts one sign-in or code attempt of the caller's address; RATE_LIMITED
+ * past AUTH_ATTEMPTS_PER_MINUTE, so codes and passwords cannot be guessed
+ * through the gateway at speed.
+ */
+export async function countAuthAttempt(ctx: Pick<GatewayContext, 'authAttemptLimit' | 'clientIp'>): Promise<void> {
+  const wait = await ctx.authAttemptLimit.take(addressBlock(ctx.clientIp));
+  if (wait > 0) throw new RateLimited(wait, 'Too many sign-in or code attempts from this address. Try again later.');
+}
+
+type EventsContext = Pick<GatewayContext, 'events' | 'sessions' | 'logger'>;
+
+/**
+ * For mutations: the event of a change they made, to the user of `session`
+ * (SessionUsers: remembered, else `user/get`), through events.publish.
+ * Never fails the mutation.
+ */
+export async function publishChange(ctx: EventsContext, session: string, data: AccountEventData): Promise<void> {
+  let userId: string;
+  try {
+    userId = await ctx.sessions.userId(session);
+  } catch (error) {
+    ctx.logger.child({ component: 'events' }).warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+    return;
+  }
+  await ctx.events.publish(userId, data);
+}
+
+/**
+ * For mutations that end `session` (logout, account deletion): its user id,
+ * found before the Account API call that ends it, since afterwards the API
+ * no longer knows the session. Null when it cannot be found (logged): the
+ * session check ends the subscriptions later. Never fails the mutation.
+ */
+export async function userOfEndingSession(ctx: EventsContext, session: string): Promise<string | null> {
+  try {
+    return await ctx.sessions.userId(session);
+  } catch (error) {
+    ctx.logger.child({ component: 'events' }).info('user of an ending session unknown; its subscriptions end at the next session check', {
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    return null;
+  }
+}

@@ -1,0 +1,119 @@
+import type { Config } from './config.js';
+import { AccountEvents } from './events/account-events.js';
+import { MemoryEventBus, RedisEventBus, type EventBus } from './events/bus.js';
+import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from './infra/idempotency.js';
+import type { Logger } from './infra/logger.js';
+import { createRateLimiter, type RateLimiter } from './infra/rate-limit.js';
+import { connectRedis } from './infra/redis.js';
+import { AccountClient } from './upstream/account/client.js';
+import { SessionUsers } from './upstream/account/session-users.js';
+import { DatingClient } from './upstream/dating/client.js';
+
+/** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  account: AccountClient;
+  /** Session → user id: the one lookup, checked with `user/get` or remembered for routing events. */
+  sessions: SessionUsers;
+  /** The configured dating sites (Dating API v2). */
+  dating: DatingClient;
+  /** Outcomes of `joinDating` by idempotency key (memory, or Redis with REDIS_URL). */
+  idempotency: IdempotencyStore;
+  /** Anonymous `createDatingUser` calls per client IP (DATING_ANONYMOUS_PER_MINUTE). */
+  anonymousDatingLimit: RateLimiter;
+  /** Sign-in and code attempts per client address (AUTH_ATTEMPTS_PER_MINUTE). */
+  authAttemptLimit: RateLimiter;
+  /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
+  events: AccountEvents;
+}
+
+export interface ServicesHandle {
+  services: Services;
+  /** Completes every subscription, then closes the upstream pools, the shared state and Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * Every long-lived part of a gateway, made from `config`: the upstream
+ * clients, and the shared state (idempotency keys, rate limits, the event
+ * bus) in this process's memory or, with `REDIS_URL`, in Redis so every
+ * instance shares it. `config.ACCOUNT_API_URL` must be set.
+ */
+export function createServices(config: Config & { ACCOUNT_API_URL: string }, logger: Logger): ServicesHandle {
+  const upstream = {
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
+    connections: config.UPSTREAM_CONNECTIONS,
+  };
+  const prefix = config.REDIS_KEY_PREFIX;
+  // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own two.
+  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
+
+  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
+  const sessions = new SessionUsers(account);
+
+  const sites = config.DATING_SITES ?? [];
+  if (sites.length === 0) logger.warn('DATING_SITES is not set: no dating site is configured');
+  const dating = new DatingClient({ ...upstream, sites, logger: logger.child({ upstream: 'dating' }) });
+  const idempotencyOptions = {
+    ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    // joinDating holds a key while it waits for its per-user lock (up to two
+    // upstream timeouts) and then makes up to four upstream calls.
+    inFlightSeconds: Math.ceil((6 * config.UPSTREAM_TIMEOUT_MS) / 1000) + 10,
+  };
+
+  const services: Services = {
+    config,
+    logger,
+    account,
+    sessions,
+    dating,
+    idempotency: redis
+      ? new RedisIdempotencyStore(redis, `${prefix}idempotency:`, idempotencyOptions)
+      : new MemoryIdempotencyStore(idempotencyOptions),
+    anonymousDatingLimit: createRateLimiter(redis, `${prefix}ratelimit:dating-anonymous:`, { limit: config.DATING_ANONYMOUS_PER_MINUTE, windowSeconds: 60 }),
+    authAttemptLimit: createRateLimiter(redis, `${prefix}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
+    events: createAccountEvents(config, account, sessions, logger),
+  };
+  return {
+    services,
+    close: async () => {
+      await services.events.close();
+      await account.close();
+      await Promise.all([dating.close(), services.idempotency.close(), services.anonymousDatingLimit.close()]);
+      await services.authAttemptLimit.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * `accountEvents`: the bus is Redis pub/sub when `REDIS_URL` is set (every
+ * instance sees every event of a user), else this process.
+ */
+function createAccountEvents(config: Config, account: AccountClient, sessions: SessionUsers, logger: Logger): AccountEvents {
+  const eventsLogger = logger.child({ component: 'events' });
+  let bus: EventBus;
+  if (config.REDIS_URL) {
+    const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name });
+    bus = new RedisEventBus(connect('gateway-events-pub'), connect('gateway-events-sub'), config.REDIS_KEY_PREFIX, eventsLogger);
+  } else {
+    bus = new MemoryEventBus();
+  }
+  return new AccountEvents({
+    bus,
+    sessions,
+    logger: eventsLogger,
+    bufferSize: config.SUBSCRIPTIONS_BUFFER_SIZE,
+    dedupeWindowMs: config.SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS * 1000,
+    relay: {
+      account,
+      heartbeatMs: config.UPSTREAM_PUSH_HEARTBEAT_MS,
+      reconnectMinMs: config.UPSTREAM_PUSH_RECONNECT_MIN_MS,
+      reconnectMaxMs: Math.max(config.UPSTREAM_PUSH_RECONNECT_MIN_MS, config.UPSTREAM_PUSH_RECONNECT_MAX_MS),
+      maxFrameBytes: config.UPSTREAM_MAX_BODY_BYTES,
+      sessionCheckMs: config.SUBSCRIPTIONS_SESSION_CHECK_SECONDS * 1000,
+    },
+  });
+}
