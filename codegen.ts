@@ -9,7 +9,8 @@ import { schema } from './src/schema/index.js';
  * the printed schema (sorted, the contract frontends generate from), and,
  * from the operations in `schema/operations/*.graphql`, the typed documents
  * of the client (`src/client/generated/`, client preset) with the trusted
- * documents manifest `persisted-documents.json` (sha256 hash → document).
+ * documents manifest `persisted-documents.json` (sha256 hash → document),
+ * and `possible-types.ts`, the fragment matcher normalized caches need.
  * `codegenConfig(dir)` writes the same files under another root, which is how
  * the tests prove the committed files are up to date.
  */
@@ -50,6 +51,10 @@ export function codegenConfig(root = '.'): CodegenConfig {
     generates: {
       [`${root}/schema/schema.graphql`]: { plugins: ['schema-ast'], config: { includeDirectives: false } },
       [`${root}/src/client/generated/`]: clientOutput,
+      // The fragment matcher of normalized caches (Apollo Client's `possibleTypes`, urql
+      // graphcache's `schema` needs the whole introspection instead): which types each union
+      // and interface (`Error`, the payload unions) may be.
+      [`${root}/src/client/generated/possible-types.ts`]: { plugins: ['fragment-matcher'], config: { useExplicitTyping: true } },
     },
     silent: true,
   };
