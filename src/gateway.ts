@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
 import type { Logger } from './infra/logger.js';
@@ -12,10 +11,13 @@ import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocum
 import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
+import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
+  /** The embedded Account emulator's inbox of delivered codes, linked from GraphiQL's tabs. */
+  inboxUrl?: string;
 }
 
 export interface Gateway {
@@ -34,7 +36,7 @@ export interface Gateway {
  * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
  * emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
@@ -51,8 +53,9 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
     // with HTTP requests; over graphql-ws its connection_init is empty and the
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
-    renderGraphiQL,
+    // It opens with the onboarding flow as tabs (src/transport/graphiql.ts).
+    graphiql: { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' },
+    renderGraphiQL: renderTeachingGraphiQL,
     plugins: [
       useBadUserInputCode(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),

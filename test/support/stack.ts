@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { INBOX_PATH } from '../../src/emulator/account/inbox.js';
 import { startAccountEmulator, type AccountEmulator, type AccountEmulatorOptions } from '../../src/emulator/account/server.js';
 import { startDatingEmulator, type DatingEmulator } from '../../src/emulator/dating/server.js';
 import type { DatingSiteEmulation } from '../../src/emulator/dating/sites.js';
@@ -181,7 +182,8 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   }
   const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: emulator.url, ...TEST_LIMITS, ...datingEnv, ...env };
   const config = loadConfig(gatewayEnv);
-  const gateway = createGateway(config, { logger: captureLogger({ gateway: true }) });
+  // As `npm start` with the embedded emulator: GraphiQL links its inbox.
+  const gateway = createGateway(config, { logger: captureLogger({ gateway: true }), inboxUrl: `${emulator.url}${INBOX_PATH}` });
   const { url } = await gateway.start();
   const more: Gateway[] = [];
   return {
