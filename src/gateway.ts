@@ -8,6 +8,8 @@ import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
+import { useCompiledExecution } from './plugins/useCompiledExecution.js';
+import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
 import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
@@ -50,6 +52,7 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
+    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
     // with HTTP requests; over graphql-ws its connection_init is empty and the
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
@@ -60,6 +63,8 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
       useBadUserInputCode(),
       useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      useCompiledExecution(),
+      useRequestBodyLimit(),
       // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
       // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
       useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),

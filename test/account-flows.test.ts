@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, signUp, startStack, uniqueEmail, uniquePhone } from './support/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './support/gateway.js';
+import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 
 /** The Account API's states reached the natural way, through GraphQL flows. */
 describe('account flows', () => {
@@ -7,7 +8,6 @@ describe('account flows', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.stop());
 
   const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on RegisterSuccess { userId codeSentTo } ... on Error { message } } }`;
   const VERIFY = `mutation($input: VerifyRegistrationInput!) { verifyRegistration(input: $input) { __typename

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /**
  * Every state of every Account API endpoint the schema uses reaches the

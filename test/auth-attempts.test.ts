@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /** AUTH_ATTEMPTS_PER_MINUTE: codes and passwords cannot be guessed through the gateway at speed. */
 describe('sign-in and code attempts per client address', () => {

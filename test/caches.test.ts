@@ -2,7 +2,7 @@ import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Client as UrqlClient, fetchExchange } from '@urql/core';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { introspectionFromSchema } from 'graphql';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AccountEventsDocument,
   ActivateProductDocument,
@@ -14,8 +14,11 @@ import {
 } from '../src/client/generated/graphql.js';
 import possibleTypes from '../src/client/generated/possible-types.js';
 import { schema } from '../src/schema/index.js';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { defer, disposeLeftovers, FAST_ENV, setSettingsUpstream, socketsOf, subscriptionsReady, waitUntil } from './support/subscriptions.js';
+import { defer, waitUntil } from './support/harness.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { socketsOf } from './support/emulators.js';
+import { FAST_ENV, setSettingsUpstream, subscriptionsReady } from './support/subscriptions.js';
 
 /**
  * Normalized caches of the two client libraries frontends use, fed only by
@@ -38,11 +41,8 @@ describe('normalized caches update themselves', () => {
     stack = await startStack(FAST_ENV);
     user = await signUp(stack);
   });
-  afterEach(async () => {
-    await disposeLeftovers();
-    await subscriptionsReady(stack.gateway, 0, 10_000);
-  });
-  afterAll(() => stack?.stop());
+  // Each test counts its own live subscriptions: the last test's are gone first.
+  beforeEach(() => subscriptionsReady(stack.gateway, 0, 10_000));
 
   /** Counts the requests a client library sends, to prove nothing was refetched. */
   function countingFetch() {

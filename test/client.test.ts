@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AccountEventsDocument,
   ActivateProductDocument,
@@ -26,8 +26,10 @@ import {
   ViewerDocument,
 } from '../src/client/generated/graphql.js';
 import { GatewayRequestError } from '../src/client/request-error.js';
-import { type Stack, signUp, startStack, uniqueEmail, uniquePhone } from './support/stack.js';
-import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
+import { type Stack, startStack, expectMember } from './support/gateway.js';
+import { pushSockets, pushSocketsAbove } from './support/emulators.js';
+import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
+import { typedClient } from './support/typed-client.js';
 
 /**
  * The example operations of schema/operations, through the typed client of
@@ -37,16 +39,11 @@ import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-clie
  */
 
 /** Fails the test unless `payload` is the `typename` member; narrows it. */
-function expectMember<P extends { __typename: string }, T extends P['__typename']>(payload: P, typename: T): asserts payload is Extract<P, { __typename: T }> {
-  expect(payload, JSON.stringify(payload)).toMatchObject({ __typename: typename });
-}
-
 describe('typed client and the example operations', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({}, { dating: [{ id: 'open', apiKey: 'typed-client-site-key', ipWhitelist: ['127.0.0.1', '::1'], perMinuteLimit: 100, paymentLinks: true }] });
   });
-  afterAll(() => stack.stop());
 
   it('walks onboarding, the settings and products screens and logout; the session token is handled by the client', async () => {
     const client = typedClient(stack.url);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { probeAccount } from '../src/contract/account.js';
 import { probeDating } from '../src/contract/dating.js';
 import type { CheckResult } from '../src/contract/report.js';
 import { startDatingEmulator, type DatingEmulator } from '../src/emulator/dating/server.js';
-import { createLogger } from '../src/infra/logger.js';
-import { useAccountEmulator } from './support/account-emulator.js';
+import { useAccountEmulator } from './support/emulators.js';
+import { defer, silentLogger } from './support/harness.js';
+import { signUp } from './support/users.js';
 
 /**
  * The contract probe (`npm run contract`) against the bundled emulators: they
@@ -17,10 +18,8 @@ import { useAccountEmulator } from './support/account-emulator.js';
 const account = useAccountEmulator();
 let dating: DatingEmulator;
 beforeAll(async () => {
-  dating = await startDatingEmulator({ logger: createLogger({ level: 'silent' }) });
-});
-afterAll(async () => {
-  await dating?.close();
+  dating = await startDatingEmulator({ logger: silentLogger });
+  defer(() => dating.close());
 });
 
 const PASSWORD = 'contract probe pw 7';
@@ -31,7 +30,7 @@ const failing = (results: CheckResult[]) => results.filter((r) => r.verdict === 
 
 /** A verified test account with the `dating` product active. */
 async function testAccount() {
-  const { token, email } = await account.signUp(PASSWORD);
+  const { token, email } = await signUp(account.client, { password: PASSWORD });
   expect((await account.call('user/products/activate', { product_id: 'dating' }, token)).state).toBe(200);
   return email;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signUp, useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
+import { signUp } from './support/users.js';
 
 describe('per-request DataLoaders', () => {
   const t = useStack();

@@ -7,7 +7,9 @@ import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, Upstr
 import { mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
 import { siteRefusal } from '../src/domain/dating.js';
 import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds } from '../src/upstream/dating/wire.js';
-import { gatewayLogLines, gql, type GqlOptions, rememberSecret, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { gatewayLogLines, rememberSecret } from './support/harness.js';
+import { gql, type GqlOptions, startGateway, type Stack, startStack } from './support/gateway.js';
+import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* createDatingUser and datingSites against the real Dating emulator: every status of shared/UPSTREAM.md §2. */
@@ -87,8 +89,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await stub?.close();
   for (const body of bodies) for (const key of ALL_KEYS) expect(body.includes(key), 'a response holds an API key').toBe(false);
 });
 
@@ -273,7 +273,7 @@ describe('who may create dating users', () => {
   describe('behind a trusted proxy, with anonymous sign-ups on', () => {
     let second: { url: string; gateway: Gateway };
     beforeAll(async () => {
-      second = await stack.startGateway({ TRUSTED_PROXIES: '127.0.0.1', DATING_ANONYMOUS_SIGNUPS: 'true', DATING_ANONYMOUS_PER_MINUTE: '2' }, 'second');
+      second = await startGateway({ ...stack.env, TRUSTED_PROXIES: '127.0.0.1', DATING_ANONYMOUS_SIGNUPS: 'true', DATING_ANONYMOUS_PER_MINUTE: '2' }, 'second');
     });
 
     it('uses X-Forwarded-For, walking past trusted hops', async () => {

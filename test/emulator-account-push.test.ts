@@ -1,14 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { useAccountEmulator } from './support/account-emulator.js';
+import { useAccountEmulator } from './support/emulators.js';
+import { signUp } from './support/users.js';
 
 /** The bundled Account API emulator against shared/UPSTREAM.md §4: its push socket and its dev injections. */
 
 const account = useAccountEmulator();
-const { call, dev, signUp, openSocket, tryTicket } = account;
+const { call, dev, openSocket, tryTicket } = account;
 
 describe('websocket', () => {
   it('uses a ticket once and refuses an expired one', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const first = await call('user/auth/websocket', {}, user.token);
     expect(first.data.url).toBe(`ws://127.0.0.1:${account.emulator.port}/ws`);
     expect(await tryTicket(first.data.url, first.data.ticket)).toBe(101);
@@ -20,7 +21,7 @@ describe('websocket', () => {
   });
 
   it('resumes after a drop without duplicates or gaps', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const first = await openSocket(user.token);
     await call('user/settings/set', { news: true }, user.token);
     await call('user/products/activate', { product_id: 'webstat' }, user.token);
@@ -49,7 +50,7 @@ describe('websocket', () => {
   });
 
   it('sends session.expired and closes with 4403 on expire and on logout', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const socket = await openSocket(user.token, {});
     await dev('POST', 'expire', { user_id: user.userId });
     const frame = await socket.next();
@@ -94,7 +95,7 @@ describe('dev injections', () => {
   });
 
   it('ends sessions when the clock passes 30 days, and reset clears everything', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const socket = await openSocket(user.token, {});
     await dev('POST', 'clock', { advance_seconds: 30 * 24 * 3600 });
     expect((await socket.next()).event).toBe('session.expired');

@@ -1,10 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { useAccountEmulator } from './support/account-emulator.js';
+import { useAccountEmulator } from './support/emulators.js';
+import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 
 /** The bundled Account API emulator against shared/UPSTREAM.md §1, §3, §4: its HTTP paths. Push: emulator-account-push.test.ts. */
 
 const account = useAccountEmulator();
-const { call, dev, lastCode, uniqueEmail, uniquePhone, signUp, openSocket } = account;
+const { call, dev, lastCode, openSocket } = account;
 
 describe('transport', () => {
   it('answers 404 for an unknown path, 405 for GET, 400 for bad JSON, 403 without a session', async () => {
@@ -17,7 +18,7 @@ describe('transport', () => {
   });
 
   it('answers an envelope to odd parameters on every path', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const keys = ['email', 'phone', 'password', 'login', 'user_id', 'code', 'email_code', 'phone_code', 'type', 'token',
       'recovery_token', 'deletion_token', 'id', 'reason', 'product_id', 'sex', 'lang', 'birthday', 'dating.model',
       'first_name', 'news', 'restriction_1', 'location', 'screen', 'battery_charge', 'web_event', 'constructor', '__proto__'];
@@ -99,7 +100,7 @@ describe('login', () => {
     expect((await call('user/auth/login', { login: phone, password: 'wrong' })).state).toBe(404);
     expect((await call('user/auth/login', { login: phone })).state).toBe(400);
 
-    const user = await signUp('pw-ok');
+    const user = await signUp(account.client, { password: 'pw-ok' });
     const login = await call('user/auth/login', { login: user.email, password: 'pw-ok' });
     expect(login.state).toBe(200);
     expect(login.data.session.expires_at).toMatch(/Z$/);
@@ -138,7 +139,7 @@ describe('codes', () => {
 
 describe('settings', () => {
   it('keeps a changed e-mail pending until verify confirms it', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const socket = await openSocket(user.token, {});
     const newEmail = uniqueEmail();
     const set = await call('user/settings/set', { email: newEmail, 'dating.model': 'm1', sex: 2, restriction_3: true, birthday: 631152000 }, user.token);
@@ -168,7 +169,7 @@ describe('settings', () => {
 
 describe('recovery and deletion', () => {
   it('recovers a password and ends the other sessions', async () => {
-    const user = await signUp('old-pass');
+    const user = await signUp(account.client, { password: 'old-pass' });
     const other = await call('user/auth/login', { login: user.email, password: 'old-pass' });
     const started = await call('user/auth/recovery', { login: user.email });
     expect(started.state).toBe(200);
@@ -187,7 +188,7 @@ describe('recovery and deletion', () => {
   });
 
   it('deletes a user after the code', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const socket = await openSocket(user.token, {});
     const started = await call('user/auth/delete', {}, user.token);
     expect(started.state).toBe(200);
@@ -204,7 +205,7 @@ describe('recovery and deletion', () => {
 
 describe('products and the rest', () => {
   it('activates and deactivates idempotently; disabled and unknown products answer 404', async () => {
-    const user = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
     const list = await call('user/products/get', {}, user.token);
     expect(list.data.map((p: any) => [p.id, p.state])).toEqual([
       ['dating', 'deactivated'], ['webstat', 'deactivated'], ['legacy-chat', 'disabled'],
@@ -223,8 +224,8 @@ describe('products and the rest', () => {
   });
 
   it('answers tracking, archive and block states', async () => {
-    const user = await signUp();
-    const other = await signUp();
+    const user = await signUp(account.client, { password: 'secret-1' });
+    const other = await signUp(account.client, { password: 'secret-1' });
     expect(await call('user/tracking/set', { unrelated: 1 }, user.token)).toEqual({ state: 404, data: false });
     expect((await call('user/tracking/set', { screen: 'wide' }, user.token)).state).toBe(400);
     expect((await call('user/tracking/set', { device_id: 'd1', location: [1, 2, 3], battery_charge: 50 }, user.token)).data).toBe(true);

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { isAdult, parseCalendarDate } from '../src/emulator/dating/birth-date.js';
 import { parseForm } from '../src/emulator/dating/body.js';
 import { startDatingEmulator, type DatingEmulator } from '../src/emulator/dating/server.js';
 import { DEMO_DATING_SITES, DatingEmulatorConfigError } from '../src/emulator/dating/sites.js';
+import { defer } from './support/harness.js';
 
 const WELLHELLO_KEY = 'demo-wellhello-key';
 const LOVECRUSH_KEY = 'demo-lovecrush-key';
@@ -21,10 +22,7 @@ beforeAll(async () => {
       { id: 'tiny', apiKey: 'tiny-key', ipWhitelist: ['*'], perMinuteLimit: 2 },
     ],
   });
-});
-
-afterAll(async () => {
-  await emulator.close();
+  defer(() => emulator.close());
 });
 
 beforeEach(async () => {

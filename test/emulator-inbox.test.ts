@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useAccountEmulator } from './support/account-emulator.js';
+import { useAccountEmulator } from './support/emulators.js';
+import { signUp } from './support/users.js';
 
 /** The dev inbox page of the Account emulator: self-contained HTML over /_emulator/messages. */
 const account = useAccountEmulator();
@@ -21,7 +22,7 @@ describe('GET /_emulator/inbox', () => {
   });
 
   it('holds no code itself (codes come only from the JSON it fetches) and answers POST with 405', async () => {
-    await account.signUp();
+    await signUp(account.client);
     const codes = ((await account.dev('GET', 'messages')) as { code: string }[]).map((m) => m.code);
     expect(codes.length).toBeGreaterThan(0);
     const html = await (await fetch(`${account.emulator.url}/_emulator/inbox`)).text();

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { defer } from './support/harness.js';
 
 /**
  * Emulators that remember (EMULATOR_STATE_FILE): `npm run emulator` and
@@ -11,16 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
  * same file; a corrupt file; the reset endpoint; loopback by default.
  */
 
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'emulator-state-'));
-  dirs.push(dir);
+  defer(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -54,7 +49,7 @@ function run(entry: string, env: Record<string, string>, cwd = process.cwd()): R
     env: { PATH: process.env.PATH ?? '', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
+  defer(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

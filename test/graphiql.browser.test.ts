@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,18 +5,21 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { schema } from '../src/schema/index.js';
-import { type SignedUpUser, type Stack, rememberSecret, signUp, startStack, uniqueEmail } from './support/stack.js';
-import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { pushSockets, pushSocketsAbove } from './support/emulators.js';
+import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
+import { rememberSecret } from './support/harness.js';
+import { typedClient } from './support/typed-client.js';
+import { chromiumForTests } from './support/chromium.js';
 
 /**
  * GraphiQL as served by the gateway, in a real Chromium (Debian's, which
- * .ci/run installs): the page loads with nothing reachable but loopback, runs
+ * .ci/run installs; `CHROMIUM_PATH` picks another): the page loads with nothing reachable but loopback, runs
  * a query typed into its editor with a session in its headers tab, and runs
  * `accountEvents`, showing the event a mutation causes. A failing test saves
  * a screenshot under this file's temp dir and names it in the error.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -41,19 +43,22 @@ function isLoopback(url: string): boolean {
   return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
 }
 
-// Skipped only where Chromium is missing outside CI; in CI a missing Chromium fails.
-describe.runIf(existsSync(CHROMIUM) || Boolean(process.env.CI))('GraphiQL in Chromium', () => {
+// Skipped, saying why, only where Chromium is missing or does not start outside CI; in CI that fails.
+const chromiumForFile = await chromiumForTests('graphiql.browser', (executablePath) =>
+  chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 60_000 }),
+);
+
+describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('GraphiQL in Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   let shots: string;
   beforeAll(async () => {
+    browser = chromiumForFile.require();
     shots = await mkdtemp(join(tmpdir(), 'gateway-graphiql-'));
     stack = await startStack({ UPSTREAM_PUSH_RECONNECT_MIN_MS: '20', UPSTREAM_PUSH_RECONNECT_MAX_MS: '200' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
   });
 
   /**

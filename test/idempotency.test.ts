@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { IdempotencyEntryUnreadable, MemoryIdempotencyStore, RedisIdempotencyStore, type Unlock } from '../src/infra/idempotency.js';
 import { MemoryRateLimiter } from '../src/infra/rate-limit.js';
+import { redisForTests } from './support/redis.js';
 
 /* The idempotency stores (bounds, locks, errors) and the in-memory rate limiter's bound. */
 
 describe('MemoryIdempotencyStore when full', () => {
+  // The store's clock is faked: a busy machine's pause between two calls cannot expire an entry early.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('drops only expired entries, and refuses a claim rather than reopening a live key', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const store = new MemoryIdempotencyStore({ ttlSeconds: 60, inFlightSeconds: 0.2, maxEntries: 2 });
     const a = await store.claim('a', 'fa');
     if (a.kind !== 'claimed') throw new Error(a.kind);
@@ -17,7 +23,7 @@ describe('MemoryIdempotencyStore when full', () => {
     const refused = await store.claim('c', 'fc');
     expect(refused).toEqual({ kind: 'full', retryAfterSeconds: 1 });
     expect(await store.claim('a', 'fa')).toEqual({ kind: 'done', fingerprint: 'fa', result: 'result-a' });
-    await sleep(250); // b's in-flight marker expires: room for one
+    vi.setSystemTime(Date.now() + 250); // b's in-flight marker expires: room for one
     expect((await store.claim('c', 'fc')).kind).toBe('claimed');
     expect(await store.claim('a', 'fa')).toMatchObject({ kind: 'done' });
   });
@@ -38,8 +44,9 @@ describe('MemoryIdempotencyStore.lock', () => {
   it('lets one holder in at a time, in order, and gives up after waitMs', async () => {
     const store = new MemoryIdempotencyStore({ ttlSeconds: 60 });
     const order: string[] = [];
-    const first = (await store.lock('u', { waitMs: 1000, holdMs: 1000 }))!;
-    const second = store.lock('u', { waitMs: 1000, holdMs: 1000 }).then((unlock) => {
+    // Holds and waits far beyond any pause of a busy machine; only the 50 ms waits are meant to run out.
+    const first = (await store.lock('u', { waitMs: 30_000, holdMs: 30_000 }))!;
+    const second = store.lock('u', { waitMs: 30_000, holdMs: 30_000 }).then((unlock) => {
       order.push('second');
       return unlock!;
     });
@@ -53,25 +60,11 @@ describe('MemoryIdempotencyStore.lock', () => {
   });
 });
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-async function redisUp(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-const up = await redisUp();
+const redisForFile = await redisForTests('idempotency');
 
-describe.skipIf(!up && !process.env.CI)('RedisIdempotencyStore', () => {
+describe.skipIf(redisForFile.skip)('RedisIdempotencyStore', () => {
   const prefix = `test:${process.pid}:${randomUUID()}:`;
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisForFile.url);
   const [one, two] = [new RedisIdempotencyStore(redis, prefix, { ttlSeconds: 60 }), new RedisIdempotencyStore(redis, prefix, { ttlSeconds: 60 })];
   afterAll(async () => {
     const keys = await redis.keys(`${prefix}*`);
@@ -80,14 +73,16 @@ describe.skipIf(!up && !process.env.CI)('RedisIdempotencyStore', () => {
   });
 
   it('locks across instances, and a crashed holder\'s lock ends after holdMs', async () => {
-    const held = (await one.lock('u', { waitMs: 100, holdMs: 300 })) as Unlock;
+    redisForFile.require();
+    // Held far beyond any pause of a busy machine, so the 100 ms wait of `two` is what runs out.
+    const held = (await one.lock('u', { waitMs: 100, holdMs: 30_000 })) as Unlock;
     expect(held).not.toBeNull();
     expect(await two.lock('u', { waitMs: 100, holdMs: 300 })).toBeNull();
     await held();
     const next = await two.lock('u', { waitMs: 100, holdMs: 300 });
     expect(next).not.toBeNull();
-    // `next` is never released, as if its instance crashed: the lock expires.
-    const after = await one.lock('u', { waitMs: 1000, holdMs: 300 });
+    // `next` is never released, as if its instance crashed: the lock expires after its 300 ms, well within this wait.
+    const after = await one.lock('u', { waitMs: 15_000, holdMs: 300 });
     expect(after).not.toBeNull();
     await after!();
   });

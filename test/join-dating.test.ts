@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { redisForTests } from './support/redis.js';
-import { gatewayLogLines, gql, type SignedUpUser, signUp, type Stack, startStack, uniqueEmail } from './support/stack.js';
+import { gatewayLogLines } from './support/harness.js';
+import { gql, startGateway, type Stack, startStack } from './support/gateway.js';
+import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
 import { startStubSite, type StubSite } from './support/stub-site.js';
 
 /* joinDating across both APIs: activation, the site's answer, undo, idempotency (memory and Redis). */
@@ -67,10 +69,6 @@ beforeAll(async () => {
       ...STUB_SITES.map((id) => ({ id, name: id, baseUrl: `${stub.url}/${id}`, apiKey: stubKey(id) })),
     ],
   });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await stub?.close();
 });
 
 describe('joinDating', () => {
@@ -176,7 +174,7 @@ describe('joinDating', () => {
 describe('joinDating when the site times out', () => {
   let slow: { url: string; gateway: Gateway };
   beforeAll(async () => {
-    slow = await stack.startGateway({ UPSTREAM_TIMEOUT_MS: '300' }, 'timeout-300');
+    slow = await startGateway({ ...stack.env, UPSTREAM_TIMEOUT_MS: '300' }, 'timeout-300');
   });
 
   it('answers JoinDatingOutcomeUnknown, keeps it for the key and never posts again', async () => {
@@ -247,7 +245,7 @@ describe.skipIf(redisForFile.skip)('joinDating idempotency across gateway instan
   beforeAll(async () => {
     expect(redisDown, `Redis at ${REDIS_URL}`).toBeNull();
     for (const name of ['a', 'b']) {
-      gateways.push(await stack.startGateway({ REDIS_URL, REDIS_KEY_PREFIX: prefix, IDEMPOTENCY_TTL_SECONDS: '60' }, name));
+      gateways.push(await startGateway({ ...stack.env, REDIS_URL, REDIS_KEY_PREFIX: prefix, IDEMPOTENCY_TTL_SECONDS: '60' }, name));
     }
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, uniqueEmail, uniquePhone } from './support/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './support/gateway.js';
+import { uniqueEmail, uniquePhone } from './support/users.js';
 
 /** The onboarding flow at the end of shared/UPSTREAM.md §1, through GraphQL only. */
 describe('onboarding flow', () => {
@@ -7,7 +8,6 @@ describe('onboarding flow', () => {
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterAll(() => stack.stop());
 
   it('registers by phone, verifies, adds and confirms an email, sets birthday, tracking and dating', async () => {
     const phone = uniquePhone();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 describe('operation limits', () => {
   const t = useStack({ OPERATION_MAX_DEPTH: '3', OPERATION_MAX_ALIASES: '3', OPERATION_MAX_MUTATIONS: '2' });

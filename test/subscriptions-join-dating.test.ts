@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { gql, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { disposeLeftovers, FAST_ENV, startGateway, subscribe, subscriptionsReady, UPDATE_FIRST_NAME, waitUntil, wsClient } from './support/subscriptions.js';
+import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
+import { waitUntil } from './support/harness.js';
+import { gql, type Stack, startGateway, startStack } from './support/gateway.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { FAST_ENV, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -27,11 +30,6 @@ describe('joinDating and accountEvents', () => {
     stack = await startStack(FAST_ENV, { dating: SITES });
     proxy = await startTcpProxy(stack.emulator.url, { refuseWebsockets: true });
   });
-  afterEach(disposeLeftovers);
-  afterAll(async () => {
-    await proxy?.close();
-    await stack?.stop();
-  });
 
   const join = (who: SignedUpUser, input: Record<string, unknown> = {}, url = gateway.url) =>
     gql(url, JOIN, { input: { site: 'open', password: 'dating-pass-1', idempotencyKey: randomUUID(), ...input } }, { token: who.token });
@@ -50,7 +48,7 @@ describe('joinDating and accountEvents', () => {
 
   /** A subscriber of `who` on the gateway without push sockets, live once its relay was refused. */
   async function subscriber(who: SignedUpUser) {
-    gateway = await startGateway(proxy.url, stack.env, 'no-push-socket');
+    gateway = await startGateway({ ...stack.env, ACCOUNT_API_URL: proxy.url }, 'no-push-socket');
     const events = subscribe(wsClient(gateway.url, who.token).client);
     await subscriptionsReady(gateway.gateway, 1);
     const refused = proxy.refused;
@@ -60,7 +58,7 @@ describe('joinDating and accountEvents', () => {
 
   /** Everything published before a last change of the first name (published by this gateway too, so in order after them). */
   async function eventsBeforeFence(who: SignedUpUser, events: ReturnType<typeof subscribe>) {
-    await gateway.gql(UPDATE_FIRST_NAME, { name: 'Fence' }, { token: who.token });
+    await gateway.gql(UpdateSettingsDocument, { input: { firstName: 'Fence' } }, { token: who.token });
     await events.until((e) => e.some((x) => x.settings?.firstName === 'Fence'), 'the fence');
     expect(events.events.every((e) => /^gw-/.test(e.id))).toBe(true);
     return events.events.slice(0, -1).map((e) => [e.__typename, e.activeProductIds]);

@@ -1,30 +1,19 @@
 import { WebSocket } from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  ACCOUNT_EVENTS,
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  type Recorder,
-  socketsOf,
-  startGateway,
-  subscribe,
-  subscriptionsReady,
-  waitUntil,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from './support/harness.js';
+import { type Stack, startGateway, startStack } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { ACCOUNT_EVENTS, FAST_ENV, notify, type Recorder, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 
 /** The documented limits of graphql-ws sockets and their close codes (README, "Subscriptions"). */
 describe('subscription limits', () => {
   let stack: Stack;
   let user: SignedUpUser;
   beforeAll(async () => {
-    stack = await startStack({ ...FAST_ENV, SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '300' });
+    stack = await startStack(FAST_ENV);
     user = await signUp(stack);
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack.stop());
 
   /** How each subscription ended, once each has: `[events, completed, close codes of its errors]`, counted. */
   const outcomes = async (recorders: Recorder[]) => {
@@ -72,7 +61,9 @@ describe('subscription limits', () => {
   });
 
   it('silence after connect: closed with 4408 after SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS', async () => {
-    const socket = new WebSocket(stack.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    // A gateway of its own: a 300 ms init timeout would close the other tests' clients on a busy machine.
+    const shortInit = await startGateway({ ...FAST_ENV, SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '300', ACCOUNT_API_URL: stack.emulator.url }, 'init-timeout-300');
+    const socket = new WebSocket(shortInit.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const started = Date.now();
     const code = await new Promise<number>((resolve) => socket.on('close', (c) => resolve(c)));
     expect(code).toBe(4408);
@@ -89,7 +80,7 @@ describe('subscription limits', () => {
   });
 
   it('graceful shutdown completes every subscription, then closes graphql-ws sockets with 1001', async () => {
-    const second = await startGateway(stack.emulator.url, FAST_ENV, 'shutting-down');
+    const second = await startGateway({ ...FAST_ENV, ACCOUNT_API_URL: stack.emulator.url }, 'shutting-down');
     const { client, closed } = wsClient(second.url, user.token);
     const events = subscribe(client);
     const sse = await fetch(second.url, {

@@ -1,10 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../src/events/bus.js';
 import { UpstreamRelay } from '../src/events/relay.js';
 import { AccountClient } from '../src/upstream/account/client.js';
-import { type GatewayProcess, spawnGateway } from './support/processes.js';
-import { captureLogger, gatewayLogLines, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { defer, disposeLeftovers, FAST_ENV, notify, socketsOf, subscribe, waitUntil, wsClient } from './support/subscriptions.js';
+import { captureLogger, defer, disposeLeftovers, gatewayLogLines, waitUntil } from './support/harness.js';
+import { type GatewayProcess, spawnGateway, type Stack, startStack } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { FAST_ENV, notify, subscribe, wsClient } from './support/subscriptions.js';
 
 /**
  * An answer of `user/auth/websocket` off contract (shared/UPSTREAM.md §1:
@@ -22,11 +24,6 @@ describe('an off-contract push ticket', () => {
     stack = await startStack(FAST_ENV);
     user = await signUp(stack);
     gateway = await spawnGateway(stack, FAST_ENV);
-  });
-  afterEach(disposeLeftovers);
-  afterAll(async () => {
-    await gateway?.stop();
-    await stack?.stop();
   });
 
   it('keeps the gateway process up and the subscription open; upstream events flow once a ticket is good', async () => {
@@ -69,7 +66,6 @@ describe('the relay, should a ticket it cannot open get through', () => {
   beforeAll(async () => {
     stack = await startStack(FAST_ENV);
   });
-  afterAll(() => stack.stop());
 
   it('logs it and retries: no unhandled rejection', async () => {
     const user = await signUp(stack);

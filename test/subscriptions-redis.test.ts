@@ -1,21 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, spawnGateway } from './support/processes.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogoutDocument, UpdateSettingsDocument } from '../src/client/generated/graphql.js';
+import { WAIT_MS, waitUntil, within } from './support/harness.js';
+import { type GatewayProcess, spawnGateway, type Stack, startStack } from './support/gateway.js';
+import { emulatorSockets, socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp, signIn } from './support/users.js';
+import { FAST_ENV, notify, setSettingsUpstream, subscribe, wsClient } from './support/subscriptions.js';
 import { redisForTests } from './support/redis.js';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  disposeLeftovers,
-  emulatorSockets,
-  FAST_ENV,
-  notify,
-  setSettingsUpstream,
-  socketsOf,
-  subscribe,
-  UPDATE_FIRST_NAME,
-  waitUntil,
-  within,
-  wsClient,
-} from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -57,16 +48,13 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     redis = new Redis(redisForFile.url);
     user = await signUpHere();
   });
-  afterEach(disposeLeftovers);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     for (const [name, gateway] of [['A', a], ['B', b]] as const) {
       if (!gateway) continue;
       for (const secret of secrets) expect(gateway.output().includes(secret), `process ${name} logged a secret`).toBe(false);
     }
-    await proxy?.close();
     redis?.disconnect();
-    await stack?.stop();
   });
 
   /** Instances listening on the user's channel: one per instance with a live subscription of the user. */
@@ -75,15 +63,16 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     waitUntil(async () => (await listening(userId)) === count, `${count} instances listening for the user`);
 
   it('an event that arrives on A reaches a subscriber on B', async () => {
+    // Counted before subscribing: B's relay may be refused before the subscription is seen live, and tries again only after a minute.
+    const refusedBefore = proxy.refused;
     const onB = subscribe(wsClient(b.url, user.token).client);
     await instancesListening(user.userId, 1);
-    const refusedBefore = proxy.refused;
     await waitUntil(() => proxy.refused > refusedBefore, 'B\'s relay refused');
     expect((await emulatorSockets(stack.emulator.url))[user.userId]).toBeUndefined();
 
     // 1. No push socket anywhere: only A's mutation, published at once through Redis, can reach B.
-    const viaA = await a.gql(UPDATE_FIRST_NAME, { name: 'ViaA' }, { token: user.token });
-    expect(viaA.data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
+    const viaA = await a.gql(UpdateSettingsDocument, { input: { firstName: 'ViaA' } }, { token: user.token });
+    expect(viaA.data?.updateSettings.__typename).toBe('UpdateSettingsSuccess');
     const [first] = await onB.until((e) => e.length === 1, 'A\'s mutation on B');
     expect(first).toMatchObject({ __typename: 'SettingsUpdated', settings: { firstName: 'ViaA' } });
     expect(first.id).toMatch(/^gw-/);
@@ -98,7 +87,7 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     expect(onB.events[1].id).not.toMatch(/^gw-/);
 
     // 3. And back: B's mutation reaches A's subscriber, once, though A's socket delivers it too.
-    await b.gql(UPDATE_FIRST_NAME, { name: 'ViaB' }, { token: user.token });
+    await b.gql(UpdateSettingsDocument, { input: { firstName: 'ViaB' } }, { token: user.token });
     await notify(stack, user.userId, 'redis-last');
     await onA.untilNotification('redis-last');
     await onB.untilNotification('redis-last');
@@ -112,22 +101,18 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     const other = await signUpHere();
     const onB = subscribe(wsClient(b.url, other.token).client);
     await instancesListening(other.userId, 1);
-    await a.gql(UPDATE_FIRST_NAME, { name: 'NotForOther' }, { token: user.token });
-    await b.gql(UPDATE_FIRST_NAME, { name: 'Other' }, { token: other.token });
+    await a.gql(UpdateSettingsDocument, { input: { firstName: 'NotForOther' } }, { token: user.token });
+    await b.gql(UpdateSettingsDocument, { input: { firstName: 'Other' } }, { token: other.token });
     await onB.until((e) => e.length === 1, 'the other user\'s own change');
     await notify(stack, user.userId, 'not-for-other');
-    await a.gql(UPDATE_FIRST_NAME, { name: 'OtherAgain' }, { token: other.token });
+    await a.gql(UpdateSettingsDocument, { input: { firstName: 'OtherAgain' } }, { token: other.token });
     await onB.until((e) => e.length === 2, 'the other user\'s second change');
     expect(onB.events.map((e) => e.settings?.firstName ?? e.title)).toEqual(['Other', 'OtherAgain']);
   });
 
   it('a logout on A ends that session\'s subscription on B at once; the user\'s other session goes on', async () => {
     const dana = await signUpHere();
-    const loggedIn = await stack.gql(
-      `mutation($input: LoginInput!) { login(input: $input) { ... on AuthSuccess { session { token } } } }`,
-      { input: { login: dana.email, password: dana.password } },
-    );
-    const phone = loggedIn.data.login.session.token as string;
+    const phone = await signIn(stack, dana);
     secrets.push(phone);
     const refused = proxy.refused;
     const phoneOnB = wsClient(b.url, phone);
@@ -139,9 +124,9 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     await instancesListening(dana.userId, 2);
     await socketsOf(stack.emulator.url, dana.userId, 1);
 
-    const out = await a.gql(`mutation { logout { __typename } }`, {}, { token: phone });
-    expect(out.data.logout.__typename).toBe('LogoutSuccess');
-    expect(await within(phoneOnB.closed, 3000, 'B\'s socket of the phone to close')).toBe(4403);
+    const out = await a.gql(LogoutDocument, {}, { token: phone });
+    expect(out.data?.logout.__typename).toBe('LogoutSuccess');
+    expect(await within(phoneOnB.closed, WAIT_MS, 'B\'s socket of the phone to close')).toBe(4403);
     expect(onB.typenames()).toEqual(['SessionExpired']);
     expect(onB.completed).toBe(true);
     await instancesListening(dana.userId, 1);

@@ -1,19 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rememberSecret, type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  socketsOf,
-  sseSubscribe,
-  startGateway,
-  subscribe,
-  subscriptionsReady,
-  UPDATE_FIRST_NAME,
-  waitUntil,
-  within,
-  wsClient,
-} from './support/subscriptions.js';
+  CompletePasswordRecoveryDocument,
+  ConfirmAccountDeletionDocument,
+  LogoutDocument,
+  RequestAccountDeletionDocument,
+  StartPasswordRecoveryDocument,
+  UpdateSettingsDocument,
+  ViewerDocument,
+} from '../src/client/generated/graphql.js';
+import { rememberSecret, WAIT_MS, waitUntil, within } from './support/harness.js';
+import { type Stack, startGateway, startStack, expectMember } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp, signIn } from './support/users.js';
+import { FAST_ENV, notify, sseSubscribe, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -33,8 +32,8 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS: _heartbeat, ...ENV } = FAST_ENV;
 const PUSH_DOWN_ENV = { ...ENV, UPSTREAM_PUSH_RECONNECT_MIN_MS: '60000', UPSTREAM_PUSH_RECONNECT_MAX_MS: '60000' };
 
-/** Well under the session check and the test timeout: "at once". */
-const AT_ONCE_MS = 3000;
+/** "At once": far under the 300 s session check (the only other way these would end), and generous for a busy machine. */
+const AT_ONCE_MS = WAIT_MS;
 
 describe('ended sessions and accountEvents', () => {
   let stack: Stack;
@@ -44,29 +43,15 @@ describe('ended sessions and accountEvents', () => {
     expect(stack.gateway.services.config.SUBSCRIPTIONS_SESSION_CHECK_SECONDS).toBe(300);
     proxy = await startTcpProxy(stack.emulator.url, { refuseWebsockets: true });
   });
-  afterEach(disposeLeftovers);
-  afterAll(async () => {
-    await proxy?.close();
-    await stack?.stop();
-  });
 
   type Gateway = Pick<Stack, 'url' | 'gateway' | 'gql'>;
 
   /** A gateway whose push sockets are refused: each relay tries once, then waits a minute (relaysRefused). */
   async function pushDownGateway(): Promise<Gateway> {
-    return startGateway(proxy.url, PUSH_DOWN_ENV, 'push-down');
+    return startGateway({ ...PUSH_DOWN_ENV, ACCOUNT_API_URL: proxy.url }, 'push-down');
   }
   const relaysRefused = async (count: number, since: number) => waitUntil(() => proxy.refused >= since + count, `${count} push sockets refused`);
 
-  const login = async (user: SignedUpUser, password = user.password): Promise<string> => {
-    const res = await stack.gql(
-      `mutation($input: LoginInput!) { login(input: $input) { __typename ... on AuthSuccess { session { token } } } }`,
-      { input: { login: user.email, password } },
-    );
-    const token = res.data?.login?.session?.token as string | undefined;
-    if (!token) throw new Error(`login failed: ${JSON.stringify(res)}`);
-    return token;
-  };
 
   /**
    * `first` subscribes and the relay opens the user's one upstream socket
@@ -96,7 +81,7 @@ describe('ended sessions and accountEvents', () => {
 
   it('a new subscription checks its session with the Account API, not a remembered one (SSE and graphql-ws)', async () => {
     const user = await signUp(stack);
-    const other = await login(user);
+    const other = await signIn(stack, user);
     // A first subscription makes the gateway remember the session's user.
     const first = await sseSubscribe(stack.url, other);
     await subscriptionsReady(stack.gateway, 1);
@@ -106,7 +91,7 @@ describe('ended sessions and accountEvents', () => {
     // The session ends where the gateway cannot see it: straight at the Account API.
     const res = await fetch(`${stack.emulator.url}/user/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other}` }, body: '{}' });
     expect(await res.json()).toEqual({ state: 200, data: true });
-    const viewer = await stack.gql(`{ viewer { id } }`, {}, { token: other });
+    const viewer = await stack.gql(ViewerDocument, {}, { token: other });
     expect(viewer.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
 
     const sse = await sseSubscribe(stack.url, other);
@@ -130,11 +115,11 @@ describe('ended sessions and accountEvents', () => {
 
   it('logout ends that session\'s subscriptions at once (graphql-ws and SSE); the user\'s other session goes on', async () => {
     const user = await signUp(stack);
-    const phone = await login(user);
+    const phone = await signIn(stack, user);
     const { aEvents, b, bEvents, bSse } = await subscribedTwice(user, user.token, phone);
 
-    const out = await stack.gql(`mutation { logout { __typename } }`, {}, { token: phone });
-    expect(out.data.logout.__typename).toBe('LogoutSuccess');
+    const out = await stack.gql(LogoutDocument, {}, { token: phone });
+    expect(out.data?.logout.__typename).toBe('LogoutSuccess');
     await endedAtOnce(b, bEvents, 'logout');
     await within(waitUntil(() => bSse.ended, 'the SSE stream to end'), AT_ONCE_MS, 'the SSE stream to end');
     expect(bSse.typenames()).toEqual(['SessionExpired']);
@@ -153,25 +138,20 @@ describe('ended sessions and accountEvents', () => {
     const on = await pushDownGateway();
     const refused = proxy.refused;
     const user = await signUp(stack);
-    const phone = await login(user);
+    const phone = await signIn(stack, user);
     const bystander = await signUp(stack);
     const bystanderEvents = subscribe(wsClient(on.url, bystander.token).client);
     await subscriptionsReady(on.gateway, 1);
     const { a, aEvents, b, bEvents, bSse } = await subscribedTwice(user, user.token, phone, on, 1);
     await relaysRefused(2, refused);
 
-    const started = await on.gql(
-      `mutation($input: StartPasswordRecoveryInput!) { startPasswordRecovery(input: $input) { ... on StartPasswordRecoverySuccess { recoveryToken } } }`,
-      { input: { login: user.email } },
-    );
-    const { recoveryToken } = started.data.startPasswordRecovery;
+    const started = (await on.gql(StartPasswordRecoveryDocument, { input: { login: user.email } })).data?.startPasswordRecovery;
+    expectMember(started, 'StartPasswordRecoverySuccess');
+    const { recoveryToken } = started;
     const code = await stack.account.code(user.email, 'recovery');
-    const done = await on.gql(
-      `mutation($input: CompletePasswordRecoveryInput!) { completePasswordRecovery(input: $input) { __typename ... on AuthSuccess { session { token } } } }`,
-      { input: { recoveryToken, code, newPassword: 'a brand new pw 2' } },
-    );
-    expect(done.data.completePasswordRecovery.__typename).toBe('AuthSuccess');
-    const fresh = done.data.completePasswordRecovery.session.token as string;
+    const done = (await on.gql(CompletePasswordRecoveryDocument, { input: { recoveryToken, code, newPassword: 'a brand new pw 2' } })).data?.completePasswordRecovery;
+    expectMember(done, 'AuthSuccess');
+    const fresh = done.session.token;
     rememberSecret(fresh);
 
     await endedAtOnce(a, aEvents, 'recovery, one other session');
@@ -183,9 +163,9 @@ describe('ended sessions and accountEvents', () => {
     // The new session subscribes and gets its events; another user's subscription never noticed.
     const freshEvents = subscribe(wsClient(on.url, fresh).client);
     await subscriptionsReady(on.gateway, 2);
-    await on.gql(UPDATE_FIRST_NAME, { name: 'Fresh' }, { token: fresh });
+    await on.gql(UpdateSettingsDocument, { input: { firstName: 'Fresh' } }, { token: fresh });
     await freshEvents.until((e) => e.length === 1, 'the new session\'s event');
-    await on.gql(UPDATE_FIRST_NAME, { name: 'Bystander' }, { token: bystander.token });
+    await on.gql(UpdateSettingsDocument, { input: { firstName: 'Bystander' } }, { token: bystander.token });
     await bystanderEvents.until((e) => e.length === 1, 'the bystander\'s event');
     expect([...freshEvents.events, ...bystanderEvents.events].map((e) => e.settings.firstName)).toEqual(['Fresh', 'Bystander']);
   });
@@ -194,15 +174,15 @@ describe('ended sessions and accountEvents', () => {
     const on = await pushDownGateway();
     const refused = proxy.refused;
     const user = await signUp(stack);
-    const phone = await login(user);
+    const phone = await signIn(stack, user);
     const { a, aEvents, b, bEvents, bSse } = await subscribedTwice(user, user.token, phone, on);
     await relaysRefused(1, refused);
 
-    const requested = await on.gql(`mutation { requestAccountDeletion { __typename } }`, {}, { token: phone });
-    expect(requested.data.requestAccountDeletion.__typename).toBe('RequestAccountDeletionSuccess');
+    const requested = await on.gql(RequestAccountDeletionDocument, {}, { token: phone });
+    expect(requested.data?.requestAccountDeletion.__typename).toBe('RequestAccountDeletionSuccess');
     const code = await stack.account.code(user.email, 'deletion');
-    const deleted = await on.gql(`mutation($c: String!) { confirmAccountDeletion(input: { code: $c }) { __typename } }`, { c: code }, { token: phone });
-    expect(deleted.data.confirmAccountDeletion.__typename).toBe('ConfirmAccountDeletionSuccess');
+    const deleted = await on.gql(ConfirmAccountDeletionDocument, { input: { code } }, { token: phone });
+    expect(deleted.data?.confirmAccountDeletion.__typename).toBe('ConfirmAccountDeletionSuccess');
 
     await endedAtOnce(b, bEvents, 'deletion, the session that deleted');
     await endedAtOnce(a, aEvents, 'deletion, the other session');

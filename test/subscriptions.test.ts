@@ -1,18 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import {
-  ACCOUNT_EVENTS,
-  disposeLeftovers,
-  FAST_ENV,
-  notify,
-  setSettingsUpstream,
-  socketsOf,
-  subscribe,
-  subscriptionsReady,
-  UPDATE_FIRST_NAME,
-  waitUntil,
-  wsClient,
-} from './support/subscriptions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ActivateProductDocument, ConfirmContactChangeDocument, LogoutDocument, UpdateSettingsDocument } from '../src/client/generated/graphql.js';
+import { waitUntil } from './support/harness.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { socketsOf } from './support/emulators.js';
+import { type SignedUpUser, signUp, signIn } from './support/users.js';
+import { ACCOUNT_EVENTS, FAST_ENV, notify, setSettingsUpstream, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 
 /**
  * `accountEvents` over graphql-ws and SSE against the real emulator push
@@ -29,8 +21,6 @@ describe('accountEvents', () => {
     stack = await startStack(FAST_ENV);
     [ann, bob] = await Promise.all([signUp(stack), signUp(stack)]);
   });
-  afterEach(disposeLeftovers);
-  afterAll(() => stack.stop());
 
   it('delivers a change made through the gateway and one made upstream, in order, once each, to that user only', async () => {
     const annEvents = subscribe(wsClient(stack.url, ann.token).client);
@@ -38,8 +28,8 @@ describe('accountEvents', () => {
     await subscriptionsReady(stack.gateway, 2);
     await Promise.all([socketsOf(stack.emulator.url, ann.userId, 1), socketsOf(stack.emulator.url, bob.userId, 1)]);
 
-    const changed = await stack.gql(UPDATE_FIRST_NAME, { name: 'Anna' }, { token: ann.token });
-    expect(changed.data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
+    const changed = await stack.gql(UpdateSettingsDocument, { input: { firstName: 'Anna' } }, { token: ann.token });
+    expect(changed.data?.updateSettings.__typename).toBe('UpdateSettingsSuccess');
     await annEvents.until((e) => e.length === 1, 'the gateway change');
     await setSettingsUpstream(stack, ann.token, { first_name: 'Anne' });
     await annEvents.until((e) => e.length === 2, 'the upstream change');
@@ -64,13 +54,13 @@ describe('accountEvents', () => {
     await subscriptionsReady(stack.gateway, 1);
     await socketsOf(stack.emulator.url, ann.userId, 1);
 
-    const activated = await stack.gql(`mutation { activateProduct(input: { productId: "webstat" }) { __typename } }`, {}, { token: ann.token });
-    expect(activated.data.activateProduct.__typename).toBe('ActivateProductSuccess');
+    const activated = await stack.gql(ActivateProductDocument, { input: { productId: 'webstat' } }, { token: ann.token });
+    expect(activated.data?.activateProduct.__typename).toBe('ActivateProductSuccess');
     const email = `new.${ann.email}`;
-    await stack.gql(`mutation($e: String!) { updateSettings(input: { email: $e }) { __typename } }`, { e: email }, { token: ann.token });
+    await stack.gql(UpdateSettingsDocument, { input: { email } }, { token: ann.token });
     const code = await stack.account.code(email, 'contact_change');
-    const confirmed = await stack.gql(`mutation($c: String!) { confirmContactChange(input: { code: $c }) { __typename } }`, { c: code }, { token: ann.token });
-    expect(confirmed.data.confirmContactChange.__typename).toBe('ConfirmContactChangeSuccess');
+    const confirmed = await stack.gql(ConfirmContactChangeDocument, { input: { code } }, { token: ann.token });
+    expect(confirmed.data?.confirmContactChange.__typename).toBe('ConfirmContactChangeSuccess');
     await notify(stack, ann.userId, 'products-last');
     await events.untilNotification('products-last');
 
@@ -148,11 +138,7 @@ describe('accountEvents', () => {
 
   it('ending one session of a user ends only that session\'s subscriptions', async () => {
     const dana = await signUp(stack);
-    const second = await stack.gql(
-      `mutation($input: LoginInput!) { login(input: $input) { ... on AuthSuccess { session { token } } } }`,
-      { input: { login: dana.email, password: dana.password } },
-    );
-    const phone = second.data.login.session.token as string;
+    const phone = await signIn(stack, dana);
     const laptop = wsClient(stack.url, dana.token);
     const laptopEvents = subscribe(laptop.client);
     const phoneEvents = subscribe(wsClient(stack.url, phone).client);
@@ -160,7 +146,7 @@ describe('accountEvents', () => {
     await socketsOf(stack.emulator.url, dana.userId, 1);
 
     // Whether the relay's one socket uses the laptop's session (the upstream says it ended) or the phone's (the session check finds it), only the laptop's subscription ends.
-    await stack.gql(`mutation { logout { __typename } }`, {}, { token: dana.token });
+    await stack.gql(LogoutDocument, {}, { token: dana.token });
     expect(await laptop.closed).toBe(4403);
     expect(laptopEvents.typenames()).toEqual(['SessionExpired']);
     await notify(stack, dana.userId, 'phone-only');

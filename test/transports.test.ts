@@ -1,9 +1,11 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql as apolloGql } from '@apollo/client';
 import { Client as UrqlClient, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUpUser, type Stack, signUp, startStack } from './support/stack.js';
-import { ACCOUNT_EVENTS, defer, disposeLeftovers, FAST_ENV, Recorder, subscriptionsReady, waitUntil, wsClient } from './support/subscriptions.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { defer, waitUntil } from './support/harness.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { type SignedUpUser, signUp } from './support/users.js';
+import { ACCOUNT_EVENTS, FAST_ENV, Recorder, subscriptionsReady, wsClient } from './support/subscriptions.js';
 
 /**
  * `accountEvents` with the client libraries frontends use, one per
@@ -35,12 +37,8 @@ describe('subscription transports with real client libraries', () => {
     stack = await startStack({ ...FAST_ENV, SUBSCRIPTIONS_KEEPALIVE_MS: '100', SUBSCRIPTIONS_SSE_PENDING_STREAMS: '3', SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS: '300' });
     ann = await signUp(stack);
   });
-  afterEach(async () => {
-    await disposeLeftovers();
-    // Each test counts its own live subscriptions.
-    await subscriptionsReady(stack.gateway, 0, 10_000);
-  });
-  afterAll(() => stack?.stop());
+  // Each test counts its own live subscriptions: the last test's are gone first.
+  beforeEach(() => subscriptionsReady(stack.gateway, 0, 10_000));
 
   /** Changes ann's first name through the gateway once `live` subscriptions listen, and waits for the event on `recorder`. */
   async function changeAndSee(recorder: Recorder, live = 1) {
@@ -132,6 +130,17 @@ describe('subscription transports with real client libraries', () => {
     // graphql-sse takes a token without a stream for a distinct connection request, which needs a query.
     const open = await fetch(`${stack.url}?token=${tokens[0]}`, { headers: { accept: 'text/event-stream' } });
     expect(open.status).toBe(400);
+  });
+
+  it('graphql-sse, single connection mode: an operation must declare its length and stay within the body limit', async () => {
+    const token = await (await fetch(stack.url, { method: 'PUT' })).text();
+    const headers = { 'content-type': 'application/json', 'x-graphql-event-stream-token': token };
+    // A streamed body has no Content-Length.
+    const chunked = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(JSON.stringify({ query: SETTINGS_EVENTS }))), c.close()) });
+    const streamed = await fetch(stack.url, { method: 'POST', headers, body: chunked, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(411);
+    const huge = await fetch(stack.url, { method: 'POST', headers, body: JSON.stringify({ query: SETTINGS_EVENTS, padding: 'x'.repeat(26_000_000) }) });
+    expect(huge.status).toBe(413);
   });
 
   function apolloClient(token: string | null) {

@@ -7,8 +7,10 @@ import { AccountEventsDocument, RegisterDocument, UpdateSettingsDocument, Verify
 import manifest from '../src/client/generated/persisted-documents.json' with { type: 'json' };
 import { GatewayRequestError } from '../src/client/request-error.js';
 import { TrustedDocuments } from '../src/plugins/useTrustedDocuments.js';
-import { type Stack, startStack, uniqueEmail } from './support/stack.js';
-import { pushSockets, pushSocketsAbove, typedClient } from './support/typed-client.js';
+import { type Stack, startStack } from './support/gateway.js';
+import { pushSockets, pushSocketsAbove } from './support/emulators.js';
+import { uniqueEmail } from './support/users.js';
+import { typedClient } from './support/typed-client.js';
 
 const hashOf = (document: object) => (document as { __meta__: { hash: string } }).__meta__.hash;
 
@@ -40,7 +42,6 @@ describe('TRUSTED_DOCUMENTS on', () => {
   beforeAll(async () => {
     stack = await startStack({ TRUSTED_DOCUMENTS: 'true' });
   });
-  afterAll(() => stack.stop());
 
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
-import { captureLogger, gatewayLogLines, gql, useStack } from './support/stack.js';
+import { captureLogger, gatewayLogLines } from './support/harness.js';
+import { gql, useStack } from './support/gateway.js';
 
 const TIMEOUT_MS = 400;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './support/stack.js';
+import { useStack } from './support/gateway.js';
 
 /** Bad input is answered with every bad field at once, before any upstream call. */
 describe('input validation', () => {

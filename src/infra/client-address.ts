@@ -108,6 +108,8 @@ export function cleanUserAgent(raw: string | null): string | null {
   // biome-ignore lint: control characters are what this strips
   const text = raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   if (text === '') return null;
+  // At most 512 UTF-16 units is at most 512 characters: only a longer one is cut (by characters).
+  if (text.length <= USER_AGENT_MAX_LENGTH) return text;
   return [...text].slice(0, USER_AGENT_MAX_LENGTH).join('').trim();
 }
 

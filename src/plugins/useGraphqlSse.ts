@@ -3,6 +3,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type HandlerOptions } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { REQUEST_MAX_BODY_BYTES } from './useRequestBodyLimit.js';
 
 export interface GraphqlSseOptions {
   /**
@@ -22,6 +23,12 @@ export interface GraphqlSseOptions {
    * @default 10000
    */
   reservationTimeoutMs?: number;
+  /**
+   * Largest operation body (`POST`), as useRequestBodyLimit bounds yoga's;
+   * graphql-sse reads bodies itself, so a POST must declare its length.
+   * @default REQUEST_MAX_BODY_BYTES (25 MB, yoga's own default)
+   */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -39,14 +46,14 @@ export interface GraphqlSseOptions {
  * (no session, a validation error) reaches the client as a result with its
  * errors, where that plugin answers 400 "Unable to detect operation AST"
  * (graphql-sse takes `{ errors }` without `data` for execution arguments);
- * and reservations are bounded (see the options).
+ * and reservations and bodies are bounded (see the options).
  *
  * Every operation is its own POST with its own headers, built into the
  * gateway's context like any HTTP request: `accountEvents` checks the
  * `Authorization` of each. Not for TRUSTED_DOCUMENTS: the mode carries raw
  * queries only (src/gateway.ts leaves it out then).
  */
-export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000 }: GraphqlSseOptions = {}): Plugin {
+export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes = REQUEST_MAX_BODY_BYTES }: GraphqlSseOptions = {}): Plugin {
   /** Reserved tokens not opened yet → when they lapse. */
   const pending = new Map<string, number>();
   /** The server context (node's `req`) of each request the handler is given. */
@@ -119,6 +126,11 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
     onRequest({ request, serverContext, endResponse }) {
       if (new URL(request.url).pathname !== endpoint) return;
       if (request.method !== 'PUT' && tokenOf(request.headers, request.url) === null) return;
+      if (request.method === 'POST') {
+        const declared = request.headers.get('content-length');
+        if (declared === null || !/^\d+$/.test(declared)) return endResponse(new Response(null, { status: 411, statusText: 'Length Required' }));
+        if (Number(declared) > maxBodyBytes) return endResponse(new Response(null, { status: 413, statusText: 'Content Too Large' }));
+      }
       serverContexts.set(request, serverContext);
       return dropLapsed().then(() => handler(request)).then(endResponse);
     },

@@ -58,7 +58,11 @@ export class UpstreamHttp {
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const { name, timeoutMs, maxBodyBytes, logger } = this.options;
     const started = performance.now();
-    const signal = AbortSignal.timeout(timeoutMs);
+    // One plain timer per call, cleared at the end: AbortSignal.timeout's
+    // timers live until a GC collects them, which costs at thousands of calls a second.
+    const abort = new AbortController();
+    const { signal } = abort;
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
       const res = await this.#pool.request({
         method: req.method ?? 'POST',
@@ -94,6 +98,8 @@ export class UpstreamHttp {
       const failure = this.#classify(error, signal);
       logger.warn('upstream call failed', { upstream: name, path: req.path, error: failure.name, reason: failure instanceof UpstreamUnavailable ? failure.reason : 'timeout', ms: Math.round(performance.now() - started) });
       throw failure;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defer } from './harness.js';
 
 /**
  * A tiny Dating API v2 site on 127.0.0.1 for behaviour the bundled emulator
@@ -11,6 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * - `echo400`, `echo401`, `echo500`: that status, the key and the password in its texts
  * - `status405`: 405 Method Not Allowed
  * - `slow<ms>` (e.g. `slow300`): waits, then 201
+ *
+ * Closed with the harness's leftovers.
  */
 export interface StubSite {
   url: string;
@@ -66,13 +69,16 @@ export async function startStubSite(): Promise<StubSite> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
+  defer(close);
   return {
     url: `http://127.0.0.1:${port}`,
     requests: (mode) => counts.get(mode) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -1,46 +1,32 @@
+import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
-import { captureLogger, gql, type GqlOptions, type Stack } from './stack.js';
+import { AccountEventsDocument } from '../../src/client/generated/graphql.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { Stack } from './gateway.js';
+import { defer, WAIT_MS, waitUntil } from './harness.js';
 
 /**
  * Subscriptions against real servers: real graphql-ws clients (`ws` as the
- * WebSocket), the emulator's real push sockets. Everything opened is pushed
- * to `leftovers` and disposed by `disposeLeftovers()` (graphql-ws's
- * tests/utils/tservers.ts style).
+ * WebSocket), the emulator's real push sockets, SSE streams. Everything
+ * opened is disposed with the harness's leftovers.
  */
 
-const leftovers: Array<() => unknown> = [];
-
-/** Runs `dispose` with the leftovers (last registered, first run). */
-export function defer(dispose: () => unknown): void {
-  leftovers.push(dispose);
-}
-
-export async function disposeLeftovers(): Promise<void> {
-  while (leftovers.length > 0) await leftovers.pop()!();
-}
-
-/** Short intervals so the suite stays fast. */
+/**
+ * Short intervals so the suite stays fast. The connection-init timeout stays
+ * long: on a busy machine a client's `connection_init` may come late, and only
+ * the test of that timeout wants it short (with a gateway of its own).
+ */
 export const FAST_ENV: Record<string, string> = {
   UPSTREAM_PUSH_RECONNECT_MIN_MS: '20',
   UPSTREAM_PUSH_RECONNECT_MAX_MS: '200',
   UPSTREAM_PUSH_HEARTBEAT_MS: '2000',
-  SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '1000',
+  SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '10000',
   SUBSCRIPTIONS_SESSION_CHECK_SECONDS: '1',
 };
 
-export const ACCOUNT_EVENTS = `subscription {
-  accountEvents {
-    __typename
-    ... on SettingsUpdated { id at settings { firstName } }
-    ... on ProductsUpdated { id at activeProductIds }
-    ... on ContactVerified { id at channel }
-    ... on Notification { id at notificationId kind title body }
-    ... on SessionExpired { id at }
-  }
-}`;
+/** The `accountEvents` subscription of the typed documents (schema/operations/events.graphql), as text. */
+export const ACCOUNT_EVENTS = print(AccountEventsDocument);
 
 export interface WsClient {
   client: Client;
@@ -63,7 +49,7 @@ export function wsClient(httpUrl: string, token: string | null, options: Partial
     on: { closed: (event) => resolveClosed((event as { code: number }).code) },
     ...options,
   });
-  leftovers.push(() => client.dispose());
+  defer(() => client.dispose());
   return { client, closed };
 }
 
@@ -74,7 +60,7 @@ export class Recorder {
   completed = false;
 
   /** Waits until `predicate` holds for the events, or fails after `ms`. */
-  async until(predicate: (events: any[]) => boolean, what: string, ms = 5000): Promise<any[]> {
+  async until(predicate: (events: any[]) => boolean, what: string, ms = WAIT_MS): Promise<any[]> {
     await waitUntil(() => predicate(this.events) || this.errors.length > 0, what, ms);
     if (this.errors.length > 0) throw new Error(`${what}: the subscription failed: ${JSON.stringify(this.errors)}`);
     return this.events;
@@ -107,27 +93,9 @@ export function subscribe(client: Client, query = ACCOUNT_EVENTS): Recorder {
   return recorder;
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Waits until `gateway` has exactly `count` live subscriptions (each listening on the bus). */
 export function subscriptionsReady(gateway: Gateway, count: number, ms?: number) {
   return waitUntil(() => gateway.services.events.stats().subscriptions === count, `${count} live subscriptions`, ms);
-}
-
-/** The emulator's open push sockets per user id. */
-export async function emulatorSockets(emulatorUrl: string): Promise<Record<string, number>> {
-  return (await (await fetch(`${emulatorUrl}/_emulator/sockets`)).json()) as Record<string, number>;
-}
-
-/** Waits until the user has exactly `count` open push sockets on the emulator. */
-export function socketsOf(emulatorUrl: string, userId: string, count: number, ms?: number) {
-  return waitUntil(async () => ((await emulatorSockets(emulatorUrl))[userId] ?? 0) === count, `${count} push sockets of a user`, ms);
 }
 
 /** Pushes a `notification` to the user through the emulator. */
@@ -146,35 +114,6 @@ export async function setSettingsUpstream(stack: Stack, token: string, wire: Rec
   if (answer.state !== 200) throw new Error(`user/settings/set answered state ${answer.state}`);
 }
 
-export const UPDATE_FIRST_NAME = `mutation($name: String!) { updateSettings(input: { firstName: $name }) { __typename } }`;
-
-/** Another gateway in front of `accountApiUrl` (e.g. a second instance), disposed with the leftovers. */
-export async function startGateway(accountApiUrl: string, env: Record<string, string>, name: string) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env, ACCOUNT_API_URL: accountApiUrl });
-  const gateway = createGateway(config, { logger: captureLogger({ gateway: name }) });
-  const { url } = await gateway.start();
-  const stop = () => gateway.stop(); // once, however often called
-  leftovers.push(stop);
-  return {
-    url,
-    gateway,
-    stop,
-    gql: <T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql<T>(url, query, variables, options),
-  };
-}
-
-/** Resolves with `promise`, or fails after `ms` naming `what` (for a promise that would otherwise hang until the test's timeout). */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** An `accountEvents` subscription over SSE (GraphQL over SSE, distinct connections mode), read in the background. */
 export class SseRecorder extends Recorder {
@@ -242,7 +181,7 @@ export async function sseSubscribe(httpUrl: string, token: string | null, query 
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const res = await fetch(httpUrl, { method: 'POST', headers, body: JSON.stringify({ query }), signal: controller.signal });
   const recorder = new SseRecorder(res.status, res.headers.get('content-type') ?? '', controller);
-  leftovers.push(() => recorder.close());
+  defer(() => recorder.close());
   if (res.body) void recorder.read(res.body);
   else recorder.ended = true;
   return recorder;

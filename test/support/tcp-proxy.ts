@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { defer } from './harness.js';
 
 /**
  * A TCP proxy on a free loopback port in front of the Account emulator, to
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
  * (a half-open link), and `refuseWebsockets` drops every `GET /ws` handshake.
  * HTTP passes through untouched. The emulator builds the socket URL of a
  * ticket from the Host header, so a gateway pointed at the proxy also opens
- * its push sockets through it.
+ * its push sockets through it. Closed with the harness's leftovers.
  */
 export interface TcpProxy {
   url: string;
@@ -50,6 +51,16 @@ export async function startTcpProxy(targetUrl: string, options: { refuseWebsocke
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })());
+  defer(close);
   return {
     url: `http://127.0.0.1:${port}`,
     get refused() {
@@ -64,12 +75,6 @@ export async function startTcpProxy(targetUrl: string, options: { refuseWebsocke
         upstream.pause();
       }
     },
-    close: async () => {
-      for (const { client, upstream } of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

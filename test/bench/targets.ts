@@ -1,0 +1,131 @@
+/**
+ * The bench's targets, each a file under targets/ run in a child process of
+ * its own (node --import tsx, with --expose-gc), and how each is asked a
+ * workload. The stub is the upstream of all others and, as a target, the
+ * limit of the setup: its own `user/products/get`.
+ */
+import { execSync, fork, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Request } from './load.js';
+import type { Workload } from './workloads.js';
+
+export interface Target {
+  name: string;
+  label: string;
+  file: string;
+  /** Where the workloads go, from the URL the target's process reports. */
+  endpoint(url: string): string;
+  serves(workload: Workload): boolean;
+  request(workload: Workload, session: string): Request;
+  /** One request with its parsed answer, to check before timing. */
+  probe(url: string, workload: Workload, session: string): Promise<any>;
+}
+
+/** What a browser sends along. */
+const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const graphqlRequest = (workload: Workload, session: string): Request => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'user-agent': USER_AGENT, authorization: `Bearer ${session}` },
+  body: JSON.stringify({ query: workload.query }),
+});
+const probe = async (url: string, request: Request) => (await fetch(url, request)).json();
+
+const graphql = (name: string, label: string): Target => ({
+  name,
+  label,
+  file: `targets/${name}.ts`,
+  endpoint: (url) => url,
+  serves: () => true,
+  request: graphqlRequest,
+  probe: (url, workload, session) => probe(url, graphqlRequest(workload, session)),
+});
+
+const stubRequest = (session: string): Request => ({ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` }, body: '{}' });
+
+export const TARGETS: Target[] = [
+  {
+    name: 'stub',
+    label: 'upstream stub alone',
+    file: 'targets/stub.ts',
+    endpoint: (url) => `${url}/user/products/get`,
+    serves: (w) => w.name === 'products',
+    request: (_w, session) => stubRequest(session),
+    // The stub answers the envelope; shown as the products workload's data.
+    probe: async (url, _w, session) => {
+      const json = (await probe(url, stubRequest(session))) as { data: { state: string }[] };
+      return { data: { products: json.data.map((p) => ({ ...p, state: p.state.toUpperCase() })) } };
+    },
+  },
+  graphql('apollo', 'Apollo Server 5 + datasource-rest'),
+  graphql('mercurius', 'Mercurius 16 + Fastify 5, jit: 1'),
+  graphql('gateway', 'this gateway'),
+];
+
+/**
+ * BENCH_BASELINE=<git rev>: the gateway as it was at that commit, as one more
+ * target, so a change is measured against its own past in the same run.
+ */
+export function baselineTarget(rev: string): Target {
+  const dir = `.tmp/baseline-${rev.replace(/[^\w.-]/g, '_')}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // That commit's src/, driven by today's bench code.
+  execSync(`git archive ${JSON.stringify(rev)} src | tar -x -C ${JSON.stringify(dir)}`);
+  cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
+  symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
+  return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
+}
+
+export interface RunningTarget {
+  url: string;
+  /** Heap used and rss after a GC in the target's process. */
+  heap(): Promise<{ heapUsed: number; rss: number; gc: boolean }>;
+  /** CPU time (user + system) the target's process has used so far, µs. */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startTarget(target: Target, upstreamUrl: string, { profile = false, nodeArgs = [] as string[] }): Promise<RunningTarget> {
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...nodeArgs];
+  if (profile) {
+    mkdirSync('.tmp/profiles', { recursive: true });
+    execArgv.push('--cpu-prof', '--cpu-prof-dir=.tmp/profiles');
+  }
+  const child: ChildProcess = fork(target.file.startsWith('/') ? target.file : new URL(target.file, import.meta.url), [], {
+    execArgv,
+    env: { ...process.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const early = (code: number | null) => reject(new Error(`bench target ${target.name} exited with ${code} before it was ready`));
+    child.once('exit', early);
+    child.once('message', (message: { type: string; url: string }) => {
+      child.off('exit', early);
+      resolve({
+        url: message.url,
+        heap: () => ask(child, 'heap'),
+        cpu: () => ask<{ micros: number }>(child, 'cpu').then((m) => m.micros),
+        stop: async () => {
+          if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+    });
+  });
+}
+
+function ask<T = any>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((done) => {
+    const answer = (m: { type: string }) => {
+      if (m.type !== type) return;
+      child.off('message', answer);
+      done(m as T);
+    };
+    child.on('message', answer);
+    child.send({ type });
+  });
+}
