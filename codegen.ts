@@ -1,5 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
-import { preset as clientPreset } from '@graphql-codegen/client-preset';
+import { addTypenameSelectionDocumentTransform, preset as clientPreset } from '@graphql-codegen/client-preset';
 import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { schema } from './src/schema/index.js';
@@ -27,6 +27,11 @@ const clientOutput: OutputConfig = {
   // copy nested under @graphql-codegen/cli, whose output and hashes differ.
   // (The cast bridges two copies of plugin-helpers' typings.)
   preset: clientPreset as unknown as OutputConfig['preset'],
+  // `__typename` in every selection set of the documents (and so of the trusted documents
+  // manifest): normalized caches add it to what they send, and under TRUSTED_DOCUMENTS the
+  // gateway runs the manifest's text, whose answer must carry it for the cache to match
+  // fragments and key objects.
+  documentTransforms: [addTypenameSelectionDocumentTransform],
   presetConfig: {
     // Plain result types: a fragment's fields are part of the operation's type.
     fragmentMasking: false,
