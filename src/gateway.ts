@@ -1,11 +1,18 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import type { Logger } from './infra/logger.js';
+import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
+import { useGraphiQL } from './plugins/useGraphiQL.js';
+import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
+import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
@@ -40,11 +47,13 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
+  // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
+  const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -52,24 +61,46 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
-    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-    // with HTTP requests; over graphql-ws its connection_init is empty and the
-    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    // It opens with the onboarding flow as tabs (src/transport/graphiql.ts).
-    graphiql: { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' },
-    renderGraphiQL: renderTeachingGraphiQL,
+    cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
+    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    maxRequestBodySize: false,
+    multipart: false,
+    parserAndValidationCache: {
+      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
+      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+    },
+    // Served by useGraphiQL (compressed, cached) instead.
+    graphiql: false,
     plugins: [
-      useBadUserInputCode(),
-      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-      ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      useJsonRequestsOnly(),
+      // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+      // with HTTP requests; over graphql-ws its connection_init is empty and the
+      // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+      config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
+      !config.INTROSPECTION && useNoIntrospection(),
+      !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
+      useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
+      useOperationLimits({
+        maxTokens: config.OPERATION_MAX_TOKENS,
+        maxDepth: config.OPERATION_MAX_DEPTH,
+        maxAliases: config.OPERATION_MAX_ALIASES,
+        maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+        maxCost: config.OPERATION_MAX_COST,
+        maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+      }),
+      trusted && useTrustedDocuments(trusted),
       useCompiledExecution(),
-      useRequestBodyLimit(),
+      useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
       // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
       // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
       useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
-      ...(trusted ? [] : [useGraphqlSse({ maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS, reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS })]),
-    ],
+      !trusted &&
+        useGraphqlSse({
+          maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
+          reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
+          maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
+        }),
+    ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 
   const server = createServer(yoga);
@@ -90,8 +121,9 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
   return {
     services,
     server,
-    start: (port = config.PORT, host = config.HOST) =>
-      new Promise((resolve, reject) => {
+    start: async (port = config.PORT, host = config.HOST) => {
+      await servicesReady();
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
@@ -99,7 +131,8 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
           resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
         });
-      }),
+      });
+    },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),
   };

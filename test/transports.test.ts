@@ -132,7 +132,7 @@ describe('subscription transports with real client libraries', () => {
     expect(open.status).toBe(400);
   });
 
-  it('graphql-sse, single connection mode: an operation must declare its length and stay within the body limit', async () => {
+  it('graphql-sse, single connection mode: an operation must be JSON, declare its length and stay within the body limit', async () => {
     const token = await (await fetch(stack.url, { method: 'PUT' })).text();
     const headers = { 'content-type': 'application/json', 'x-graphql-event-stream-token': token };
     // A streamed body has no Content-Length.
@@ -141,6 +141,9 @@ describe('subscription transports with real client libraries', () => {
     expect(streamed.status).toBe(411);
     const huge = await fetch(stack.url, { method: 'POST', headers, body: JSON.stringify({ query: SETTINGS_EVENTS, padding: 'x'.repeat(26_000_000) }) });
     expect(huge.status).toBe(413);
+    // JSON only, as everywhere: what a foreign page can POST without a preflight runs nothing.
+    const form = await fetch(`${stack.url}?token=${token}`, { method: 'POST', headers: { 'content-type': 'text/plain;x=application/json' }, body: JSON.stringify({ query: SETTINGS_EVENTS, extensions: { operationId: 'form' } }) });
+    expect(form.status).toBe(415);
   });
 
   function apolloClient(token: string | null) {

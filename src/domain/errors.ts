@@ -13,6 +13,7 @@ export type RequestErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'RATE_LIMITED'
+  | 'LIMITS_UNAVAILABLE'
   | 'PERSISTED_QUERY_ONLY'
   | 'PERSISTED_QUERY_NOT_FOUND';
 
@@ -119,6 +120,18 @@ export class RateLimited extends RequestError {
   override readonly name = 'RateLimited';
   constructor(readonly retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
     super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}
+
+/**
+ * A limit that must not fail open (code and password attempts, codes sent)
+ * cannot count now because Redis fails: nothing was tried upstream; retry
+ * after `retryAfterSeconds`.
+ */
+export class LimitsUnavailable extends RequestError {
+  override readonly name = 'LimitsUnavailable';
+  constructor(readonly retryAfterSeconds: number) {
+    super('LIMITS_UNAVAILABLE', `Sign-in and code checks are unavailable for a moment. Try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
   }
 }
 

@@ -3,6 +3,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type HandlerOptions } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { refusalOfNonJson } from './useJsonRequestsOnly.js';
 import { REQUEST_MAX_BODY_BYTES } from './useRequestBodyLimit.js';
 
 export interface GraphqlSseOptions {
@@ -42,11 +43,12 @@ export interface GraphqlSseOptions {
  * included, is yoga's.
  *
  * graphql-sse's own handler serves the protocol; this is the adapter of
- * `@graphql-yoga/plugin-graphql-sse`, with two changes: a refused operation
+ * `@graphql-yoga/plugin-graphql-sse`, with these changes: a refused operation
  * (no session, a validation error) reaches the client as a result with its
  * errors, where that plugin answers 400 "Unable to detect operation AST"
  * (graphql-sse takes `{ errors }` without `data` for execution arguments);
- * and reservations and bodies are bounded (see the options).
+ * reservations and bodies are bounded (see the options), and a POST must be
+ * `application/json` as everywhere (useJsonRequestsOnly).
  *
  * Every operation is its own POST with its own headers, built into the
  * gateway's context like any HTTP request: `accountEvents` checks the
@@ -123,9 +125,12 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
         yoga.fetchAPI,
       );
     },
-    onRequest({ request, serverContext, endResponse }) {
+    onRequest({ request, serverContext, endResponse, fetchAPI }) {
       if (new URL(request.url).pathname !== endpoint) return;
       if (request.method !== 'PUT' && tokenOf(request.headers, request.url) === null) return;
+      // The rules yoga's parsing applies elsewhere: JSON only (useJsonRequestsOnly), bounded bodies.
+      const nonJson = refusalOfNonJson(request, fetchAPI);
+      if (nonJson) return endResponse(nonJson);
       if (request.method === 'POST') {
         const declared = request.headers.get('content-length');
         if (declared === null || !/^\d+$/.test(declared)) return endResponse(new Response(null, { status: 411, statusText: 'Length Required' }));

@@ -110,7 +110,6 @@
     ],
     "StartPasswordRecoveryPayload": [
       "StartPasswordRecoverySuccess",
-      "UserNotFound",
       "ValidationError"
     ],
     "UpdateSettingsPayload": [
@@ -231,7 +230,6 @@
     ],
     "StartPasswordRecoveryPayload": [
       "StartPasswordRecoverySuccess",
-      "UserNotFound",
       "ValidationError"
     ],
     "UpdateSettingsPayload": [
