@@ -104,14 +104,59 @@ const envSchema = z.object({
   ACCOUNT_API_URL: optionalUrl,
   /** Port of the embedded Account API emulator. Default 4001. */
   EMULATOR_ACCOUNT_PORT: int(4001, 0, 65535),
-  /** Timeout of one upstream call, in milliseconds. Default 5000. */
+  /**
+   * Limit of one upstream call, in milliseconds: from the moment it is made,
+   * the wait for a free pool connection included, to the last byte of the
+   * answer. Past it: UPSTREAM_TIMEOUT. Default 5000.
+   */
   UPSTREAM_TIMEOUT_MS: int(5000, 100, 120_000),
+  /**
+   * Deadline of one GraphQL operation (query, mutation, or the start of a
+   * subscription), shared by all of its upstream calls: past it the answer
+   * is UPSTREAM_TIMEOUT and the calls still running are aborted. Default 10000.
+   */
+  REQUEST_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /**
+   * Calls that may wait for a free connection to one upstream origin (beyond
+   * the UPSTREAM_CONNECTIONS running); one more is refused at once with
+   * UPSTREAM_UNAVAILABLE (`retryAfterSeconds` 1). Default 256.
+   */
+  UPSTREAM_MAX_QUEUE: int(256, 0, 1_000_000),
+  /**
+   * Failures in a row (5xx, refused or broken connections, calls that ran
+   * out of UPSTREAM_TIMEOUT_MS) that open an upstream's circuit: the Account
+   * API and each dating site have their own. Default 5.
+   */
+  UPSTREAM_BREAKER_FAILURES: int(5, 1, 10_000),
+  /**
+   * How long an open circuit answers UPSTREAM_UNAVAILABLE at once (with
+   * `retryAfterSeconds`) before it lets one trial call through; its success
+   * closes the circuit, its failure opens it again. Default 10000 ms.
+   */
+  UPSTREAM_BREAKER_HALF_OPEN_MS: int(10_000, 100, 600_000),
+  /**
+   * Retries of the Account API's idempotent reads (`user/get`,
+   * `user/settings/get`, `user/products/get`) after a 5xx or a refused or broken
+   * connection, and after a timeout inside a GraphQL operation, within its
+   * REQUEST_TIMEOUT_MS. Nothing that creates or changes something, and no
+   * Dating API call, is ever retried. Default 2.
+   */
+  UPSTREAM_READ_RETRIES: int(2, 0, 2),
+  /** Delay before the first retry; it doubles for the next, with jitter (0.5-1.5x). Default 50 ms. */
+  UPSTREAM_RETRY_BACKOFF_MS: int(50, 1, 10_000),
   /** Largest upstream answer body accepted, in bytes. Default 1 MiB. */
   UPSTREAM_MAX_BODY_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
   /** Connections kept open to each upstream origin. Default 32. */
   UPSTREAM_CONNECTIONS: int(32, 1, 1024),
   /** `debug`, `info`, `warn`, `error` or `silent`. Default `info`. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Warnings that repeat (an upstream call failing the same way, calls
+   * refused by an open circuit): the first of a kind in this window is
+   * written at once, the rest are counted into one line at its end
+   * ("upstream call timed out, 41 more times in the last 10 s"). Default 10000 ms.
+   */
+  LOG_REPEATED_WARNINGS_WINDOW_MS: int(10_000, 100, 3_600_000),
   /**
    * The dating sites, as a JSON array of `{ id, name, baseUrl, apiKey, affiseAffiliateId? }`
    * (ids unique, URLs http(s), keys non-empty). The keys never reach a

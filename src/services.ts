@@ -10,6 +10,7 @@ import { connectRedis, redisReady } from './infra/redis.js';
 import { AccountClient } from './upstream/account/client.js';
 import { SessionUsers } from './upstream/account/session-users.js';
 import { DatingClient } from './upstream/dating/client.js';
+import { upstreamLimits } from './upstream/http.js';
 
 /** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
 export interface Services {
@@ -49,11 +50,7 @@ export interface ServicesHandle {
  * instance shares it. `config.ACCOUNT_API_URL` must be set.
  */
 export function createServices(config: Config & { ACCOUNT_API_URL: string }, logger: Logger): ServicesHandle {
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
+  const upstream = upstreamLimits(config);
   const prefix = config.REDIS_KEY_PREFIX;
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own two.
   const redis = config.REDIS_URL

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimited } from '../domain/errors.js';
 import { CodeCooldown, DomainOutcome, InvalidCode, type Channel } from '../domain/outcomes.js';
 import { loginKey } from '../infra/account-limits.js';
+import type { Deadline } from '../infra/deadline.js';
 import type { RecoveryFlow } from '../infra/recovery-store.js';
 import type { Services } from '../services.js';
 
@@ -25,7 +26,10 @@ import type { Services } from '../services.js';
  * token, so they too take an upstream round trip and answer like a wrong
  * code (InvalidCode) or a sent code.
  */
-export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'config' | 'logger'>;
+export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'config' | 'logger'> & {
+  /** The operation's deadline; the `user/auth/recovery` call, which runs after the answer, goes without. */
+  deadline?: Deadline;
+};
 
 /** RATE_LIMITED when a code went to this login less than the interval ago, or too many today. */
 export async function startRecovery(services: RecoveryServices, login: string): Promise<{ recoveryToken: string; codeSentTo: Channel }> {
@@ -45,7 +49,7 @@ export async function completeRecovery(services: RecoveryServices, recoveryToken
   if (!flow) return new InvalidCode();
   // Per login, from any address and through any of its tokens (CODE_ATTEMPTS_PER_TARGET).
   await services.accountLimits.codeAttempt(loginKey(flow.login));
-  const result = await services.account.completeRecovery(flow.upstreamToken ?? decoyToken(), code, newPassword);
+  const result = await services.account.completeRecovery(flow.upstreamToken ?? decoyToken(), code, newPassword, services.deadline);
   if (result instanceof DomainOutcome) return flow.upstreamToken ? result : new InvalidCode();
   // The password is set: a failing delete (Redis down) only leaves a token that no longer works upstream.
   await Promise.all([services.recoveryStore.delete(key).catch(() => undefined), services.accountLimits.codeAccepted(loginKey(flow.login))]);
@@ -63,10 +67,10 @@ export async function resendRecoveryCode(services: RecoveryServices, recoveryTok
   const wait = await services.accountLimits.codeSend('recovery', [flow.login]);
   if (wait > 0) return new CodeCooldown(wait);
   if (!flow.upstreamToken) {
-    await services.account.resendCode({ recoveryToken: decoyToken() }).catch(() => undefined);
+    await services.account.resendCode({ recoveryToken: decoyToken() }, services.deadline).catch(() => undefined);
     return true;
   }
-  const result = await services.account.resendCode({ recoveryToken: flow.upstreamToken });
+  const result = await services.account.resendCode({ recoveryToken: flow.upstreamToken }, services.deadline);
   // AlreadyVerified does not apply to recovery codes.
   return result instanceof CodeCooldown ? result : true;
 }
@@ -74,6 +78,7 @@ export async function resendRecoveryCode(services: RecoveryServices, recoveryTok
 async function askUpstream(services: RecoveryServices, key: string, login: string): Promise<void> {
   let flow: RecoveryFlow;
   try {
+    // No deadline: this runs after the answer went out, bounded by UPSTREAM_TIMEOUT_MS.
     const result = await services.account.startRecovery(login);
     flow = result instanceof DomainOutcome ? { login, state: 'none' } : { login, state: 'sent', upstreamToken: result.token };
   } catch (error) {

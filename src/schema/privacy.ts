@@ -36,7 +36,7 @@ builder.mutationField('requestDataArchive', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }),
-        call: ({ password }) => ctx.account.requestArchive(session, password),
+        call: ({ password }) => ctx.account.requestArchive(session, password, ctx.deadline),
         success: () => new ArchiveRequested(),
       });
     },
@@ -80,7 +80,7 @@ builder.mutationField('blockUser', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }),
-        call: ({ userId, reason }) => ctx.account.blockUser(session, userId, reason),
+        call: ({ userId, reason }) => ctx.account.blockUser(session, userId, reason, ctx.deadline),
         success: (_blocked, { userId }) => new UserBlocked(userId),
       });
     },
@@ -108,9 +108,9 @@ builder.mutationField('requestAccountDeletion', (t) =>
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
-      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await ctx.sessions.userId(session)}`]);
+      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`]);
       if (wait > 0) throw new RateLimited(wait, 'A deletion code was sent recently. Try again later.');
-      const result = await ctx.account.requestDeletion(session);
+      const result = await ctx.account.requestDeletion(session, ctx.deadline);
       if (result instanceof DomainOutcome) return result;
       // A resendCode with this token alone waits out the same interval.
       await ctx.accountLimits.codeSent('deletion', [`token:${result.token}`]);
@@ -150,7 +150,7 @@ builder.mutationField('confirmAccountDeletion', (t) =>
           // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); without the user (logged), per session.
           attempts = userId === null ? `session:${session}` : `user:${userId}`;
           await ctx.accountLimits.codeAttempt(attempts);
-          return ctx.account.confirmDeletion(session, parsed.code);
+          return ctx.account.confirmDeletion(session, parsed.code, ctx.deadline);
         },
         success: async () => {
           await ctx.accountLimits.codeAccepted(attempts);

@@ -57,7 +57,7 @@ builder.mutationField('register', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: registerInput,
-        call: (parsed) => ctx.account.register(parsed),
+        call: (parsed) => ctx.account.register(parsed, ctx.deadline),
         success: async (userId, parsed) => {
           const sentTo: Channel[] = [];
           if (parsed.email !== undefined) sentTo.push('EMAIL');
@@ -98,7 +98,7 @@ builder.mutationField('verifyRegistration', (t) =>
         call: async (parsed) => {
           // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
           await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
-          return ctx.account.verifyRegistration(parsed);
+          return ctx.account.verifyRegistration(parsed, ctx.deadline);
         },
         success: async (result, parsed) => {
           const verified = [parsed.emailCode && 'EMAIL', parsed.phoneCode && 'PHONE'].filter(Boolean).map((c) => `user:${parsed.userId}:${c}`);
@@ -167,7 +167,7 @@ builder.mutationField('resendCode', (t) =>
           const { target, destination } = await resendTarget(ctx, parsed);
           const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
           if (wait > 0) return new CodeCooldown(wait);
-          return ctx.account.resendCode(target);
+          return ctx.account.resendCode(target, ctx.deadline);
         },
         success: () => new CodeSent(resendInterval(ctx)),
       }),
@@ -192,11 +192,11 @@ async function resendTarget(
       // The user's rhythm when signed in (requestAccountDeletion counts there too), else the token's.
       return {
         target: { deletionToken: input.deletionToken },
-        destination: { purpose: 'deletion', key: ctx.session ? `user:${await ctx.sessions.userId(ctx.session)}` : `token:${input.deletionToken}` },
+        destination: { purpose: 'deletion', key: ctx.session ? `user:${await ctx.sessions.userId(ctx.session, ctx.deadline)}` : `token:${input.deletionToken}` },
       };
     case 'CONTACT_CHANGE': {
       const session = requireSession(ctx);
-      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await ctx.sessions.userId(session)}` } };
+      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await ctx.sessions.userId(session, ctx.deadline)}` } };
     }
   }
 }

@@ -126,7 +126,7 @@ builder.mutationField('updateSettings', (t) =>
         input: settingsPatch,
         call: async (patch) => {
           await countContactChangeCode(ctx, session, patch);
-          return ctx.account.setSettings(session, patch);
+          return ctx.account.setSettings(session, patch, ctx.deadline);
         },
         success: async (settings, patch) => {
           ctx.loaders.settings.clear(session).prime(session, settings);
@@ -156,7 +156,7 @@ async function countContactChangeCode(ctx: GatewayContext, session: string, patc
   const current = await ctx.loaders.settings.load(session);
   const changed = [patch.email !== current.email && patch.email, patch.phone !== current.phone && patch.phone].filter((d) => typeof d === 'string');
   if (changed.length === 0) return;
-  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await ctx.sessions.userId(session)}`, ...changed]);
+  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`, ...changed]);
   if (wait > 0) throw new RateLimited(wait, 'A code was sent for a contact change recently. Try again later.');
 }
 
@@ -198,11 +198,11 @@ builder.mutationField('confirmContactChange', (t) =>
         input: z.object({ code }),
         call: async (parsed) => {
           // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
-          attempts = `user:${await ctx.sessions.userId(session)}`;
+          attempts = `user:${await ctx.sessions.userId(session, ctx.deadline)}`;
           await ctx.accountLimits.codeAttempt(attempts);
           // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
           before = await ctx.loaders.user.load(session).catch(() => null);
-          return ctx.account.confirmContactChange(session, parsed.code);
+          return ctx.account.confirmContactChange(session, parsed.code, ctx.deadline);
         },
         success: async (user) => {
           await ctx.accountLimits.codeAccepted(attempts);

@@ -67,7 +67,7 @@ builder.mutationField('login', (t) =>
         call: async ({ login, password }) => {
           // Per login, from any address (PASSWORD_ATTEMPTS_PER_LOGIN); a right password starts it again.
           await ctx.accountLimits.passwordAttempt(login);
-          const result = await ctx.account.login(login, password);
+          const result = await ctx.account.login(login, password, ctx.deadline);
           if (!(result instanceof DomainOutcome)) await ctx.accountLimits.passwordAccepted(login);
           return result;
         },
@@ -97,7 +97,7 @@ builder.mutationField('logout', (t) =>
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
-      await ctx.account.logout(session);
+      await ctx.account.logout(session, ctx.deadline);
       if (userId !== null) await ctx.events.endSessions(userId, { session });
       return new LoggedOut();
     },
