@@ -220,8 +220,19 @@ const envSchema = z.object({
   SUBSCRIPTIONS_MAX_PER_CONNECTION: int(100, 1, 10_000),
   /** Largest graphql-ws message accepted from a client; a larger one closes the socket with 1009. Default 65536 bytes. */
   SUBSCRIPTIONS_MAX_MESSAGE_BYTES: int(65_536, 1024, 16 * 1_048_576),
-  /** Interval of the server's pings on graphql-ws sockets; a socket that misses a pong is terminated. 0 disables. Default 12000 ms. */
+  /**
+   * Interval of the server's pings on graphql-ws sockets (a socket that misses
+   * a pong is terminated) and of the heartbeat part of multipart HTTP
+   * subscriptions. 0 disables. Default 12000 ms.
+   */
   SUBSCRIPTIONS_KEEPALIVE_MS: int(12_000, 0, 600_000),
+  /**
+   * graphql-sse single connection mode: streams reserved (`PUT`) and not yet
+   * opened, at most; one more is refused with 503. Default 1000.
+   */
+  SUBSCRIPTIONS_SSE_PENDING_STREAMS: int(1000, 1, 1_000_000),
+  /** graphql-sse single connection mode: a reserved stream not opened within this long is dropped. Default 10000 ms. */
+  SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS: int(10_000, 100, 600_000),
   /**
    * Events buffered per subscription while its client is slow to take them;
    * beyond it the oldest is dropped and a warning logged. Default 100.

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
@@ -9,21 +8,26 @@ import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-bu
 import type { Logger } from './infra/logger.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
+import { useGraphqlSse } from './plugins/useGraphqlSse.js';
+import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
-import { createContext } from './schema/context.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
 import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
+import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
+  /** The embedded Account emulator's inbox of delivered codes, linked from GraphiQL's tabs. */
+  inboxUrl?: string;
 }
 
 export interface Gateway {
@@ -37,18 +41,20 @@ export interface Gateway {
 
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
- * mutations, GraphiQL, subscriptions over SSE) and graphql-ws on the same
- * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
- * bundled emulator when the environment leaves it unset.
+ * mutations, GraphiQL, subscriptions over SSE in both of graphql-sse's modes
+ * and over Apollo's multipart HTTP) and graphql-ws on the same path.
+ * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
+ * emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
-  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
+  // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
+  const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -72,7 +78,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
       // with HTTP requests; over graphql-ws its connection_init is empty and the
       // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-      config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+      config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
       !config.INTROSPECTION && useNoIntrospection(),
       !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
       useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
@@ -87,6 +93,15 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       trusted && useTrustedDocuments(trusted),
       useCompiledExecution(),
       useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+      // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
+      // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
+      useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
+      !trusted &&
+        useGraphqlSse({
+          maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
+          reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
+          maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
+        }),
     ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 

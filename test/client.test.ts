@@ -177,7 +177,7 @@ describe('typed client and the example operations', () => {
   it('lists the dating sites, creates a dating user and joins dating (a retry with the key replays)', async () => {
     const client = typedClient(stack.url, { token: (await signUp(stack)).token });
     const { datingSites } = await client.execute(DatingSitesDocument);
-    expect(datingSites).toEqual([{ id: 'open', name: 'open' }]);
+    expect(datingSites).toEqual([{ __typename: 'DatingSite', id: 'open', name: 'open' }]);
 
     const email = uniqueEmail('typed-dating');
     const { createDatingUser } = await client.execute(CreateDatingUserDocument, {
