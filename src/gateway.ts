@@ -14,6 +14,7 @@ import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
 import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
@@ -73,6 +74,7 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
     graphiql: false,
     plugins: [
       useJsonRequestsOnly(),
+      useSseEventIds(),
       // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
       // with HTTP requests; over graphql-ws its connection_init is empty and the
       // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
@@ -108,8 +110,9 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
   const stop = async () => {
-    // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
-    await services.events.close();
+    // No subscription completes: graphql-ws sockets close with 1012 and SSE
+    // streams are cut, so clients resume elsewhere with `after` (or
+    // Last-Event-ID); then the upstream sockets and the bus close.
     await graphqlWs.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -125,7 +128,8 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
       await servicesReady();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
+        server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           const bound = (server.address() as AddressInfo).port;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

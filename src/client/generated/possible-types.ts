@@ -3,6 +3,7 @@
   "possibleTypes": {
     "AccountEvent": [
       "ContactVerified",
+      "EventsMissed",
       "Notification",
       "ProductsUpdated",
       "SessionExpired",
@@ -123,6 +124,7 @@
   "possibleTypes": {
     "AccountEvent": [
       "ContactVerified",
+      "EventsMissed",
       "Notification",
       "ProductsUpdated",
       "SessionExpired",
