@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
@@ -19,22 +18,28 @@ import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
 import { useOperationMetrics } from './plugins/useOperationMetrics.js';
 import { useRequestId } from './plugins/useRequestId.js';
 import { useTracing } from './plugins/useTracing.js';
+import { useGraphqlSse } from './plugins/useGraphqlSse.js';
+import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
-import { createContext } from './schema/context.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
 import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
+import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
 
 export interface GatewayOptions {
   logger: Logger;
   /** OpenTelemetry (Tracing.start: null unless OTEL_EXPORTER_OTLP_ENDPOINT is set). Default off. */
   tracing?: Tracing | null;
+  /** The embedded Account emulator's inbox of delivered codes, linked from GraphiQL's tabs. */
+  inboxUrl?: string;
 }
 
 export interface Gateway {
@@ -56,11 +61,12 @@ export interface Gateway {
 
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
- * mutations, GraphiQL, subscriptions over SSE) and graphql-ws on the same
- * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
- * bundled emulator when the environment leaves it unset.
+ * mutations, GraphiQL, subscriptions over SSE in both of graphql-sse's modes
+ * and over Apollo's multipart HTTP) and graphql-ws on the same path.
+ * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
+ * emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger, tracing = null }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, tracing = null, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
@@ -69,7 +75,8 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
   const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger, { metrics, tracing });
   const { readiness } = services;
 
-  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
+  // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
+  const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -92,10 +99,11 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
       useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
       useOperationMetrics(metrics),
       useJsonRequestsOnly(),
+      useSseEventIds(),
       // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
       // with HTTP requests; over graphql-ws its connection_init is empty and the
       // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-      config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+      config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
       !config.INTROSPECTION && useNoIntrospection(),
       !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
       useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
@@ -110,6 +118,15 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
       trusted && useTrustedDocuments(trusted),
       useCompiledExecution(),
       useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+      // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
+      // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
+      useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
+      !trusted &&
+        useGraphqlSse({
+          maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
+          reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
+          maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
+        }),
       // After useCompiledExecution: the operation span wraps whichever executor runs.
       tracing && useTracing(tracing),
     ].filter((plugin): plugin is Plugin => Boolean(plugin)),
@@ -133,8 +150,9 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
   const stop = async () => {
     readiness.startDraining();
     const drained = drain.drain(config.SHUTDOWN_GRACE_MS);
-    // Subscriptions end (SSE streams finish), graphql-ws sockets close (src/transport).
-    await services.events.close();
+    // No subscription completes: graphql-ws sockets close with 1012 and the
+    // drain cuts SSE streams, so clients resume elsewhere with `after` (or
+    // Last-Event-ID); then the upstream sockets and the bus close.
     await graphqlWs.close();
     const { cut } = await drained;
     if (cut > 0) logger.warn('shutdown grace over: requests still in flight were cut', { cut, graceMs: config.SHUTDOWN_GRACE_MS });
@@ -149,7 +167,8 @@ export function createGateway(config: Config, { logger, tracing = null }: Gatewa
       await servicesReady();
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
+        server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });

@@ -22,7 +22,7 @@ async function main() {
   const logger = createLogger({ level: config.LOG_LEVEL });
   const tracing = await Tracing.start({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   const upstreams = await startEmbeddedUpstreams(config, logger);
-  const gateway = createGateway(upstreams.config, { logger, tracing });
+  const gateway = createGateway(upstreams.config, { logger, tracing, inboxUrl: upstreams.inboxUrl });
   const { url, opsUrl } = await gateway.start();
   logger.info(`metrics at ${opsUrl}/metrics, readiness at ${opsUrl}/readiness`, { opsUrl, tracing: tracing !== null });
   logger.info(`GraphiQL ready at ${url}`, { url });

@@ -3,8 +3,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 /**
  * The HTTP side of a graceful shutdown. Every request is tracked until its
  * response closes. `drain(graceMs)` stops accepting connections, closes idle
- * keep-alive ones, asks in-flight responses to close their connection when
- * done, and waits up to `graceMs` for them; whatever is still open then is cut.
+ * keep-alive ones, cuts subscription streams (SSE, multipart), asks the other
+ * in-flight responses to close their connection when done, and waits up to
+ * `graceMs` for them; whatever is still open then is cut.
  */
 export class HttpDrain {
   readonly #inFlight = new Set<ServerResponse>();
@@ -36,7 +37,11 @@ export class HttpDrain {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of this.#inFlight) {
+      // A subscription stream never finishes by itself: it is cut, and its client resumes elsewhere.
+      if (isStream(res)) res.destroy();
+      else if (!res.headersSent) res.setHeader('connection', 'close');
+    }
     if (this.#inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -50,4 +55,10 @@ export class HttpDrain {
     await closed;
     return { cut };
   }
+}
+
+/** An SSE or multipart subscription response (its headers are out). */
+function isStream(res: ServerResponse): boolean {
+  const type = res.headersSent ? String(res.getHeader('content-type') ?? '') : '';
+  return type.startsWith('text/event-stream') || type.startsWith('multipart/mixed');
 }
