@@ -11,12 +11,10 @@ import { Metrics } from './infra/metrics.js';
 import { createOpsServer } from './infra/ops-server.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
 import { requestIdOf } from './infra/request-id.js';
-import { runInRequestScope } from './infra/request-scope.js';
+import { enterScope, RequestScope, scopeOf } from './infra/request-scope.js';
 import type { Tracing } from './infra/tracing.js';
-import { useAccessLog } from './plugins/useAccessLog.js';
+import { useAccessLog, writeAccessLine } from './plugins/useAccessLog.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
-import { useOperationMetrics } from './plugins/useOperationMetrics.js';
-import { useRequestId } from './plugins/useRequestId.js';
 import { useTracing } from './plugins/useTracing.js';
 import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
@@ -95,9 +93,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     // Served by useGraphiQL (compressed, cached) instead.
     graphiql: false,
     plugins: [
-      useRequestId(),
-      useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
-      useOperationMetrics(metrics),
+      useAccessLog({ metrics }),
       useJsonRequestsOnly(),
       useSseEventIds(),
       // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
@@ -132,17 +128,28 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     ].filter((plugin): plugin is Plugin => Boolean(plugin)),
   });
 
+  const accessLog = { logger: logger.child({ component: 'access' }), metrics };
   const server = createServer((req, res) => {
     const id = requestIdOf(req, config.TRUSTED_PROXIES);
     res.setHeader('x-request-id', id);
+    enterScope(req, new RequestScope(id));
     drain.track(req, res);
-    runInRequestScope({ id, upstreamCalls: 0 }, tracing ? () => tracing.http(req, res, () => route(req, res)) : () => route(req, res));
+    if (tracing) tracing.http(req, res, () => route(req, res));
+    else route(req, res);
   });
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/readiness' || req.url?.startsWith('/readiness?')) void readiness.respond(res);
     else void yoga(req, res);
   };
-  const drain = new HttpDrain(server, { started: () => metrics.httpRequestStarted(), ended: () => metrics.httpRequestEnded() });
+  const drain = new HttpDrain(server, {
+    started: () => metrics.httpRequestStarted(),
+    // The access line once the response has ended (an SSE stream: when it closes).
+    ended: (req, res) => {
+      metrics.httpRequestEnded();
+      const scope = scopeOf(req);
+      if (scope) writeAccessLine(accessLog, scope, res.statusCode);
+    },
+  });
   const ops = createOpsServer(metrics, readiness);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });

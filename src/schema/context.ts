@@ -3,6 +3,7 @@ import { RateLimited, Unauthenticated } from '../domain/errors.js';
 import type { AccountEventData } from '../domain/account-events.js';
 import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
 import { Deadline } from '../infra/deadline.js';
+import { scopeOf, type RequestScope } from '../infra/request-scope.js';
 import type { Services } from '../services.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 
@@ -38,6 +39,8 @@ export interface InitialContext {
   req?: IncomingMessage;
   request?: Request;
   connectionParams?: Readonly<Record<string, unknown>>;
+  /** graphql-ws: the operation's own scope (over HTTP it hangs on `req`, src/infra/request-scope.ts). */
+  requestScope?: RequestScope;
 }
 
 export function sessionFromAuthorization(header: unknown): string | null {
@@ -47,16 +50,19 @@ export function sessionFromAuthorization(header: unknown): string | null {
 }
 
 /** A request's context. The session comes from `Authorization` over HTTP, from `connectionParams.authorization` over graphql-ws (never from the upgrade request's headers). */
-export function createContext(services: Services, { req, request, connectionParams }: InitialContext): GatewayContext {
+export function createContext(services: Services, { req, request, connectionParams, requestScope }: InitialContext): GatewayContext {
   const header = (name: string) => {
     if (request) return request.headers.get(name);
     const value = req?.headers[name];
     return typeof value === 'string' ? value : null;
   };
   const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
-  const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS);
+  const scope = requestScope ?? scopeOf(req);
+  const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS, scope);
   return {
     ...services,
+    // The request's lines carry its id.
+    logger: scope ? services.logger.child({ requestId: scope.id }) : services.logger,
     session: sessionFromAuthorization(authorization),
     clientIp: clientAddress(req?.socket.remoteAddress, header('x-forwarded-for'), services.config.TRUSTED_PROXIES),
     userAgent: cleanUserAgent(header('user-agent')),
