@@ -152,7 +152,11 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
   });
   const ops = createOpsServer(metrics, readiness);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
-  const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
+  const graphqlWs = serveGraphqlWs(server, yoga, services, {
+    documentFor: trusted && ((payload) => trusted.documentFor(payload)),
+    accessLog,
+    socketIdOf: (req) => requestIdOf(req, config.TRUSTED_PROXIES),
+  });
 
   const stop = async () => {
     readiness.startDraining();

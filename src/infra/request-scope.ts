@@ -38,7 +38,11 @@ export function enterScope(req: IncomingMessage, scope: RequestScope): RequestSc
   return scope;
 }
 
-/** The scope of an HTTP request, if the gateway's handler gave it one. */
-export function scopeOf(req: IncomingMessage | undefined): RequestScope | undefined {
-  return req && scopes.get(req);
+/**
+ * The scope of a request: a graphql-ws operation's own (`requestScope` of
+ * its initial context), else the one the gateway's handler gave the HTTP
+ * request `req`, if any.
+ */
+export function scopeOf(req: IncomingMessage | undefined, requestScope?: RequestScope): RequestScope | undefined {
+  return requestScope ?? (req && scopes.get(req));
 }

@@ -23,10 +23,10 @@ export interface AccessLogOptions {
  * `writeAccessLine` when the response has ended (src/gateway.ts), or the
  * graphql-ws operation completed (src/transport/graphql-ws.ts).
  */
-export function useAccessLog({ metrics }: Pick<AccessLogOptions, 'metrics'>): Plugin<{ req?: IncomingMessage }> {
+export function useAccessLog({ metrics }: Pick<AccessLogOptions, 'metrics'>): Plugin<{ req?: IncomingMessage; requestScope?: RequestScope }> {
   return {
     onParse({ context }) {
-      const scope = scopeOf(context.req);
+      const scope = scopeOf(context.req, context.requestScope);
       if (!scope) return;
       scope.operation = cleanName(context.params?.operationName);
       return ({ result }) => {

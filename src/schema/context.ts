@@ -57,7 +57,7 @@ export function createContext(services: Services, { req, request, connectionPara
     return typeof value === 'string' ? value : null;
   };
   const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
-  const scope = requestScope ?? scopeOf(req);
+  const scope = scopeOf(req, requestScope);
   const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS, scope);
   return {
     ...services,
