@@ -9,10 +9,11 @@ import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { createContext } from './schema/context.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
-import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { REQUEST_MAX_BODY_BYTES, useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
+import { createJsonLane, withJsonLane } from './transport/json-lane.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -40,6 +41,14 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
+  // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
+  const plugins = [
+    useBadUserInputCode(),
+    useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
+    ...(trusted ? [useTrustedDocuments(trusted)] : []),
+    useCompiledExecution(),
+    useRequestBodyLimit(),
+  ];
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -53,16 +62,12 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
     graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
-    plugins: [
-      useBadUserInputCode(),
-      useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-      ...(trusted ? [useTrustedDocuments(trusted)] : []),
-      useCompiledExecution(),
-      useRequestBodyLimit(),
-    ],
+    plugins,
   });
 
-  const server = createServer(yoga);
+  // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
+  const lane = createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) });
+  const server = createServer(withJsonLane(lane, yoga));
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
