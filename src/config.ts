@@ -15,6 +15,26 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Unset: the mode decides (NODE_ENV). */
+const optionalBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'));
+
+/** Comma-separated origins, each `scheme://host[:port]`. */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const origins: string[] = [];
+    for (const entry of splitList(text)) {
+      const origin = URL.canParse(entry) ? new URL(entry).origin : 'null';
+      if (origin === 'null' || !/^https?:/.test(origin)) ctx.addIssue({ code: 'custom', message: `not an http(s) origin: ${entry}` });
+      else origins.push(origin);
+    }
+    return origins;
+  });
+
 const optionalUrl = z
   .string()
   .trim()
@@ -84,14 +104,59 @@ const envSchema = z.object({
   ACCOUNT_API_URL: optionalUrl,
   /** Port of the embedded Account API emulator. Default 4001. */
   EMULATOR_ACCOUNT_PORT: int(4001, 0, 65535),
-  /** Timeout of one upstream call, in milliseconds. Default 5000. */
+  /**
+   * Limit of one upstream call, in milliseconds: from the moment it is made,
+   * the wait for a free pool connection included, to the last byte of the
+   * answer. Past it: UPSTREAM_TIMEOUT. Default 5000.
+   */
   UPSTREAM_TIMEOUT_MS: int(5000, 100, 120_000),
+  /**
+   * Deadline of one GraphQL operation (query, mutation, or the start of a
+   * subscription), shared by all of its upstream calls: past it the answer
+   * is UPSTREAM_TIMEOUT and the calls still running are aborted. Default 10000.
+   */
+  REQUEST_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /**
+   * Calls that may wait for a free connection to one upstream origin (beyond
+   * the UPSTREAM_CONNECTIONS running); one more is refused at once with
+   * UPSTREAM_UNAVAILABLE (`retryAfterSeconds` 1). Default 256.
+   */
+  UPSTREAM_MAX_QUEUE: int(256, 0, 1_000_000),
+  /**
+   * Failures in a row (5xx, refused or broken connections, calls that ran
+   * out of UPSTREAM_TIMEOUT_MS) that open an upstream's circuit: the Account
+   * API and each dating site have their own. Default 5.
+   */
+  UPSTREAM_BREAKER_FAILURES: int(5, 1, 10_000),
+  /**
+   * How long an open circuit answers UPSTREAM_UNAVAILABLE at once (with
+   * `retryAfterSeconds`) before it lets one trial call through; its success
+   * closes the circuit, its failure opens it again. Default 10000 ms.
+   */
+  UPSTREAM_BREAKER_HALF_OPEN_MS: int(10_000, 100, 600_000),
+  /**
+   * Retries of the Account API's idempotent reads (`user/get`,
+   * `user/settings/get`, `user/products/get`) after a 5xx or a refused or broken
+   * connection, and after a timeout inside a GraphQL operation, within its
+   * REQUEST_TIMEOUT_MS. Nothing that creates or changes something, and no
+   * Dating API call, is ever retried. Default 2.
+   */
+  UPSTREAM_READ_RETRIES: int(2, 0, 2),
+  /** Delay before the first retry; it doubles for the next, with jitter (0.5-1.5x). Default 50 ms. */
+  UPSTREAM_RETRY_BACKOFF_MS: int(50, 1, 10_000),
   /** Largest upstream answer body accepted, in bytes. Default 1 MiB. */
   UPSTREAM_MAX_BODY_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
   /** Connections kept open to each upstream origin. Default 32. */
   UPSTREAM_CONNECTIONS: int(32, 1, 1024),
   /** `debug`, `info`, `warn`, `error` or `silent`. Default `info`. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Warnings that repeat (an upstream call failing the same way, calls
+   * refused by an open circuit): the first of a kind in this window is
+   * written at once, the rest are counted into one line at its end
+   * ("upstream call timed out, 41 more times in the last 10 s"). Default 10000 ms.
+   */
+  LOG_REPEATED_WARNINGS_WINDOW_MS: int(10_000, 100, 3_600_000),
   /**
    * The dating sites, as a JSON array of `{ id, name, baseUrl, apiKey, affiseAffiliateId? }`
    * (ids unique, URLs http(s), keys non-empty). The keys never reach a
@@ -198,9 +263,80 @@ const envSchema = z.object({
   OPERATION_MAX_ALIASES: int(30, 0, 10_000),
   /** Root fields of one mutation operation. Default 5. */
   OPERATION_MAX_MUTATIONS: int(5, 1, 100),
+  /** Lexical tokens of one document, counted while parsing; the parse stops past it. Default 2000. */
+  OPERATION_MAX_TOKENS: int(2000, 50, 1_000_000),
+  /** Directives in one operation, through its fragments. Default 20. */
+  OPERATION_MAX_DIRECTIVES: int(20, 0, 10_000),
+  /**
+   * Cost of one operation (GraphQL Armor's: 1 per leaf, 2 per object field,
+   * times 1.5 per level, each fragment spread counted). The largest operation
+   * of `schema/operations/` costs about 160. Default 2000.
+   */
+  OPERATION_MAX_COST: int(2000, 10, 10_000_000),
+  /**
+   * Largest request body, counted while it streams (a wrong or missing
+   * `Content-Length` does not help); past it: 413 before any parsing.
+   * Default 65536 bytes.
+   */
+  REQUEST_MAX_BODY_BYTES: int(65_536, 1024, 64 * 1_048_576),
+  /**
+   * Memory for parsed documents and their parse errors, reused across
+   * requests: estimated bytes, least recently used evicted first. Default 32 MiB.
+   */
+  DOCUMENT_CACHE_MAX_BYTES: int(32 * 1_048_576, 0, 4096 * 1_048_576),
+  /**
+   * `production` turns introspection, field suggestions and GraphiQL off by
+   * default (each has its own setting); any other value (`development`,
+   * `test`, `staging`) leaves them on. Default `development`.
+   */
+  NODE_ENV: z.string().default('development'),
+  /** Serve GraphiQL on `GET /graphql` to browsers. Default: true, false when NODE_ENV=production. */
+  GRAPHIQL: optionalBool,
+  /** Answer introspection (`__schema`, `__type`). Default: true, false when NODE_ENV=production. */
+  INTROSPECTION: optionalBool,
+  /** "Did you mean …" suggestions in validation errors. Default: true, false when NODE_ENV=production. */
+  FIELD_SUGGESTIONS: optionalBool,
+  /**
+   * Origins (`https://app.example.com`) that browsers may call the gateway
+   * from, comma-separated, for HTTP (CORS) and graphql-ws upgrades. Default
+   * empty: nothing cross-origin; the gateway's own origin (GraphiQL) always works.
+   */
+  CORS_ORIGINS: corsOrigins,
+  /** Time limit of one Redis command; a slower one fails (see "Limits"). Default 500 ms. */
+  REDIS_COMMAND_TIMEOUT_MS: int(500, 50, 10_000),
+  /**
+   * Code attempts (verifyRegistration, completePasswordRecovery,
+   * confirmContactChange, confirmAccountDeletion) per user or login in
+   * CODE_ATTEMPTS_WINDOW_SECONDS, from any address. Default 5.
+   */
+  CODE_ATTEMPTS_PER_TARGET: int(5, 1, 1000),
+  /** Window of CODE_ATTEMPTS_PER_TARGET. Default 900 s. */
+  CODE_ATTEMPTS_WINDOW_SECONDS: int(900, 1, 86_400),
+  /** Wrong passwords per login in PASSWORD_ATTEMPTS_WINDOW_SECONDS, from any address; a success resets it. Default 10. */
+  PASSWORD_ATTEMPTS_PER_LOGIN: int(10, 1, 1000),
+  /** Window of PASSWORD_ATTEMPTS_PER_LOGIN. Default 900 s. */
+  PASSWORD_ATTEMPTS_WINDOW_SECONDS: int(900, 1, 86_400),
+  /**
+   * Least time between two codes to one destination for one purpose (the
+   * Account API's own rhythm). 0 leaves the rhythm to the Account API alone
+   * (which keeps it for resendCode only). Default 90 s.
+   */
+  CODE_SEND_INTERVAL_SECONDS: int(90, 0, 86_400),
+  /** Codes sent to one destination for one purpose per day. Default 10. */
+  CODE_SENDS_PER_DAY: int(10, 1, 10_000),
+  /** How long a `recoveryToken` of startPasswordRecovery stays usable. Default 3600 s. */
+  PASSWORD_RECOVERY_TTL_SECONDS: int(3600, 60, 86_400),
+}).transform((config) => {
+  const development = config.NODE_ENV !== 'production';
+  return {
+    ...config,
+    GRAPHIQL: config.GRAPHIQL ?? development,
+    INTROSPECTION: config.INTROSPECTION ?? development,
+    FIELD_SUGGESTIONS: config.FIELD_SUGGESTIONS ?? development,
+  };
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = z.output<typeof envSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,15 +1,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import type { Logger } from './infra/logger.js';
+import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
+import { useGraphiQL } from './plugins/useGraphiQL.js';
+import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
+import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { createContext } from './schema/context.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
-import { REQUEST_MAX_BODY_BYTES, useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
@@ -36,19 +43,34 @@ export interface Gateway {
  */
 export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const { services, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
+  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
   // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
   const plugins = [
-    useBadUserInputCode(),
-    useOperationLimits({ maxDepth: config.OPERATION_MAX_DEPTH, maxAliases: config.OPERATION_MAX_ALIASES, maxMutationFields: config.OPERATION_MAX_MUTATIONS }),
-    ...(trusted ? [useTrustedDocuments(trusted)] : []),
+    useJsonRequestsOnly(),
+    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+    // with HTTP requests; over graphql-ws its connection_init is empty and the
+    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+    config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+    !config.INTROSPECTION && useNoIntrospection(),
+    !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
+    useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
+    useOperationLimits({
+      maxTokens: config.OPERATION_MAX_TOKENS,
+      maxDepth: config.OPERATION_MAX_DEPTH,
+      maxAliases: config.OPERATION_MAX_ALIASES,
+      maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+      maxCost: config.OPERATION_MAX_COST,
+      maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+    }),
+    trusted && useTrustedDocuments(trusted),
     useCompiledExecution(),
-    useRequestBodyLimit(),
-  ];
+    useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+  ].filter((plugin): plugin is Plugin => Boolean(plugin));
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -56,17 +78,21 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
-    maxRequestBodySize: false, // useRequestBodyLimit below, the same limit at less cost
-    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-    // with HTTP requests; over graphql-ws its connection_init is empty and the
-    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    graphiql: { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' },
-    renderGraphiQL,
+    cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
+    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    maxRequestBodySize: false,
+    multipart: false,
+    parserAndValidationCache: {
+      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
+      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+    },
+    // Served by useGraphiQL (compressed, cached) instead.
+    graphiql: false,
     plugins,
   });
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
-  const lane = createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) });
+  const lane = createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) });
   const server = createServer(withJsonLane(lane, yoga));
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
@@ -85,8 +111,9 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   return {
     services,
     server,
-    start: (port = config.PORT, host = config.HOST) =>
-      new Promise((resolve, reject) => {
+    start: async (port = config.PORT, host = config.HOST) => {
+      await servicesReady();
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
@@ -94,7 +121,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
           resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
         });
-      }),
+      });
+    },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),
   };

@@ -3,11 +3,14 @@ import { AccountEvents } from './events/account-events.js';
 import { MemoryEventBus, RedisEventBus, type EventBus } from './events/bus.js';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from './infra/idempotency.js';
 import type { Logger } from './infra/logger.js';
+import { AccountLimits } from './infra/account-limits.js';
 import { createRateLimiter, type RateLimiter } from './infra/rate-limit.js';
-import { connectRedis } from './infra/redis.js';
+import { MemoryRecoveryStore, RedisRecoveryStore, type RecoveryStore } from './infra/recovery-store.js';
+import { connectRedis, redisReady } from './infra/redis.js';
 import { AccountClient } from './upstream/account/client.js';
 import { SessionUsers } from './upstream/account/session-users.js';
 import { DatingClient } from './upstream/dating/client.js';
+import { upstreamLimits } from './upstream/http.js';
 
 /** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
 export interface Services {
@@ -26,10 +29,16 @@ export interface Services {
   authAttemptLimit: RateLimiter;
   /** `accountEvents`: subscriptions, the event bus, the upstream push sockets. */
   events: AccountEvents;
+  /** Code and password attempts and codes sent, per account and destination (shared through Redis). */
+  accountLimits: AccountLimits;
+  /** Password recoveries under the gateway's own tokens (src/flows/password-recovery.ts); Redis with REDIS_URL. */
+  recoveryStore: RecoveryStore;
 }
 
 export interface ServicesHandle {
   services: Services;
+  /** Resolves once Redis is ready (the limits that fail closed need it), or after 2 s without it. */
+  ready(): Promise<void>;
   /** Completes every subscription, then closes the upstream pools, the shared state and Redis. */
   close(): Promise<void>;
 }
@@ -41,14 +50,12 @@ export interface ServicesHandle {
  * instance shares it. `config.ACCOUNT_API_URL` must be set.
  */
 export function createServices(config: Config & { ACCOUNT_API_URL: string }, logger: Logger): ServicesHandle {
-  const upstream = {
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-    connections: config.UPSTREAM_CONNECTIONS,
-  };
+  const upstream = upstreamLimits(config);
   const prefix = config.REDIS_KEY_PREFIX;
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own two.
-  const redis = config.REDIS_URL ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway' }) : null;
+  const redis = config.REDIS_URL
+    ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    : null;
 
   const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
   const sessions = new SessionUsers(account);
@@ -63,6 +70,14 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     inFlightSeconds: Math.ceil((6 * config.UPSTREAM_TIMEOUT_MS) / 1000) + 10,
   };
 
+  const accountLimits = new AccountLimits(redis, {
+    prefix,
+    codeAttempts: { limit: config.CODE_ATTEMPTS_PER_TARGET, windowSeconds: config.CODE_ATTEMPTS_WINDOW_SECONDS },
+    passwordAttempts: { limit: config.PASSWORD_ATTEMPTS_PER_LOGIN, windowSeconds: config.PASSWORD_ATTEMPTS_WINDOW_SECONDS },
+    sendIntervalSeconds: config.CODE_SEND_INTERVAL_SECONDS,
+    sendsPerDay: config.CODE_SENDS_PER_DAY,
+  });
+
   const services: Services = {
     config,
     logger,
@@ -75,14 +90,18 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     anonymousDatingLimit: createRateLimiter(redis, `${prefix}ratelimit:dating-anonymous:`, { limit: config.DATING_ANONYMOUS_PER_MINUTE, windowSeconds: 60 }),
     authAttemptLimit: createRateLimiter(redis, `${prefix}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
     events: createAccountEvents(config, account, sessions, logger),
+    accountLimits,
+    recoveryStore: redis ? new RedisRecoveryStore(redis, `${prefix}recovery:`) : new MemoryRecoveryStore(),
   };
   return {
     services,
+    ready: () => (redis ? redisReady(redis, 2000) : Promise.resolve()),
     close: async () => {
       await services.events.close();
       await account.close();
       await Promise.all([dating.close(), services.idempotency.close(), services.anonymousDatingLimit.close()]);
       await services.authAttemptLimit.close();
+      await accountLimits.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
@@ -96,7 +115,7 @@ function createAccountEvents(config: Config, account: AccountClient, sessions: S
   const eventsLogger = logger.child({ component: 'events' });
   let bus: EventBus;
   if (config.REDIS_URL) {
-    const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name });
+    const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
     bus = new RedisEventBus(connect('gateway-events-pub'), connect('gateway-events-sub'), config.REDIS_KEY_PREFIX, eventsLogger);
   } else {
     bus = new MemoryEventBus();

@@ -23,7 +23,8 @@ function expectOnlyError(result: { errors?: { message: string; extensions?: Reco
 }
 
 describe('upstream failures', () => {
-  const t = useStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096' });
+  // How one failed call is answered: no retries (test/upstream-resilience.test.ts has those).
+  const t = useStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096', UPSTREAM_READ_RETRIES: '0' });
 
   it('an unreachable Account API is UPSTREAM_UNAVAILABLE', async () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });

@@ -13,6 +13,7 @@ export type RequestErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'RATE_LIMITED'
+  | 'LIMITS_UNAVAILABLE'
   | 'PERSISTED_QUERY_ONLY'
   | 'PERSISTED_QUERY_NOT_FOUND';
 
@@ -50,12 +51,12 @@ export class BadUserInput extends RequestError {
 /**
  * The upstream is unreachable, answered 5xx or something off-contract. The
  * subclasses below name each failure with its typed facts (`errno`,
- * `status`); `reason` is for the log only, never read by code.
+ * `status`, `retryAfterSeconds`); `reason` is for the log only, never read by code.
  */
 export class UpstreamUnavailable extends RequestError {
   override readonly name: string = 'UpstreamUnavailable';
-  constructor(readonly upstream: string, readonly reason: string) {
-    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { upstream });
+  constructor(readonly upstream: string, readonly reason: string, extensions: Record<string, unknown> = {}) {
+    super('UPSTREAM_UNAVAILABLE', `The ${upstream} is unavailable. Try again later.`, { ...extensions, upstream });
   }
 }
 
@@ -108,10 +109,31 @@ export class DatingAnswerOffContract extends UpstreamAnswerOffContract {
   override readonly name = 'DatingAnswerOffContract';
 }
 
+/**
+ * The gateway held the call back and sent nothing: the upstream's circuit is
+ * open (a run of failures), or too many calls wait for it (UPSTREAM_MAX_QUEUE).
+ * The client may try again after `retryAfterSeconds`.
+ */
+export class UpstreamHeldBack extends UpstreamUnavailable {
+  override readonly name = 'UpstreamHeldBack';
+  constructor(upstream: string, reason: 'circuit open' | 'queue full', readonly retryAfterSeconds: number) {
+    super(upstream, reason, { retryAfterSeconds });
+  }
+}
+
+/** The call ran out of UPSTREAM_TIMEOUT_MS (the wait for a connection included). */
 export class UpstreamTimeout extends RequestError {
-  override readonly name = 'UpstreamTimeout';
+  override readonly name: string = 'UpstreamTimeout';
   constructor(readonly upstream: string) {
     super('UPSTREAM_TIMEOUT', `The ${upstream} did not answer in time. Try again later.`, { upstream });
+  }
+}
+
+/** The operation's deadline (REQUEST_TIMEOUT_MS) passed, before the call was made (`sent` false) or while it ran. */
+export class UpstreamDeadlinePassed extends UpstreamTimeout {
+  override readonly name = 'UpstreamDeadlinePassed';
+  constructor(upstream: string, readonly sent: boolean) {
+    super(upstream);
   }
 }
 
@@ -119,6 +141,18 @@ export class RateLimited extends RequestError {
   override readonly name = 'RateLimited';
   constructor(readonly retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
     super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}
+
+/**
+ * A limit that must not fail open (code and password attempts, codes sent)
+ * cannot count now because Redis fails: nothing was tried upstream; retry
+ * after `retryAfterSeconds`.
+ */
+export class LimitsUnavailable extends RequestError {
+  override readonly name = 'LimitsUnavailable';
+  constructor(readonly retryAfterSeconds: number) {
+    super('LIMITS_UNAVAILABLE', `Sign-in and code checks are unavailable for a moment. Try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
   }
 }
 

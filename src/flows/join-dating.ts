@@ -4,6 +4,7 @@ import type { DatingGender, NewDatingUser } from '../domain/dating.js';
 import { DatingUserCreated } from '../domain/dating.js';
 import { RateLimited } from '../domain/errors.js';
 import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/outcomes.js';
+import type { Deadline } from '../infra/deadline.js';
 import type { Claim } from '../infra/idempotency.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services.js';
@@ -43,6 +44,8 @@ export interface JoinDatingRequest {
   /** The end user's IP and user agent (never from the input). */
   clientIp: string;
   userAgent: string | null;
+  /** The operation's deadline: every call but the undo of an activation is bounded by it. */
+  deadline: Deadline;
 }
 
 export type JoinDatingDeps = Pick<Services, 'config' | 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
@@ -122,7 +125,7 @@ async function claimKey(deps: JoinDatingDeps, key: string, fingerprint: string):
 
 /** The join proper, holding the key and the user's lock. */
 async function joinLocked(deps: JoinDatingDeps, request: JoinDatingRequest, claim: ClaimedKey, log: Logger) {
-  const { session, userId, input } = request;
+  const { session, userId, input, deadline } = request;
   const release = () => claim.release().catch(() => log.error('joinDating could not release its idempotency key'));
   const keep = async (outcome: JoinedDating | DatingRefused | JoinDatingOutcomeUnknown) => {
     const kept = serializeOutcome(outcome);
@@ -135,9 +138,9 @@ async function joinLocked(deps: JoinDatingDeps, request: JoinDatingRequest, clai
   let activated = false;
   try {
     // Read now, inside the lock: the request's cached user predates any join that ran meanwhile.
-    const current = await deps.sessions.verify(session);
+    const current = await deps.sessions.verify(session, deadline);
     if (!current.modules.includes(DATING_PRODUCT)) {
-      const activation = await deps.account.activateProduct(session, DATING_PRODUCT);
+      const activation = await deps.account.activateProduct(session, DATING_PRODUCT, deadline);
       deps.accountChanged();
       if (activation instanceof DomainOutcome) {
         await release();
@@ -162,7 +165,7 @@ async function joinLocked(deps: JoinDatingDeps, request: JoinDatingRequest, clai
   };
   let result: CreateDatingUserResult;
   try {
-    result = await deps.dating.createUser(input.site, user);
+    result = await deps.dating.createUser(input.site, user, deadline);
   } catch (error) {
     if (!mayHaveCreatedUser(error)) {
       // The site answered an error status or never got the call: nobody was created, undo and free the key.
@@ -185,6 +188,7 @@ async function joinLocked(deps: JoinDatingDeps, request: JoinDatingRequest, clai
 /** Undoes this call's activation; false when the Account API would not (logged, the payload tells). */
 async function deactivateDating(deps: JoinDatingDeps, { session, userId }: JoinDatingRequest): Promise<boolean> {
   try {
+    // No deadline: the undo runs even when the operation's time is up (its own UPSTREAM_TIMEOUT_MS bounds it).
     const result = await deps.account.deactivateProduct(session, DATING_PRODUCT);
     if (result instanceof DomainOutcome) throw result;
     await deps.events.publish(userId, { type: 'ProductsUpdated', activeProductIds: result.modules });

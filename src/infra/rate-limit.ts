@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { makeRoom } from './bounded-map.js';
+import { LimitsUnavailable } from '../domain/errors.js';
+import { redisHealth } from './redis.js';
 
 /**
  * Fixed-window request limits, e.g. anonymous `createDatingUser` calls per
@@ -9,6 +11,8 @@ import { makeRoom } from './bounded-map.js';
 export interface RateLimiter {
   /** Counts one call of `key`; 0 when it is within the limit, else the seconds until the window ends. */
   take(key: string): Promise<number>;
+  /** Forgets the count of `key` (e.g. after a right password). */
+  reset(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return window.count <= this.#limit ? 0 : Math.max(1, Math.ceil((window.endsAt - now) / 1000));
   }
 
+  async reset(key: string) {
+    this.#windows.delete(key);
+  }
+
   async close() {
     this.#windows.clear();
   }
@@ -81,11 +89,69 @@ export class RedisRateLimiter implements RateLimiter {
     return count <= this.#limit ? 0 : Math.max(1, Math.ceil(Math.max(ttlMs, 0) / 1000));
   }
 
+  async reset(key: string) {
+    await this.redis.del(this.prefix + key);
+  }
+
   /** The connection is shared and closed by its owner. */
   async close() {}
 }
 
-/** In Redis when the gateway has one (every instance shares the count), else in memory. */
-export function createRateLimiter(redis: Redis | null, prefix: string, options: RateLimitOptions): RateLimiter {
-  return redis ? new RedisRateLimiter(redis, prefix, options) : new MemoryRateLimiter(options);
+/**
+ * What a limit does while Redis fails (down, or slower than
+ * REDIS_COMMAND_TIMEOUT_MS): `open` counts in this process's memory instead
+ * (general limits: a Redis outage must not stop the API), `closed` refuses
+ * with LIMITS_UNAVAILABLE (code and password attempts, codes sent: an outage
+ * must not open the door to guessing).
+ */
+export type WhenRedisFails = 'open' | 'closed';
+
+/** Seconds a client is told to wait when a fail-closed limit cannot count. */
+export const LIMITS_UNAVAILABLE_RETRY_SECONDS = 5;
+
+class RedisFailurePolicy implements RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly shared: RateLimiter,
+    private readonly fallback: RateLimiter | null,
+  ) {}
+
+  take(key: string): Promise<number> {
+    return this.#guard(() => this.shared.take(key), () => this.fallback!.take(key));
+  }
+
+  reset(key: string): Promise<void> {
+    return this.#guard(() => this.shared.reset(key), () => this.fallback!.reset(key));
+  }
+
+  async close() {
+    await this.fallback?.close();
+  }
+
+  async #guard<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    const health = redisHealth(this.redis);
+    try {
+      const result = await shared();
+      health.worked();
+      return result;
+    } catch (error) {
+      health.failed(error as Error);
+      if (this.fallback) return fallback();
+      throw new LimitsUnavailable(LIMITS_UNAVAILABLE_RETRY_SECONDS);
+    }
+  }
+}
+
+/**
+ * In Redis when the gateway has one (every instance shares the count), else
+ * in memory; `whenRedisFails` says what happens while Redis fails.
+ */
+export function createRateLimiter(
+  redis: Redis | null,
+  prefix: string,
+  options: RateLimitOptions & { whenRedisFails?: WhenRedisFails },
+): RateLimiter {
+  if (!redis) return new MemoryRateLimiter(options);
+  const fallback = (options.whenRedisFails ?? 'open') === 'open' ? new MemoryRateLimiter(options) : null;
+  return new RedisFailurePolicy(redis, new RedisRateLimiter(redis, prefix, options), fallback);
 }

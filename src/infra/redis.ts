@@ -13,6 +13,62 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Attempts of one command across reconnects before it fails. Default 2. */
   maxRetriesPerRequest?: number;
+  /**
+   * Time limit of one command: a slower one fails, so a stalled Redis holds
+   * no request for long (config REDIS_COMMAND_TIMEOUT_MS). Default 500.
+   */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Whether a Redis connection works, as its events and its callers' commands
+ * tell: the outage is logged once when it starts and once when it ends,
+ * however many commands fail meanwhile.
+ */
+export class RedisHealth {
+  #down = false;
+  constructor(private readonly logger: Logger) {}
+
+  get down(): boolean {
+    return this.#down;
+  }
+
+  /** A connection error or a failed command. */
+  failed(error: Error & { code?: string }): void {
+    if (this.#down) return;
+    this.#down = true;
+    this.logger.error('redis unavailable', { error: error.code ?? error.name });
+  }
+
+  /** The connection is ready, or a command worked. */
+  worked(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    this.logger.info('redis available again');
+  }
+}
+
+const healthOf = new WeakMap<Redis, RedisHealth>();
+/** The health of a connection made by connectRedis. */
+export function redisHealth(redis: Redis): RedisHealth {
+  const health = healthOf.get(redis);
+  if (!health) throw new TypeError('redisHealth: not a connection of connectRedis');
+  return health;
+}
+
+/** Resolves when `redis` is ready, or after `timeoutMs` either way (the gateway starts without it). */
+export function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    timer.unref();
+    redis.on('ready', done);
+  });
 }
 
 /** `redis://host:port/db` without user and password, for log lines. */
@@ -27,10 +83,12 @@ export function redisUrlForLogs(url: string): string {
 
 /**
  * Connects at once (no lazy connect), so a wrong URL shows in the log at
- * start. Commands fail after a bounded number of retries instead of
- * queueing forever while Redis is down; reconnects back off up to 2 s.
- * Every connection error is logged once per state change, with the host but
- * never the password. Close with `quit()` (or `disconnect()` when stuck).
+ * start. While Redis is down commands fail at once (no offline queue), and
+ * a command that gets no answer fails after `commandTimeoutMs`: callers
+ * decide whether that refuses a request or lets it pass. Reconnects back
+ * off up to 2 s. The outage is logged once per state change (RedisHealth),
+ * with the host but never the password. Close with `quit()` (or
+ * `disconnect()` when stuck).
  */
 export function connectRedis(options: RedisConnectionOptions): Redis {
   const where = redisUrlForLogs(options.url);
@@ -40,19 +98,16 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     connectionName: options.name,
     connectTimeout: options.connectTimeoutMs ?? 5000,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 2,
-    enableOfflineQueue: true,
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeoutMs ?? 500,
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
   });
-  let failing = false;
-  redis.on('error', (error: Error & { code?: string }) => {
-    if (failing) return;
-    failing = true;
-    logger.error('redis connection failed', { error: error.code ?? error.name });
-  });
+  const health = new RedisHealth(logger);
+  healthOf.set(redis, health);
+  redis.on('error', (error: Error & { code?: string }) => health.failed(error));
   redis.on('ready', () => {
-    if (failing) logger.info('redis connection restored');
+    if (health.down) health.worked();
     else logger.debug('redis connected');
-    failing = false;
   });
   return redis;
 }

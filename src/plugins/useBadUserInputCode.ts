@@ -7,9 +7,19 @@ import type { Plugin } from 'graphql-yoga';
  * no code and prints the offending value into the message, which may be a
  * password or a code. This plugin tags them BAD_USER_INPUT, as
  * shared/API.md promises for bad input, and keeps only where and why.
- * It has no options.
  */
-export function useBadUserInputCode(): Plugin {
+export interface BadUserInputCodeOptions {
+  /**
+   * Keep graphql-js's "Did you mean the enum value …?" (config
+   * FIELD_SUGGESTIONS; validation's own suggestions are GraphQL Armor's
+   * block-field-suggestions). Off, an enum's values are not told.
+   * @default true
+   */
+  suggestions?: boolean;
+}
+
+export function useBadUserInputCode({ suggestions = true }: BadUserInputCodeOptions = {}): Plugin {
+  const clean = (message: string) => (suggestions ? withoutValues(message) : withoutSuggestions(withoutValues(message)));
   return {
     onExecute: () => ({
       onExecuteDone: ({ result, setResult }) => {
@@ -18,7 +28,7 @@ export function useBadUserInputCode(): Plugin {
           ...result,
           errors: result.errors.map((error) =>
             error.path === undefined && error.extensions?.code === undefined
-              ? new GraphQLError(withoutValues(error.message), { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
+              ? new GraphQLError(clean(error.message), { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
               : error,
           ),
         });
@@ -37,3 +47,6 @@ export function withoutValues(message: string): string {
   const [, name, at = '', reason = ''] = variable;
   return `Variable "${name}" got an invalid value${at}${reason.replace(/value: [\s\S]*$/, 'value.').replace(/Value "[^"]*" does/, 'The value does')}`;
 }
+
+/** `… Did you mean the enum value "EN"?` loses its last sentence. */
+export const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean [^?]*\?\s*$/, '');

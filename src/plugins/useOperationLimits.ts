@@ -1,3 +1,8 @@
+import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import {
   type ASTVisitor,
   type FragmentDefinitionNode,
@@ -5,93 +10,125 @@ import {
   Kind,
   type SelectionSetNode,
   type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /** Options of useOperationLimits: how large one operation may be (config: OPERATION_MAX_*). */
 export interface OperationLimitsOptions {
   /**
-   * Deepest nesting of fields; introspection fields (`__schema`, …) do not count (OPERATION_MAX_DEPTH).
+   * Lexical tokens of the document, counted while parsing, which stops past it (OPERATION_MAX_TOKENS).
+   * @default 2000
+   */
+  maxTokens?: number;
+  /**
+   * Nesting of fields, fragments flattened; introspection (`__schema`) does not count (OPERATION_MAX_DEPTH).
    * @default 10
    */
   maxDepth?: number;
   /**
-   * Aliased fields in one document: aliases multiply upstream calls (OPERATION_MAX_ALIASES).
+   * Aliased fields of one operation, through its fragments: aliases multiply upstream calls (OPERATION_MAX_ALIASES).
    * @default 30
    */
   maxAliases?: number;
   /**
-   * Root fields of one mutation: each one is an upstream write (OPERATION_MAX_MUTATIONS).
+   * Directives of one operation, through its fragments (OPERATION_MAX_DIRECTIVES).
+   * @default 20
+   */
+  maxDirectives?: number;
+  /**
+   * GraphQL Armor's cost of one operation, introspection aside (OPERATION_MAX_COST).
+   * @default 2000
+   */
+  maxCost?: number;
+  /**
+   * Root fields of one mutation, through fragments: each one is an upstream write (OPERATION_MAX_MUTATIONS).
    * @default 5
    */
   maxMutationFields?: number;
 }
 
-type OperationLimits = Required<OperationLimitsOptions>;
-
 /**
- * Validation rules that refuse an operation before it runs when it is
- * deeper, more aliased or carries more mutations than the limits allow: one
- * request must not turn into hundreds of upstream calls (e.g. a thousand
- * aliased `completePasswordRecovery` guesses).
+ * Refuses an operation before it runs when it is larger than the limits
+ * allow: one request must not block the process or turn into hundreds of
+ * upstream calls (e.g. a thousand aliased `completePasswordRecovery`
+ * guesses). Tokens are counted by GraphQL Armor's parser, which stops at the
+ * limit; depth, aliases, directives and cost are Armor's validation rules,
+ * and the mutation count is the gateway's own. Every rule visits each
+ * fragment once (Armor memoizes per fragment, so does `mutationFieldsRule`),
+ * so a document whose fragments spread each other twice at every level costs
+ * time linear in its size, not exponential in its depth.
+ *
+ * Refusals are `BAD_USER_INPUT` with `extensions.reason: OPERATION_LIMIT`.
  */
-export function useOperationLimits({ maxDepth = 10, maxAliases = 30, maxMutationFields = 5 }: OperationLimitsOptions = {}): Plugin {
-  const limits: OperationLimits = { maxDepth, maxAliases, maxMutationFields };
+export function useOperationLimits(options: OperationLimitsOptions = {}): Plugin {
+  const limits: Required<OperationLimitsOptions> = {
+    maxTokens: 2000,
+    maxDepth: 10,
+    maxAliases: 30,
+    maxDirectives: 20,
+    maxCost: 2000,
+    maxMutationFields: 5,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
+  const tokens = maxTokensPlugin({ n: limits.maxTokens, ...refusing(`The document has more than ${limits.maxTokens} tokens.`, 'throw') });
+  const rules: ValidationRule[] = [
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...refusing(`The operation nests fields deeper than ${limits.maxDepth} levels.`) }),
+    maxAliasesRule({ n: limits.maxAliases, ...refusing(`The operation uses more than ${limits.maxAliases} aliases.`) }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...refusing(`The operation uses more than ${limits.maxDirectives} directives.`) }),
+    costLimitRule({ maxCost: limits.maxCost, flattenFragments: true, ...refusing(`The operation costs more than ${limits.maxCost}.`) }),
+    (context) => mutationFieldsRule(context, limits.maxMutationFields),
+  ];
   return {
+    onParse: tokens.onParse as Plugin['onParse'],
     onValidate: ({ addValidationRule }) => {
-      addValidationRule((context: ValidationContext) => operationLimitsRule(context, limits));
+      for (const rule of rules) addValidationRule(rule);
     },
   };
 }
 
-const refuse = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason: 'OPERATION_LIMIT' } });
+export const operationLimitError = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason: 'OPERATION_LIMIT' } });
 
-function operationLimitsRule(context: ValidationContext, limits: OperationLimits): ASTVisitor {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of context.getDocument().definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-
-  /** Depth of a selection set, following fragments (each once per path). */
-  const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
-    if (!set) return 0;
-    let deepest = 0;
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.name.value.startsWith('__')) continue;
-        deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, seen));
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
-      } else if (!seen.has(selection.name.value)) {
-        const fragment = fragments.get(selection.name.value);
-        deepest = Math.max(deepest, depthOf(fragment?.selectionSet, new Set(seen).add(selection.name.value)));
-      }
-    }
-    return deepest;
-  };
-
-  /** Root fields of a mutation, through fragments on Mutation. */
-  const rootFields = (set: SelectionSetNode, seen: Set<string>): number =>
-    set.selections.reduce((count, selection) => {
-      if (selection.kind === Kind.FIELD) return count + (selection.name.value.startsWith('__') ? 0 : 1);
-      if (selection.kind === Kind.INLINE_FRAGMENT) return count + rootFields(selection.selectionSet, seen);
-      const fragment = fragments.get(selection.name.value);
-      return seen.has(selection.name.value) || !fragment ? count : count + rootFields(fragment.selectionSet, new Set(seen).add(selection.name.value));
-    }, 0);
-
-  let aliases = 0;
+/**
+ * Armor's callbacks, turned into the gateway's error: reported on the
+ * validation context (every refusal is listed), or thrown where there is no
+ * context (the token count stops the parse).
+ */
+function refusing(message: string, mode: 'report' | 'throw' = 'report'): Pick<CostLimitOptions, 'onReject' | 'propagateOnRejection'> {
   return {
-    Field(node) {
-      if (node.alias && ++aliases === limits.maxAliases + 1) {
-        context.reportError(refuse(`The operation uses more than ${limits.maxAliases} aliases.`));
-      }
-    },
+    propagateOnRejection: false,
+    onReject: [
+      (context) => {
+        if (mode === 'throw' || !context) throw operationLimitError(message);
+        context.reportError(operationLimitError(message));
+      },
+    ],
+  };
+}
+
+/** Root fields of each mutation, through fragments on Mutation; each fragment counted once and remembered. */
+function mutationFieldsRule(context: ValidationContext, max: number): ASTVisitor {
+  const counted = new Map<string, number>();
+  const fragmentFields = (fragment: FragmentDefinitionNode | undefined | null): number => {
+    if (!fragment) return 0;
+    const known = counted.get(fragment.name.value);
+    if (known !== undefined) return known;
+    counted.set(fragment.name.value, 0); // a cycle (refused by graphql-js) counts nothing
+    const n = rootFields(fragment.selectionSet);
+    counted.set(fragment.name.value, n);
+    return n;
+  };
+  const rootFields = (set: SelectionSetNode): number =>
+    set.selections.reduce((n, selection) => {
+      if (selection.kind === Kind.FIELD) return n + (selection.name.value.startsWith('__') ? 0 : 1);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return n + rootFields(selection.selectionSet);
+      return n + fragmentFields(context.getFragment(selection.name.value));
+    }, 0);
+  return {
     OperationDefinition(node) {
-      if (depthOf(node.selectionSet, new Set()) > limits.maxDepth) {
-        context.reportError(refuse(`The operation nests fields deeper than ${limits.maxDepth} levels.`));
-      }
-      if (node.operation === 'mutation' && rootFields(node.selectionSet, new Set()) > limits.maxMutationFields) {
-        context.reportError(refuse(`One request may carry at most ${limits.maxMutationFields} mutations.`));
+      if (node.operation === 'mutation' && rootFields(node.selectionSet) > max) {
+        context.reportError(operationLimitError(`One request may carry at most ${max} mutations.`));
       }
     },
   };

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { RateLimited, Unauthenticated } from '../domain/errors.js';
 import type { AccountEventData } from '../domain/account-events.js';
 import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
+import { Deadline } from '../infra/deadline.js';
 import type { Services } from '../services.js';
 import { createLoaders, type AccountLoaders } from './loaders.js';
 
@@ -17,7 +18,12 @@ export interface GatewayContext extends Services {
   clientIp: string;
   /** The end user's `User-Agent`, if any: control characters stripped, at most 512 characters. */
   userAgent: string | null;
-  /** Per-request DataLoaders: each upstream resource is fetched once per request. */
+  /**
+   * This operation's deadline (REQUEST_TIMEOUT_MS), shared by all its
+   * upstream calls: pass it as the last argument of every client call.
+   */
+  deadline: Deadline;
+  /** Per-request DataLoaders: each upstream resource is fetched once per request (within `deadline`). */
   loaders: AccountLoaders;
 }
 
@@ -46,12 +52,14 @@ export function createContext(services: Services, { req, request, connectionPara
     return typeof value === 'string' ? value : null;
   };
   const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
+  const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS);
   return {
     ...services,
     session: sessionFromAuthorization(authorization),
     clientIp: clientAddress(req?.socket.remoteAddress, header('x-forwarded-for'), services.config.TRUSTED_PROXIES),
     userAgent: cleanUserAgent(header('user-agent')),
-    loaders: createLoaders(services.account, services.sessions),
+    deadline,
+    loaders: createLoaders(services.account, services.sessions, deadline),
   };
 }
 
@@ -71,7 +79,7 @@ export async function countAuthAttempt(ctx: Pick<GatewayContext, 'authAttemptLim
   if (wait > 0) throw new RateLimited(wait, 'Too many sign-in or code attempts from this address. Try again later.');
 }
 
-type EventsContext = Pick<GatewayContext, 'events' | 'sessions' | 'logger'>;
+type EventsContext = Pick<GatewayContext, 'events' | 'sessions' | 'logger' | 'deadline'>;
 
 /**
  * For mutations: the event of a change they made, to the user of `session`
@@ -81,7 +89,7 @@ type EventsContext = Pick<GatewayContext, 'events' | 'sessions' | 'logger'>;
 export async function publishChange(ctx: EventsContext, session: string, data: AccountEventData): Promise<void> {
   let userId: string;
   try {
-    userId = await ctx.sessions.userId(session);
+    userId = await ctx.sessions.userId(session, ctx.deadline);
   } catch (error) {
     ctx.logger.child({ component: 'events' }).warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
     return;
@@ -97,7 +105,7 @@ export async function publishChange(ctx: EventsContext, session: string, data: A
  */
 export async function userOfEndingSession(ctx: EventsContext, session: string): Promise<string | null> {
   try {
-    return await ctx.sessions.userId(session);
+    return await ctx.sessions.userId(session, ctx.deadline);
   } catch (error) {
     ctx.logger.child({ component: 'events' }).info('user of an ending session unknown; its subscriptions end at the next session check', {
       error: error instanceof Error ? error.name : 'unknown',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireSession, userOfEndingSession } from './context.js';
+import { RateLimited } from '../domain/errors.js';
 import { DomainOutcome, type Channel } from '../domain/outcomes.js';
 import { BLOCK_REASONS } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -35,7 +36,7 @@ builder.mutationField('requestDataArchive', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: z.object({ password: z.string().min(6, 'At least 6 characters.').max(128, 'At most 128 characters.') }),
-        call: ({ password }) => ctx.account.requestArchive(session, password),
+        call: ({ password }) => ctx.account.requestArchive(session, password, ctx.deadline),
         success: () => new ArchiveRequested(),
       });
     },
@@ -79,7 +80,7 @@ builder.mutationField('blockUser', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: z.object({ userId: id, reason: z.enum(BLOCK_REASONS).nullish().transform((r) => r ?? 'NOT_INTERESTED') }),
-        call: ({ userId, reason }) => ctx.account.blockUser(session, userId, reason),
+        call: ({ userId, reason }) => ctx.account.blockUser(session, userId, reason, ctx.deadline),
         success: (_blocked, { userId }) => new UserBlocked(userId),
       });
     },
@@ -106,8 +107,14 @@ builder.mutationField('requestAccountDeletion', (t) =>
     type: builder.unionType('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFoundType] }),
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
-      const result = await ctx.account.requestDeletion(requireSession(ctx));
-      return result instanceof DomainOutcome ? result : new DeletionRequested(result.token, result.channel);
+      const session = requireSession(ctx);
+      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`]);
+      if (wait > 0) throw new RateLimited(wait, 'A deletion code was sent recently. Try again later.');
+      const result = await ctx.account.requestDeletion(session, ctx.deadline);
+      if (result instanceof DomainOutcome) return result;
+      // A resendCode with this token alone waits out the same interval.
+      await ctx.accountLimits.codeSent('deletion', [`token:${result.token}`]);
+      return new DeletionRequested(result.token, result.channel);
     },
   }),
 );
@@ -134,14 +141,19 @@ builder.mutationField('confirmAccountDeletion', (t) =>
     resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
       let userId: string | null = null;
+      let attempts = '';
       return runMutation(ctx, input, {
         countsAttempt: true,
         input: z.object({ code }),
         call: async (parsed) => {
           userId = await userOfEndingSession(ctx, session);
-          return ctx.account.confirmDeletion(session, parsed.code);
+          // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); without the user (logged), per session.
+          attempts = userId === null ? `session:${session}` : `user:${userId}`;
+          await ctx.accountLimits.codeAttempt(attempts);
+          return ctx.account.confirmDeletion(session, parsed.code, ctx.deadline);
         },
         success: async () => {
+          await ctx.accountLimits.codeAccepted(attempts);
           // Every session of the deleted user has ended: so do their subscriptions.
           if (userId !== null) await ctx.events.endSessions(userId, { allBut: null });
           return new AccountDeleted();

@@ -117,7 +117,7 @@ builder.mutationField('activateProduct', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: productInput,
-        call: ({ productId }) => ctx.account.activateProduct(session, productId),
+        call: ({ productId }) => ctx.account.activateProduct(session, productId, ctx.deadline),
         success: async ({ modules }, { productId }) => {
           await productsChanged(ctx, session, modules);
           return new ProductActivated(productId, modules, null);
@@ -136,7 +136,7 @@ builder.mutationField('deactivateProduct', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: productInput,
-        call: ({ productId }) => ctx.account.deactivateProduct(session, productId),
+        call: ({ productId }) => ctx.account.deactivateProduct(session, productId, ctx.deadline),
         success: async ({ modules, subscriptionCancelUrl }, { productId }) => {
           await productsChanged(ctx, session, modules);
           return new ProductDeactivated(productId, modules, subscriptionCancelUrl);

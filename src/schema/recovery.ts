@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import type { Channel } from '../domain/outcomes.js';
+import { completeRecovery, startRecovery } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
-import { AuthPayload, loginInput, signedIn } from './sign-in.js';
-import { code, newPassword, token } from './validation.js';
+import { ValidationErrorType, VerificationChannel } from './outcome-types.js';
+import { AuthPayload, signedIn } from './sign-in.js';
+import { code, email, newPassword, phone, token } from './validation.js';
+
+/** An email or a phone: the recovery code goes to it. */
+const recoveryLogin = z.union([email, phone], { error: 'Enter your email or phone (international format, e.g. +15551234567).' });
 
 /* ---------- startPasswordRecovery ---------- */
 
@@ -27,15 +31,16 @@ const StartPasswordRecoveryInput = builder.inputType('StartPasswordRecoveryInput
 
 builder.mutationField('startPasswordRecovery', (t) =>
   t.field({
-    type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, UserNotFoundType, ValidationErrorType] }),
-    description: 'Sends a password recovery code (user/auth/recovery).',
+    type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, ValidationErrorType] }),
+    description:
+      'Sends a password recovery code to the email or phone (user/auth/recovery). The answer is the same whether an account has this login or not (src/flows/password-recovery.ts): a code arrives only if one does.',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, input, {
         countsAttempt: true,
-        input: z.object({ login: loginInput.shape.login }),
-        call: ({ login }) => ctx.account.startRecovery(login),
-        success: (started) => new RecoveryStarted(started.token, started.channel),
+        input: z.object({ login: recoveryLogin }),
+        call: ({ login }) => startRecovery(ctx, login),
+        success: (started) => new RecoveryStarted(started.recoveryToken, started.codeSentTo),
       }),
   }),
 );
@@ -60,7 +65,7 @@ builder.mutationField('completePasswordRecovery', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: completeRecoveryInput,
-        call: (p) => ctx.account.completeRecovery(p.recoveryToken, p.code, p.newPassword),
+        call: (p) => completeRecovery(ctx, p.recoveryToken, p.code, p.newPassword),
         success: async (result) => {
           // The Account API ended every other session of the user (shared/UPSTREAM.md §3): so do their subscriptions.
           await ctx.events.endSessions(result.user.id, { allBut: result.session.token });

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { requireSession } from './context.js';
-import type { Channel } from '../domain/outcomes.js';
+import { requireSession, type GatewayContext } from './context.js';
+import { CodeCooldown, ValidationError, type Channel } from '../domain/outcomes.js';
+import type { CodePurpose as CodePurposeKey } from '../infra/account-limits.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
+import { resendRecoveryCode } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
 import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
@@ -55,11 +57,15 @@ builder.mutationField('register', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: registerInput,
-        call: (parsed) => ctx.account.register(parsed),
-        success: (userId, parsed) => {
+        call: (parsed) => ctx.account.register(parsed, ctx.deadline),
+        success: async (userId, parsed) => {
           const sentTo: Channel[] = [];
           if (parsed.email !== undefined) sentTo.push('EMAIL');
           if (parsed.phone !== undefined) sentTo.push('PHONE');
+          // An email or phone gets one registration code per account the Account
+          // API creates (a second register answers UserAlreadyExists); the codes
+          // are counted so that resendCode waits out the interval after this one.
+          await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
           return new Registered(userId, sentTo);
         },
       }),
@@ -89,8 +95,16 @@ builder.mutationField('verifyRegistration', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: verifyInput,
-        call: (parsed) => ctx.account.verifyRegistration(parsed),
-        success: signedIn,
+        call: async (parsed) => {
+          // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
+          await ctx.accountLimits.codeAttempt(`user:${parsed.userId}`);
+          return ctx.account.verifyRegistration(parsed, ctx.deadline);
+        },
+        success: async (result, parsed) => {
+          const verified = [parsed.emailCode && 'EMAIL', parsed.phoneCode && 'PHONE'].filter(Boolean).map((c) => `user:${parsed.userId}:${c}`);
+          await Promise.all([ctx.accountLimits.codeAccepted(`user:${parsed.userId}`), ctx.accountLimits.codeFlowDone('registration', verified)]);
+          return signedIn(result);
+        },
       }),
   }),
 );
@@ -145,18 +159,44 @@ builder.mutationField('resendCode', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: resendInput,
-        call: (parsed) => {
-          const target: ResendTarget =
-            parsed.purpose === 'REGISTRATION'
-              ? { registration: { userId: parsed.userId, channel: parsed.channel } }
-              : parsed.purpose === 'PASSWORD_RECOVERY'
-                ? { recoveryToken: parsed.recoveryToken }
-                : parsed.purpose === 'ACCOUNT_DELETION'
-                  ? { deletionToken: parsed.deletionToken }
-                  : { contactChange: { session: requireSession(ctx) } };
-          return ctx.account.resendCode(target);
+        call: async (parsed) => {
+          if (parsed.purpose === 'PASSWORD_RECOVERY') {
+            const resent = await resendRecoveryCode(ctx, parsed.recoveryToken);
+            return resent ?? new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
+          }
+          const { target, destination } = await resendTarget(ctx, parsed);
+          const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
+          if (wait > 0) return new CodeCooldown(wait);
+          return ctx.account.resendCode(target, ctx.deadline);
         },
-        success: () => new CodeSent(RESEND_COOLDOWN_SECONDS),
+        success: () => new CodeSent(resendInterval(ctx)),
       }),
   }),
 );
+
+/** The wait before the next code: the gateway's interval or the Account API's own 90 s, whichever is longer. */
+const resendInterval = (ctx: GatewayContext) => Math.max(ctx.config.CODE_SEND_INTERVAL_SECONDS, RESEND_COOLDOWN_SECONDS);
+
+/** What the Account API is asked to resend, and whose send rhythm it counts against. */
+async function resendTarget(
+  ctx: GatewayContext,
+  input: Exclude<z.output<typeof resendInput>, { purpose: 'PASSWORD_RECOVERY' }>,
+): Promise<{ target: ResendTarget; destination: { purpose: CodePurposeKey; key: string } }> {
+  switch (input.purpose) {
+    case 'REGISTRATION':
+      return {
+        target: { registration: { userId: input.userId, channel: input.channel } },
+        destination: { purpose: 'registration', key: `user:${input.userId}:${input.channel}` },
+      };
+    case 'ACCOUNT_DELETION':
+      // The user's rhythm when signed in (requestAccountDeletion counts there too), else the token's.
+      return {
+        target: { deletionToken: input.deletionToken },
+        destination: { purpose: 'deletion', key: ctx.session ? `user:${await ctx.sessions.userId(ctx.session, ctx.deadline)}` : `token:${input.deletionToken}` },
+      };
+    case 'CONTACT_CHANGE': {
+      const session = requireSession(ctx);
+      return { target: { contactChange: { session } }, destination: { purpose: 'contact_change', key: `user:${await ctx.sessions.userId(session, ctx.deadline)}` } };
+    }
+  }
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { publishChange, requireSession } from './context.js';
+import { publishChange, requireSession, type GatewayContext } from './context.js';
+import { RateLimited } from '../domain/errors.js';
 import type { Channel } from '../domain/outcomes.js';
 import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -118,7 +119,10 @@ builder.mutationField('updateSettings', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: settingsPatch,
-        call: (patch) => ctx.account.setSettings(session, patch),
+        call: async (patch) => {
+          await countContactChangeCode(ctx, session, patch);
+          return ctx.account.setSettings(session, patch, ctx.deadline);
+        },
         success: async (settings, patch) => {
           ctx.loaders.settings.clear(session).prime(session, settings);
           // A new email/phone alone changes nothing yet (it waits for its code): no event.
@@ -134,6 +138,21 @@ builder.mutationField('updateSettings', (t) =>
     },
   }),
 );
+
+/**
+ * A new email or phone gets a code: one per CODE_SEND_INTERVAL_SECONDS and
+ * CODE_SENDS_PER_DAY, counted for the user and for the new address (so
+ * neither many addresses from one account nor many accounts at one address
+ * get past it). The same email or phone again sends nothing and counts nothing.
+ */
+async function countContactChangeCode(ctx: GatewayContext, session: string, patch: { email?: string; phone?: string }) {
+  if (patch.email === undefined && patch.phone === undefined) return;
+  const current = await ctx.loaders.settings.load(session);
+  const changed = [patch.email !== current.email && patch.email, patch.phone !== current.phone && patch.phone].filter((d) => typeof d === 'string');
+  if (changed.length === 0) return;
+  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`, ...changed]);
+  if (wait > 0) throw new RateLimited(wait, 'A code was sent for a contact change recently. Try again later.');
+}
 
 class ContactChangeConfirmed {
   constructor(readonly user: AccountUser) {}
@@ -167,15 +186,20 @@ builder.mutationField('confirmContactChange', (t) =>
     resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
       let before: AccountUser | null = null;
+      let attempts = '';
       return runMutation(ctx, input, {
         countsAttempt: true,
         input: z.object({ code }),
         call: async (parsed) => {
+          // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
+          attempts = `user:${await ctx.sessions.userId(session, ctx.deadline)}`;
+          await ctx.accountLimits.codeAttempt(attempts);
           // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
           before = await ctx.loaders.user.load(session).catch(() => null);
-          return ctx.account.confirmContactChange(session, parsed.code);
+          return ctx.account.confirmContactChange(session, parsed.code, ctx.deadline);
         },
         success: async (user) => {
+          await ctx.accountLimits.codeAccepted(attempts);
           ctx.loaders.user.clear(session).prime(session, user);
           const channel = before && changedContact(before, user);
           if (channel) await publishChange(ctx, session, { type: 'ContactVerified', channel });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireSession, userOfEndingSession } from './context.js';
 import type { AccountUser, Session } from '../domain/account.js';
+import { DomainOutcome } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
 import {
@@ -63,7 +64,13 @@ builder.mutationField('login', (t) =>
       runMutation(ctx, input, {
         countsAttempt: true,
         input: loginInput,
-        call: ({ login, password }) => ctx.account.login(login, password),
+        call: async ({ login, password }) => {
+          // Per login, from any address (PASSWORD_ATTEMPTS_PER_LOGIN); a right password starts it again.
+          await ctx.accountLimits.passwordAttempt(login);
+          const result = await ctx.account.login(login, password, ctx.deadline);
+          if (!(result instanceof DomainOutcome)) await ctx.accountLimits.passwordAccepted(login);
+          return result;
+        },
         success: signedIn,
       }),
   }),
@@ -90,7 +97,7 @@ builder.mutationField('logout', (t) =>
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
       const userId = await userOfEndingSession(ctx, session);
-      await ctx.account.logout(session);
+      await ctx.account.logout(session, ctx.deadline);
       if (userId !== null) await ctx.events.endSessions(userId, { session });
       return new LoggedOut();
     },

@@ -96,7 +96,7 @@ builder.mutationField('setTracking', (t) =>
       const session = requireSession(ctx);
       return runMutation(ctx, input, {
         input: trackingInput,
-        call: (tracking) => ctx.account.setTracking(session, tracking satisfies Tracking),
+        call: (tracking) => ctx.account.setTracking(session, tracking satisfies Tracking, ctx.deadline),
         success: () => new TrackingSaved(),
       });
     },

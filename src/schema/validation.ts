@@ -25,14 +25,26 @@ export const phone = z
   .trim()
   .regex(/^\+[1-9]\d{6,14}$/, 'Enter the phone number in international format, e.g. +15551234567.');
 export const language = z.enum(LANGUAGES);
-/** Text a person typed: trimmed, 1 to `max` characters, no control characters or broken UTF-16. */
+/**
+ * Characters that change how text around them is shown without showing
+ * themselves: bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069: "Ann\u202Egnp.exe" shows as "Annexe.png") and zero-width
+ * ones (U+200B-U+200D, U+2060-U+2064, U+FEFF, U+180E: look-alike names).
+ */
+export const INVISIBLE_CHARACTERS = /[\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/u;
+
+/**
+ * Text a person typed: trimmed, 1 to `max` characters, no control
+ * characters, broken UTF-16, bidi controls or zero-width characters.
+ */
 export const text = (max: number) =>
   z
     .string()
     .trim()
     .min(1, 'Must not be empty.')
     .max(max, `At most ${max} characters.`)
-    .refine((v) => !/[\p{Cc}\p{Cs}]/u.test(v), 'Must not contain control characters.');
+    .refine((v) => !/[\p{Cc}\p{Cs}]/u.test(v), 'Must not contain control characters.')
+    .refine((v) => !INVISIBLE_CHARACTERS.test(v), 'Must not contain invisible or text-direction characters.');
 export const personName = text(100);
 export const code = z.string().trim().regex(/^\d{6}$/, 'The code has 6 digits.');
 export const token = text(200);

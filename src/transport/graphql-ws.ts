@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { sessionKey } from '../infra/session-key.js';
+import { OriginPolicy } from '../infra/origins.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
@@ -56,6 +57,7 @@ export function serveGraphqlWs(
   const config: Config = services.config;
   const logger: Logger = services.logger.child({ component: 'graphql-ws' });
   const connections = new Map<WebSocket, Connection>();
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
 
   /** Closes with 4403 once no operation runs any more (their SessionExpired and complete go out first). */
   const closeWhenIdle = (conn: Connection, tries = 0) => {
@@ -122,6 +124,7 @@ export function serveGraphqlWs(
     path,
     maxPayload: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
     keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
+    allowsOrigin: (origin, host) => origins.allows(origin, host),
     logger,
   });
 

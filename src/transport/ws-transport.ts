@@ -17,6 +17,8 @@ export interface WsTransportOptions {
   maxPayload: number;
   /** Ping interval; a socket without a pong by the next ping is terminated. 0 disables. */
   keepAliveMs: number;
+  /** Whether a browser page of this `Origin` may open a socket (src/infra/origins.ts); refused ones get 403. */
+  allowsOrigin: (origin: string | undefined, host: string | undefined) => boolean;
   logger: Logger;
 }
 
@@ -49,6 +51,11 @@ export function attachWebSocket(
     if (pathname !== options.path || !accepting) {
       socket.on('error', () => undefined);
       socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    if (!options.allowsOrigin(req.headers.origin, req.headers.host)) {
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

@@ -337,7 +337,6 @@ export type StartPasswordRecoveryMutationVariables = Exact<{
 
 export type StartPasswordRecoveryMutation = { __typename: 'Mutation', startPasswordRecovery:
     | { __typename: 'StartPasswordRecoverySuccess', recoveryToken: string, codeSentTo: VerificationChannel }
-    | { __typename: 'UserNotFound', message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 

@@ -43,7 +43,7 @@ builder.mutationField('createDatingUser', (t) =>
       await admit(ctx);
       return runMutation(ctx, input, {
         input: createUserInput(ctx),
-        call: ({ site, ...user }) => ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent }),
+        call: ({ site, ...user }) => ctx.dating.createUser(site, { ...user, clientIp: ctx.clientIp, userAgent: ctx.userAgent }, ctx.deadline),
         success: (created) => new DatingUserCreated(created),
       });
     },

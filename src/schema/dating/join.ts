@@ -83,7 +83,7 @@ async function join(ctx: GatewayContext, rawInput: unknown): Promise<JoinDatingR
     ctx.loaders.user.clear(session);
     ctx.loaders.products.clear(session);
   };
-  return joinDating({ ...ctx, accountChanged }, { session, userId: user.id, input, profile, clientIp: ctx.clientIp, userAgent: ctx.userAgent });
+  return joinDating({ ...ctx, accountChanged }, { session, userId: user.id, input, profile, clientIp: ctx.clientIp, userAgent: ctx.userAgent, deadline: ctx.deadline });
 }
 
 builder.mutationField('joinDating', (t) =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInput, Unauthenticated, UpstreamAnswerOffContract } from '../../domain/errors.js';
+import { BadUserInput, Unauthenticated, UpstreamAnswerOffContract, UpstreamUnavailable } from '../../domain/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import {
   AlreadyVerified,
@@ -16,7 +16,8 @@ import {
   VerificationRequired,
 } from '../../domain/outcomes.js';
 import type { BlockReason, Language, SettingsPatch, Tracking } from '../../domain/account.js';
-import { UpstreamHttp } from '../http.js';
+import type { Deadline } from '../../infra/deadline.js';
+import { type UpstreamLimits, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   blockReasonToWire,
   channelTokenWire,
@@ -49,6 +50,8 @@ interface Endpoint<T, S extends States> {
   data: z.ZodType<T>;
   /** Every other documented state of this endpoint, as a domain outcome. */
   states: S;
+  /** A read, safe to send twice: retried after a transient failure (UPSTREAM_READ_RETRIES). */
+  idempotent: boolean;
 }
 
 const endpoint = <T, S extends States = Record<never, never>>(
@@ -56,7 +59,9 @@ const endpoint = <T, S extends States = Record<never, never>>(
   session: boolean,
   data: z.ZodType<T>,
   states: S = {} as S,
-): Endpoint<T, S> => ({ path, session, data, states });
+): Endpoint<T, S> => ({ path, session, data, states, idempotent: false });
+/** An endpoint that only reads: the only kind that is ever retried. */
+const read = <T, S extends States>(ep: Endpoint<T, S>): Endpoint<T, S> => ({ ...ep, idempotent: true });
 
 const verification = {
   401: () => new VerificationRequired(['EMAIL']),
@@ -100,7 +105,7 @@ const justUser = userWire.transform((u) => u.user);
  *   `block-unknown-404` (blockUser).
  */
 export const api = {
-  getUser: endpoint('user/get', true, justUser, { ...verification, 404: () => new UserNotFound(), 405: () => new UserDeactivated() }),
+  getUser: read(endpoint('user/get', true, justUser, { ...verification, 404: () => new UserNotFound(), 405: () => new UserDeactivated() })),
   login: endpoint('user/auth/login', false, withSession, { ...verification, 404: () => new InvalidCredentials(), 405: () => new UserDeactivated() }),
   register: endpoint('user/auth/registration', false, z.string().min(1), {
     401: invalidField('email', 'The Account API rejected this email format.'),
@@ -132,13 +137,13 @@ export const api = {
   blockUser: endpoint('user/block', true, ok, { 404: () => new UserNotFound() }),
   requestDeletion: endpoint('user/auth/delete', true, channelTokenWire, { 404: () => new UserNotFound() }),
   confirmDeletion: endpoint('user/auth/delete_done', true, ok, { 404: () => new InvalidCode() }),
-  getSettings: endpoint('user/settings/get', true, settingsWire, { 404: sessionGone }),
+  getSettings: read(endpoint('user/settings/get', true, settingsWire, { 404: sessionGone })),
   setSettings: endpoint('user/settings/set', true, settingsWire, {
     401: invalidField('email', 'The Account API rejected this email format.'),
     402: invalidField('phone', 'The Account API rejected this phone format.'),
     404: () => new UserNotFound(),
   }),
-  getProducts: endpoint('user/products/get', true, z.array(productWire)),
+  getProducts: read(endpoint('user/products/get', true, z.array(productWire))),
   activateProduct: endpoint('user/products/activate', true, modulesWire, { 404: () => new ProductNotFound() }),
   deactivateProduct: endpoint('user/products/deactivate', true, modulesWire, { 404: () => new ProductNotFound() }),
   setTracking: endpoint('user/tracking/set', true, ok, {
@@ -161,18 +166,17 @@ export type ResendTarget =
   | { deletionToken: string }
   | { contactChange: { session: string } };
 
-export interface AccountClientOptions {
+export interface AccountClientOptions extends UpstreamLimits {
   baseUrl: string;
-  timeoutMs: number;
-  maxBodyBytes: number;
-  connections: number;
   logger: Logger;
 }
 
 /**
  * The Account API, one typed method per endpoint. Each returns the success
  * value or one of the endpoint's domain outcomes, and throws only request
- * failures (Unauthenticated, UpstreamUnavailable, UpstreamTimeout).
+ * failures (Unauthenticated, UpstreamUnavailable, UpstreamTimeout). Each
+ * takes the operation's `deadline` last (REQUEST_TIMEOUT_MS, shared by its
+ * calls); the reads marked `read` in the table are the only calls retried.
  */
 export class AccountClient {
   readonly #http: UpstreamHttp;
@@ -183,52 +187,63 @@ export class AccountClient {
     this.#http = new UpstreamHttp({ ...options, name: UPSTREAM });
   }
 
-  getUser = (session: string) => this.#call(api.getUser, {}, session);
-  login = (login: string, password: string) => this.#call(api.login, { login, password });
-  register = (input: { email?: string; phone?: string; name?: string; surname?: string; password: string; language?: Language }) =>
-    this.#call(api.register, {
-      email: input.email,
-      phone: input.phone,
-      name: input.name,
-      surname: input.surname,
-      password: input.password,
-      lang: input.language,
-    });
-  verifyRegistration = (input: { userId: string; emailCode?: string; phoneCode?: string }) =>
-    this.#call(api.verifyRegistration, { user_id: input.userId, email_code: input.emailCode, phone_code: input.phoneCode });
-  confirmContactChange = (session: string, code: string) => this.#call(api.confirmContactChange, { code }, session);
-  resendCode = (target: ResendTarget) => {
-    if ('contactChange' in target) return this.#call(api.resendContactChangeCode, {}, target.contactChange.session);
+  getUser = (session: string, deadline?: Deadline) => this.#call(api.getUser, {}, session, deadline);
+  login = (login: string, password: string, deadline?: Deadline) => this.#call(api.login, { login, password }, undefined, deadline);
+  register = (
+    input: { email?: string; phone?: string; name?: string; surname?: string; password: string; language?: Language },
+    deadline?: Deadline,
+  ) =>
+    this.#call(
+      api.register,
+      { email: input.email, phone: input.phone, name: input.name, surname: input.surname, password: input.password, lang: input.language },
+      undefined,
+      deadline,
+    );
+  verifyRegistration = (input: { userId: string; emailCode?: string; phoneCode?: string }, deadline?: Deadline) =>
+    this.#call(api.verifyRegistration, { user_id: input.userId, email_code: input.emailCode, phone_code: input.phoneCode }, undefined, deadline);
+  confirmContactChange = (session: string, code: string, deadline?: Deadline) => this.#call(api.confirmContactChange, { code }, session, deadline);
+  resendCode = (target: ResendTarget, deadline?: Deadline) => {
+    if ('contactChange' in target) return this.#call(api.resendContactChangeCode, {}, target.contactChange.session, deadline);
     if ('registration' in target) {
       const { userId, channel } = target.registration;
-      return this.#call(api.resendCode, { user_id: userId, type: channel === 'EMAIL' ? 'email' : 'phone' });
+      return this.#call(api.resendCode, { user_id: userId, type: channel === 'EMAIL' ? 'email' : 'phone' }, undefined, deadline);
     }
-    if ('recoveryToken' in target) return this.#call(api.resendCode, { recovery_token: target.recoveryToken });
-    return this.#call(api.resendCode, { deletion_token: target.deletionToken });
+    if ('recoveryToken' in target) return this.#call(api.resendCode, { recovery_token: target.recoveryToken }, undefined, deadline);
+    return this.#call(api.resendCode, { deletion_token: target.deletionToken }, undefined, deadline);
   };
-  startRecovery = (login: string) => this.#call(api.startRecovery, { login });
-  completeRecovery = (token: string, code: string, password: string) => this.#call(api.completeRecovery, { token, code, password });
-  blockUser = (session: string, userId: string, reason: BlockReason) =>
-    this.#call(api.blockUser, { id: userId, reason: blockReasonToWire(reason) }, session);
-  requestDeletion = (session: string) => this.#call(api.requestDeletion, {}, session);
-  confirmDeletion = (session: string, code: string) => this.#call(api.confirmDeletion, { code }, session);
-  getSettings = (session: string) => this.#call(api.getSettings, {}, session);
-  setSettings = (session: string, patch: SettingsPatch) => this.#call(api.setSettings, settingsPatchToWire(patch), session);
-  getProducts = (session: string) => this.#call(api.getProducts, {}, session);
-  activateProduct = (session: string, productId: string) => this.#call(api.activateProduct, { product_id: productId }, session);
-  deactivateProduct = (session: string, productId: string) => this.#call(api.deactivateProduct, { product_id: productId }, session);
-  setTracking = (session: string, tracking: Tracking) => this.#call(api.setTracking, trackingToWire(tracking), session);
-  requestArchive = (session: string, password: string) => this.#call(api.requestArchive, { password }, session);
-  websocketTicket = (session: string) => this.#call(api.websocketTicket, {}, session);
-  logout = (session: string) => this.#call(api.logout, {}, session);
+  startRecovery = (login: string, deadline?: Deadline) => this.#call(api.startRecovery, { login }, undefined, deadline);
+  completeRecovery = (token: string, code: string, password: string, deadline?: Deadline) =>
+    this.#call(api.completeRecovery, { token, code, password }, undefined, deadline);
+  blockUser = (session: string, userId: string, reason: BlockReason, deadline?: Deadline) =>
+    this.#call(api.blockUser, { id: userId, reason: blockReasonToWire(reason) }, session, deadline);
+  requestDeletion = (session: string, deadline?: Deadline) => this.#call(api.requestDeletion, {}, session, deadline);
+  confirmDeletion = (session: string, code: string, deadline?: Deadline) => this.#call(api.confirmDeletion, { code }, session, deadline);
+  getSettings = (session: string, deadline?: Deadline) => this.#call(api.getSettings, {}, session, deadline);
+  setSettings = (session: string, patch: SettingsPatch, deadline?: Deadline) => this.#call(api.setSettings, settingsPatchToWire(patch), session, deadline);
+  getProducts = (session: string, deadline?: Deadline) => this.#call(api.getProducts, {}, session, deadline);
+  activateProduct = (session: string, productId: string, deadline?: Deadline) =>
+    this.#call(api.activateProduct, { product_id: productId }, session, deadline);
+  deactivateProduct = (session: string, productId: string, deadline?: Deadline) =>
+    this.#call(api.deactivateProduct, { product_id: productId }, session, deadline);
+  setTracking = (session: string, tracking: Tracking, deadline?: Deadline) => this.#call(api.setTracking, trackingToWire(tracking), session, deadline);
+  requestArchive = (session: string, password: string, deadline?: Deadline) => this.#call(api.requestArchive, { password }, session, deadline);
+  websocketTicket = (session: string, deadline?: Deadline) => this.#call(api.websocketTicket, {}, session, deadline);
+  logout = (session: string, deadline?: Deadline) => this.#call(api.logout, {}, session, deadline);
+
+  /** The Account API's origin as readiness and metrics see it: its circuit and queue. */
+  get upstreams(): readonly UpstreamState[] {
+    return [this.#http];
+  }
 
   close = () => this.#http.close();
 
-  async #call<T, S extends States>(ep: Endpoint<T, S>, params: Record<string, unknown>, session?: string): Promise<T | OutcomeOf<S>> {
+  async #call<T, S extends States>(ep: Endpoint<T, S>, params: Record<string, unknown>, session?: string, deadline?: Deadline): Promise<T | OutcomeOf<S>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (session !== undefined) headers.authorization = `Bearer ${session}`;
     const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
-    const res = await this.#http.request({ path: ep.path, headers, body });
+    const res = await this.#http.request({ path: ep.path, headers, body, idempotent: ep.idempotent, deadline });
+    // A 5xx is the API's trouble, logged (sampled) by UpstreamHttp; any other status but 200 is off contract.
+    if (res.status >= 500) throw new UpstreamUnavailable(UPSTREAM, `HTTP ${res.status}`);
     if (res.status !== 200) throw this.#offContract(ep, res.status, `HTTP ${res.status}`);
     const answer = envelope.safeParse(res.json);
     if (!answer.success) throw this.#offContract(ep, res.status, 'not a { state, data } envelope');

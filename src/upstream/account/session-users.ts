@@ -2,6 +2,7 @@ import type { AccountUser } from '../../domain/account.js';
 import { SessionRefused } from '../../domain/errors.js';
 import { DomainOutcome } from '../../domain/outcomes.js';
 import { makeRoom } from '../../infra/bounded-map.js';
+import type { Deadline } from '../../infra/deadline.js';
 import { sessionKey } from '../../infra/session-key.js';
 import type { AccountClient } from './client.js';
 
@@ -11,8 +12,8 @@ import type { AccountClient } from './client.js';
  * deactivated) is SessionRefused, an UNAUTHENTICATED request error that
  * carries the outcome. The one place that turns a session into a user.
  */
-export async function userOfSession(account: Pick<AccountClient, 'getUser'>, session: string): Promise<AccountUser> {
-  const user = await account.getUser(session);
+export async function userOfSession(account: Pick<AccountClient, 'getUser'>, session: string, deadline?: Deadline): Promise<AccountUser> {
+  const user = await account.getUser(session, deadline);
   if (user instanceof DomainOutcome) throw new SessionRefused(user);
   return user;
 }
@@ -45,18 +46,18 @@ export class SessionUsers {
     this.#maxEntries = options.maxEntries ?? 10_000;
   }
 
-  /** The user of `session`, checked with the Account API now. */
-  async verify(session: string): Promise<AccountUser> {
-    const user = await userOfSession(this.account, session);
+  /** The user of `session`, checked with the Account API now (within `deadline`, if given). */
+  async verify(session: string, deadline?: Deadline): Promise<AccountUser> {
+    const user = await userOfSession(this.account, session, deadline);
     this.#remember(session, user.id);
     return user;
   }
 
   /** The user id of `session`, to route an event to: remembered, else verified. */
-  async userId(session: string): Promise<string> {
+  async userId(session: string, deadline?: Deadline): Promise<string> {
     const known = this.#known.get(sessionKey(session));
     if (known && known.expiresAt > Date.now()) return known.userId;
-    return (await this.verify(session)).id;
+    return (await this.verify(session, deadline)).id;
   }
 
   /** Forgets the sessions of `userId` for which `ended(sessionKey)` holds. */

@@ -1,9 +1,18 @@
 import type { DatingSiteConfig } from '../../config.js';
-import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, UpstreamUnavailable, UpstreamUnreachable } from '../../domain/errors.js';
+import {
+  DatingAnswerOffContract,
+  DatingSiteFailed,
+  UpstreamAnswerNotJson,
+  UpstreamDeadlinePassed,
+  UpstreamHeldBack,
+  UpstreamUnavailable,
+  UpstreamUnreachable,
+} from '../../domain/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { siteRefusal, type DatingSite, type DatingUser, type NewDatingUser } from '../../domain/dating.js';
-import { UpstreamHttp, type UpstreamResponse } from '../http.js';
+import type { Deadline } from '../../infra/deadline.js';
+import { type UpstreamLimits, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   badRequestWire,
   createdWire,
@@ -21,22 +30,25 @@ export type CreateDatingUserResult = DatingUser | ValidationError | EmailRejecte
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
-/** Transport failures before anything was sent: the site received nothing. */
-const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /**
  * Whether a createUser call that threw may still have created the user.
  * False only when the site said it did not (an error status, also one with
- * an off-contract or unreadable body) or never got the request; a timeout, a
- * connection cut mid-answer or an unreadable 2xx may hide a created user.
+ * an off-contract or unreadable body) or never got the request (refused by
+ * the connection, or by the gateway: open circuit, full queue, no time
+ * left); a timeout, a connection cut mid-answer or an unreadable 2xx may
+ * hide a created user.
  */
 export function mayHaveCreatedUser(error: unknown): boolean {
   if (error instanceof DatingSiteFailed) return false;
-  if (error instanceof DatingAnswerOffContract) return isSuccess(error.status);
-  if (error instanceof UpstreamAnswerNotJson) return isSuccess(error.status);
+  if (error instanceof DatingAnswerOffContract || error instanceof UpstreamAnswerNotJson) return isSuccess(error.status);
   if (error instanceof UpstreamUnreachable) return !NOT_SENT.has(error.errno);
+  if (error instanceof UpstreamHeldBack) return false;
+  if (error instanceof UpstreamDeadlinePassed) return error.sent;
   return true;
 }
+
+/** Transport failures before anything was sent: the site received nothing. */
+const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 interface Answer {
   siteId: string;
@@ -67,15 +79,9 @@ const answers: Record<number, (a: Answer) => CreateDatingUserResult | null> = {
   429: ({ siteId, res }) => new SiteRateLimited(siteId, retryAfterSeconds(res.headers['retry-after'])),
 };
 
-export interface DatingClientOptions {
+export interface DatingClientOptions extends UpstreamLimits {
   /** The configured sites (`DATING_SITES`). Their keys stay inside this client. */
   sites: readonly DatingSiteConfig[];
-  /** Limit of one call, in ms. */
-  timeoutMs: number;
-  /** Largest answer accepted, in bytes. */
-  maxBodyBytes: number;
-  /** Keep-alive connections per site. */
-  connections: number;
   logger: Logger;
 }
 
@@ -87,9 +93,9 @@ interface SiteConnection {
 }
 
 /**
- * The Dating API v2, one connection pool per configured site. The only code
- * that holds the sites' API keys. `createUser` is never retried: it creates
- * users.
+ * The Dating API v2, one connection pool (and circuit) per configured site.
+ * The only code that holds the sites' API keys. `createUser` is never
+ * retried: it creates users.
  */
 export class DatingClient {
   readonly #sites = new Map<string, SiteConnection>();
@@ -116,12 +122,17 @@ export class DatingClient {
     return this.#sites.get(id)?.site;
   }
 
+  /** Each site's origin as readiness and metrics see it: its circuit and queue. */
+  get upstreams(): readonly UpstreamState[] {
+    return [...this.#sites.values()].map((s) => s.http);
+  }
+
   /**
    * `POST {site}/v2/api/user` with a JSON body. Returns the created user or
    * the site's refusal; throws UpstreamUnavailable (DatingSiteFailed when
    * the site answered a status the user cannot act on) or UpstreamTimeout.
    */
-  async createUser(siteId: string, user: NewDatingUser): Promise<CreateDatingUserResult> {
+  async createUser(siteId: string, user: NewDatingUser, deadline?: Deadline): Promise<CreateDatingUserResult> {
     const conn = this.#sites.get(siteId);
     if (!conn) throw new RangeError(`unknown dating site ${siteId}`);
     const upstream = `dating site ${siteId}`;
@@ -132,9 +143,13 @@ export class DatingClient {
         path: USER_PATH,
         headers: { 'content-type': 'application/json', accept: 'application/json', authorization: conn.apiKey },
         body: JSON.stringify(newUserToWire(user, conn.affiseAffiliateId)),
+        deadline,
       });
     } catch (error) {
-      if (error instanceof UpstreamUnavailable) this.#logger.error('dating site unreachable', { alert: true, site: siteId, reason: error.reason });
+      // The gateway's own refusals (open circuit, full queue) are no news: the circuit's opening was logged.
+      if (error instanceof UpstreamUnavailable && !(error instanceof UpstreamHeldBack)) {
+        this.#logger.error('dating site unreachable', { alert: true, site: siteId, reason: error.reason });
+      }
       throw error;
     }
     const secrets = [conn.apiKey, user.password];

@@ -1,0 +1,21 @@
+/**
+ * The moment by which a piece of work must be done, e.g. one GraphQL
+ * operation (REQUEST_TIMEOUT_MS), shared by every upstream call it makes: a
+ * call is cut at the earlier of this and its own timeout. It is one number:
+ * a request pays one small object, and no timer, AbortController or
+ * DOMException (UpstreamHttp arms one timer per call anyway).
+ */
+export class Deadline {
+  /** `at` is a `performance.now()` time in ms. */
+  private constructor(readonly at: number) {}
+
+  /** A deadline `ms` from now. */
+  static after(ms: number): Deadline {
+    return new Deadline(performance.now() + ms);
+  }
+
+  /** Milliseconds left; 0 or less once it has passed. */
+  remainingMs(): number {
+    return this.at - performance.now();
+  }
+}

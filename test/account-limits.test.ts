@@ -1,0 +1,348 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { redisForTests } from './support/redis.js';
+import { gql, startGateway, startStack, type Stack, useStack } from './support/gateway.js';
+import { gatewayLogLines } from './support/harness.js';
+import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
+
+/**
+ * Per-account limits (issue 9): wrong codes per user or login and wrong
+ * passwords per login from any address, codes sent per destination and
+ * purpose, password recovery that answers alike for every login, text
+ * without invisible characters; shared through Redis, and failing closed
+ * while Redis fails.
+ */
+
+/** The default per-account limits (test/support/stack.ts lifts them for the other files), from "addresses" behind a trusted proxy. */
+const REAL_LIMITS = {
+  CODE_SEND_INTERVAL_SECONDS: '90',
+  CODE_SENDS_PER_DAY: '10',
+  CODE_ATTEMPTS_PER_TARGET: '5',
+  PASSWORD_ATTEMPTS_PER_LOGIN: '10',
+  TRUSTED_PROXIES: '127.0.0.1',
+};
+const from = (n: number) => ({ headers: { 'x-forwarded-for': `203.0.113.${n}` } });
+
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on RegisterSuccess { userId } ... on ValidationError { fieldErrors { path message } } } }`;
+const VERIFY = `mutation($input: VerifyRegistrationInput!) { verifyRegistration(input: $input) { __typename } }`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { __typename } }`;
+const START = `mutation($login: String!) { startPasswordRecovery(input: { login: $login }) { __typename
+  ... on StartPasswordRecoverySuccess { recoveryToken codeSentTo } ... on ValidationError { fieldErrors { path } } } }`;
+const COMPLETE = `mutation($input: CompletePasswordRecoveryInput!) { completePasswordRecovery(input: $input) { __typename ... on AuthSuccess { user { id } } } }`;
+const RESEND = `mutation($input: ResendCodeInput!) { resendCode(input: $input) { __typename ... on CodeCooldown { retryAfterSeconds } } }`;
+
+const rateLimited = (result: { errors?: { extensions?: Record<string, any> }[] }) =>
+  result.errors?.[0]?.extensions?.code === 'RATE_LIMITED' && result.errors[0]!.extensions!.retryAfterSeconds > 0;
+
+async function register(stack: Stack, input: Record<string, unknown> = {}) {
+  const email = uniqueEmail('limits');
+  const res = await stack.gql(REGISTER, { input: { email, password: 'limits pw 1', ...input } });
+  return { email, userId: res.data.register.userId as string };
+}
+
+describe('per-account limits', () => {
+  const t = useStack(REAL_LIMITS);
+
+  it('wrong codes for one user, spread over five addresses: five reach the Account API, then RATE_LIMITED', async () => {
+    const { email, userId } = await register(t.stack);
+    await t.stack.account.resetCalls();
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await t.stack.gql(VERIFY, { input: { userId, emailCode: '000000' } }, from(i % 5)));
+    expect(answers.slice(0, 5).map((a) => a.data?.verifyRegistration.__typename)).toEqual(Array(5).fill('VerificationRequired'));
+    expect(answers.slice(5).every(rateLimited)).toBe(true);
+    expect((await t.stack.account.calls())['user/auth/verify']).toBe(5);
+    // Even the right code waits now: the account, not the address, is locked for the window.
+    expect(rateLimited(await t.stack.gql(VERIFY, { input: { userId, emailCode: await t.stack.account.code(email, 'registration') } }, from(9)))).toBe(true);
+  });
+
+  it('wrong passwords for one login over five addresses: ten reach the Account API, then RATE_LIMITED', async () => {
+    const user = await signUp(t.stack);
+    await t.stack.account.resetCalls();
+    const answers = [];
+    for (let i = 0; i < 14; i++) answers.push(await t.stack.gql(LOGIN, { input: { login: i % 2 ? user.email.toUpperCase() : user.email, password: `wrong-${i}` } }, from(i % 5)));
+    expect(answers.slice(0, 10).map((a) => a.data?.login.__typename)).toEqual(Array(10).fill('InvalidCredentials'));
+    expect(answers.slice(10).every(rateLimited)).toBe(true);
+    expect((await t.stack.account.calls())['user/auth/login']).toBe(10);
+  });
+
+  it('a right password starts the count again', async () => {
+    const user = await signUp(t.stack);
+    for (let i = 0; i < 9; i++) await t.stack.gql(LOGIN, { input: { login: user.email, password: `wrong-${i}` } });
+    expect((await t.stack.gql(LOGIN, { input: { login: user.email, password: user.password } })).data.login.__typename).toBe('AuthSuccess');
+    for (let i = 0; i < 9; i++) {
+      expect((await t.stack.gql(LOGIN, { input: { login: user.email, password: `again-${i}` } })).data.login.__typename).toBe('InvalidCredentials');
+    }
+  });
+
+  it('15 startPasswordRecovery for one phone at once send one code; the rest are RATE_LIMITED before any upstream call', async () => {
+    const phone = uniquePhone();
+    const { data } = await t.stack.gql(REGISTER, { input: { phone, password: 'limits pw 1' } });
+    expect(data.register.__typename).toBe('RegisterSuccess');
+    await t.stack.account.resetCalls();
+    const answers = await Promise.all(Array.from({ length: 15 }, () => t.stack.gql(START, { login: phone })));
+    expect(answers.filter((a) => a.data?.startPasswordRecovery.__typename === 'StartPasswordRecoverySuccess')).toHaveLength(1);
+    expect(answers.filter(rateLimited)).toHaveLength(14);
+    await waitFor(async () => (await t.stack.account.calls())['user/auth/recovery'] === 1);
+    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === phone && m.purpose === 'recovery').length === 1);
+  });
+
+  it('startPasswordRecovery answers alike for an existing and an unknown login, and completes only for the existing one', async () => {
+    const user = await signUp(t.stack);
+    const unknown = uniqueEmail('nobody');
+    const [known, stranger] = [await t.stack.gql(START, { login: user.email }), await t.stack.gql(START, { login: unknown })];
+    const shape = (r: typeof known) => ({ ...r.data.startPasswordRecovery, recoveryToken: /^[A-Za-z0-9_-]{43}$/.test(r.data.startPasswordRecovery.recoveryToken) });
+    expect(shape(known)).toEqual({ __typename: 'StartPasswordRecoverySuccess', recoveryToken: true, codeSentTo: 'EMAIL' });
+    expect(shape(stranger)).toEqual(shape(known));
+    expect(Object.keys(stranger)).toEqual(Object.keys(known));
+
+    // Resending is alike too: both wait out the interval.
+    const resends = await Promise.all([known, stranger].map((r) => t.stack.gql(RESEND, { input: { purpose: 'PASSWORD_RECOVERY', recoveryToken: r.data.startPasswordRecovery.recoveryToken } })));
+    expect(resends.map((r) => r.data.resendCode.__typename)).toEqual(['CodeCooldown', 'CodeCooldown']);
+
+    await t.stack.account.resetCalls();
+    const code = await t.stack.account.code(user.email, 'recovery');
+    const strangerDone = await t.stack.gql(COMPLETE, { input: { recoveryToken: stranger.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 1' } });
+    expect(strangerDone.data.completePasswordRecovery.__typename).toBe('InvalidCode');
+    // Like a wrong code for a real login, it took an Account API round trip.
+    expect((await t.stack.account.calls())['user/auth/recovery_done']).toBe(1);
+
+    const done = await t.stack.gql(COMPLETE, { input: { recoveryToken: known.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 1' } });
+    expect(done.data.completePasswordRecovery).toEqual({ __typename: 'AuthSuccess', user: { id: user.userId } });
+    const again = await t.stack.gql(COMPLETE, { input: { recoveryToken: known.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 2' } });
+    expect(again.data.completePasswordRecovery.__typename).toBe('InvalidCode');
+  });
+
+  it('startPasswordRecovery answers before the Account API does: the answer cannot depend on it', async () => {
+    const user = await signUp(t.stack);
+    await t.stack.account.post('fault', { path: 'user/auth/recovery', kind: 'delay', ms: 1500 });
+    const started = await t.stack.gql(START, { login: user.email });
+    expect(started.data.startPasswordRecovery.__typename).toBe('StartPasswordRecoverySuccess');
+    // Answered while the upstream call was still held: no code yet.
+    expect((await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery')).toEqual([]);
+    // completePasswordRecovery waits for that call and then works.
+    const pending = t.stack.gql(COMPLETE, { input: { recoveryToken: started.data.startPasswordRecovery.recoveryToken, code: '000000', newPassword: 'new password 1' } });
+    expect((await pending).data.completePasswordRecovery.__typename).toBe('InvalidCode');
+    const code = await t.stack.account.code(user.email, 'recovery');
+    const done = await t.stack.gql(COMPLETE, { input: { recoveryToken: started.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 1' } });
+    expect(done.data.completePasswordRecovery.__typename).toBe('AuthSuccess');
+  });
+
+  it('startPasswordRecovery refuses what is neither an email nor a phone, and an unknown recoveryToken', async () => {
+    await t.stack.account.resetCalls();
+    expect((await t.stack.gql(START, { login: 'not-a-login' })).data.startPasswordRecovery).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['login'] }] });
+    const bogus = await t.stack.gql(COMPLETE, { input: { recoveryToken: 'x'.repeat(43), code: '123456', newPassword: 'new password 1' } });
+    expect(bogus.data.completePasswordRecovery.__typename).toBe('InvalidCode');
+    expect(await t.stack.account.calls()).toEqual({});
+  });
+
+  it('codes per destination and purpose: a resend right after registration, a second deletion code, a second contact change', async () => {
+    const { userId } = await register(t.stack);
+    await t.stack.account.resetCalls();
+    const resend = await t.stack.gql(RESEND, { input: { purpose: 'REGISTRATION', userId, channel: 'EMAIL' } }, from(1));
+    expect(resend.data.resendCode).toMatchObject({ __typename: 'CodeCooldown', retryAfterSeconds: expect.any(Number) });
+    expect(resend.data.resendCode.retryAfterSeconds).toBeGreaterThan(80);
+
+    const user = await signUp(t.stack);
+    await t.stack.account.resetCalls();
+    const DELETE = `mutation { requestAccountDeletion { __typename } }`;
+    expect((await t.stack.gql(DELETE, {}, { token: user.token })).data.requestAccountDeletion.__typename).toBe('RequestAccountDeletionSuccess');
+    expect(rateLimited(await t.stack.gql(DELETE, {}, { token: user.token, ...from(2) }))).toBe(true);
+
+    const CHANGE = `mutation($e: String!) { updateSettings(input: { email: $e }) { __typename } }`;
+    expect((await t.stack.gql(CHANGE, { e: uniqueEmail('new') }, { token: user.token })).data.updateSettings.__typename).toBe('UpdateSettingsSuccess');
+    expect(rateLimited(await t.stack.gql(CHANGE, { e: uniqueEmail('other') }, { token: user.token }))).toBe(true);
+    // The same email again sends nothing, so it is not counted.
+    const calls = await t.stack.account.calls();
+    expect(calls['user/auth/delete']).toBe(1);
+    expect(calls['user/settings/set']).toBe(1);
+  });
+
+  it('names and free text refuse bidi controls and zero-width characters, before any upstream call', async () => {
+    const user = await signUp(t.stack);
+    await t.stack.account.resetCalls();
+    for (const name of ['Ann\u202Egnp.exe', 'A\u200Bnn', 'Ann\u2066', 'An\uFEFFn', 'An\u200Dn']) {
+      const res = await t.stack.gql(REGISTER, { input: { email: uniqueEmail('bidi'), password: 'limits pw 1', name } });
+      expect(res.data.register, JSON.stringify(name)).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['name'], message: 'Must not contain invisible or text-direction characters.' }] });
+      const settings = await t.stack.gql(`mutation($n: String!) { updateSettings(input: { firstName: $n }) { __typename } }`, { n: name }, { token: user.token });
+      expect(settings.data.updateSettings.__typename).toBe('ValidationError');
+    }
+    expect(await t.stack.account.calls()).toEqual({});
+    // Other scripts and accents stay welcome.
+    expect((await t.stack.gql(REGISTER, { input: { email: uniqueEmail('intl'), password: 'limits pw 1', name: 'Zoë Ōtsuka-Ďurišová' } })).data.register.__typename).toBe('RegisterSuccess');
+  });
+});
+
+describe('the daily cap of codes', () => {
+  const t = useStack({ ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '2' });
+
+  it('past CODE_SENDS_PER_DAY a destination gets no code until the day is over', async () => {
+    const user = await signUp(t.stack);
+    let sent = 0;
+    let refusal: { extensions?: Record<string, any> } | undefined;
+    // The 1 s interval refuses in between (a short retryAfterSeconds); the daily cap answers with the rest of the day.
+    const deadline = Date.now() + 15_000;
+    while (!refusal && Date.now() < deadline) {
+      const res = await t.stack.gql(START, { login: user.email });
+      if (res.data?.startPasswordRecovery) sent++;
+      else if (res.errors?.[0]?.extensions?.retryAfterSeconds > 3600) refusal = res.errors?.[0];
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(sent).toBe(2);
+    expect(refusal?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+  });
+});
+
+const redisForFile = await redisForTests('account-limits');
+
+describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
+  let stack: Stack;
+  const prefix = `test:${process.pid}:${Date.now()}:limits:`;
+  beforeAll(async () => {
+    redisForFile.require();
+    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redisForFile.url, REDIS_KEY_PREFIX: prefix });
+  });
+  afterAll(() => stack?.stop());
+
+  it('wrong codes spread over two gateway instances count together', async () => {
+    const other = await startGateway(stack.env, 'second');
+    const { userId } = await register(stack);
+    await stack.account.resetCalls();
+    const urls = [stack.url, other.url];
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await gql(urls[i % 2]!, VERIFY, { input: { userId, emailCode: '000000' } }, from(i)));
+    expect(answers.filter(rateLimited)).toHaveLength(5);
+    expect((await stack.account.calls())['user/auth/verify']).toBe(5);
+  });
+
+  it('password recovery started on one instance completes on the other', async () => {
+    const other = await startGateway(stack.env, 'third');
+    const user = await signUp(stack);
+    const started = await stack.gql(START, { login: user.email });
+    const code = await waitForCode(stack, user.email);
+    const done = await gql(other.url, COMPLETE, { input: { recoveryToken: started.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 1' } });
+    expect(done.data?.completePasswordRecovery.__typename).toBe('AuthSuccess');
+  });
+});
+
+describe('Redis outage', () => {
+  let stack: Stack;
+  let redis: FlakyRedis;
+  beforeAll(async () => {
+    redis = await flakyRedis(redisForFile.skip ? null : redisForFile.url);
+    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `test:${process.pid}:${Date.now()}:outage:` });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.close();
+  });
+
+  it('code and password attempts fail closed with LIMITS_UNAVAILABLE, general limits fail open, and the outage is logged once', async () => {
+    redis.down();
+    await stack.account.resetCalls();
+    const user = { email: uniqueEmail('outage') };
+    // General limits (attempts per address) fail open: register runs.
+    const registered = await stack.gql(REGISTER, { input: { email: user.email, password: 'outage pw 1' } });
+    expect(registered.data.register.__typename).toBe('RegisterSuccess');
+    for (let i = 0; i < 3; i++) {
+      for (const res of [
+        await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } }),
+        await stack.gql(VERIFY, { input: { userId: registered.data.register.userId, emailCode: '000000' } }),
+        await stack.gql(START, { login: user.email }),
+      ]) {
+        expect(res.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5 });
+      }
+    }
+    expect(await stack.account.calls()).toEqual({ 'user/auth/registration': 1 });
+    const outages = () => gatewayLogLines().filter((l) => l.includes('"redis unavailable"') && l.includes('"connection":"gateway"'));
+    expect(outages()).toHaveLength(1);
+
+    if (!redis.canRecover) return;
+    redis.up();
+    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+
+    // A Redis that takes commands but never answers: each fails after REDIS_COMMAND_TIMEOUT_MS (500 ms).
+    redis.stall();
+    const stalled = await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } });
+    expect(stalled.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5 });
+    redis.up();
+    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+    const recoveries = () => gatewayLogLines().filter((l) => l.includes('"redis available again"') && l.includes('"connection":"gateway"'));
+    // Down, up, stalled, up: two outages, each logged once, and two recoveries.
+    expect(outages()).toHaveLength(2);
+    expect(recoveries()).toHaveLength(2);
+  });
+});
+
+/**
+ * A TCP proxy in front of the tests' Redis that can be taken down (every
+ * connection dropped, new ones refused) and brought back; without a Redis,
+ * a closed port that stays down.
+ */
+interface FlakyRedis {
+  url: string;
+  canRecover: boolean;
+  down(): void;
+  /** Connections stay open but nothing passes until `up()` (a stalled link: TCP delays, it does not lose). */
+  stall(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+async function flakyRedis(targetUrl: string | null): Promise<FlakyRedis> {
+  const target = targetUrl ? new URL(targetUrl) : null;
+  let open = target !== null;
+  let stalled = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (!open || !target) return client.destroy();
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+    if (stalled) for (const s of [client, upstream]) s.pause();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    canRecover: target !== null,
+    down: () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    stall: () => {
+      stalled = true;
+      for (const s of sockets) s.pause();
+    },
+    up: () => {
+      open = target !== null;
+      stalled = false;
+      for (const s of sockets) s.resume();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function waitFor(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function waitForCode(stack: Stack, to: string): Promise<string> {
+  await waitFor(async () => (await stack.account.messages()).some((m) => m.to === to && m.purpose === 'recovery'));
+  return stack.account.code(to, 'recovery');
+}
