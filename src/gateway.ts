@@ -29,6 +29,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly services: Services;
   readonly server: Server;
+  /** The lean lane of plain JSON POSTs (JSON_LANE), with the count of requests it took. */
+  readonly jsonLane: { readonly served: number } | undefined;
   /** Listens on `port` (0 = a free one) and resolves with the GraphQL URL. */
   start(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, ends open connections and closes upstream pools. */
@@ -92,8 +94,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   });
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
-  const lane = createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) });
-  const server = createServer(withJsonLane(lane, yoga));
+  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
+  const server = createServer(jsonLane ? withJsonLane(jsonLane, yoga) : yoga);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
@@ -111,6 +113,7 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   return {
     services,
     server,
+    jsonLane,
     start: async (port = config.PORT, host = config.HOST) => {
       await servicesReady();
       return new Promise((resolve, reject) => {

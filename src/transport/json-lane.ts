@@ -49,9 +49,15 @@ const STRING_PARAMS = new Set(['query', 'operationName', 'documentId']);
  * media type, no or a too large Content-Length, an Accept beyond JSON, an
  * `Origin` (browsers: CORS stays yoga's), and a body that is not one plain
  * params object (yoga answers it from the read bytes, as its own errors).
- * Returns whether it took the request.
  */
-export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plugins, logger }: JsonLaneOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export interface JsonLane {
+  /** Takes the request (and answers it), or returns false: then it is yoga's. */
+  take(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Requests the lane has taken so far. */
+  readonly served: number;
+}
+
+export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plugins, logger }: JsonLaneOptions): JsonLane {
   // Once: each property read of the yoga adapter (a Proxy) binds a fresh function.
   const fetchAPI = yoga.fetchAPI;
   const waitUntil = yoga.waitUntil;
@@ -65,8 +71,9 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
   };
   if ((yoga as unknown as { instrumentation?: unknown }).instrumentation) {
     logger.info('json lane off: a plugin instruments yoga\'s request handling, which only yoga\'s path runs');
-    return () => false;
+    return { take: () => false, served: 0 };
   }
+  let served = 0;
 
   /** An irregular body: yoga answers it from the bytes read, exactly as on its own path. */
   const delegate = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
@@ -120,7 +127,7 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     await send(response, res);
   };
 
-  return (req, res) => {
+  const take = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST' || req.url !== endpoint) return false;
     const { headers } = req;
     // Exactly the bodies yoga's JSON parser takes (its media type match is case-sensitive).
@@ -137,14 +144,21 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' });
       res.end();
     });
+    served++;
     return true;
+  };
+  return {
+    take,
+    get served() {
+      return served;
+    },
   };
 }
 
 /** Yoga's node handler behind the lane: the lane's requests, else yoga's. */
-export function withJsonLane(lane: ReturnType<typeof createJsonLane>, yoga: RequestListener): RequestListener {
+export function withJsonLane(lane: JsonLane, yoga: RequestListener): RequestListener {
   return (req, res) => {
-    if (!lane(req, res)) yoga(req, res);
+    if (!lane.take(req, res)) yoga(req, res);
   };
 }
 
