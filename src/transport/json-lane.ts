@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { isAsyncIterable } from '@envelop/core';
-import { processRegularResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, processRegularResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../infra/logger.js';
 
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
@@ -63,6 +64,8 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
   const waitUntil = yoga.waitUntil;
   const handleRequest = yoga.handleRequest as (request: Request, ...contextParts: object[]) => Promise<Response>;
   const getResultForParams = yoga.getResultForParams;
+  // yoga's own masking (maskedErrors of createYoga), private in its types.
+  const maskedErrors = (yoga as unknown as { maskedErrorsOpts: { maskError: (error: unknown, message: string, isDev?: boolean) => unknown; errorMessage: string; isDev?: boolean } | null }).maskedErrorsOpts;
   const hooks = {
     onRequest: plugins.flatMap((p) => (p.onRequest ? [p.onRequest.bind(p)] : [])),
     onRequestParse: plugins.flatMap((p) => (p.onRequestParse ? [p.onRequestParse.bind(p)] : [])),
@@ -104,7 +107,13 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       } as never);
       if (early) return respond(early, request, serverContext, res);
     }
-    let result = (await getResultForParams({ params: params as never, request }, serverContext as never)) as ExecutionResult;
+    let result: ExecutionResult;
+    try {
+      result = (await getResultForParams({ params: params as never, request }, serverContext as never)) as ExecutionResult;
+    } catch (error) {
+      // Thrown by an onParams hook (e.g. trusted documents) or an onExecutionResult hook: answered as yoga answers it.
+      result = { errors: errorsOf(error) } as ExecutionResult;
+    }
     for (const onResultProcess of hooks.onResultProcess) {
       await onResultProcess({
         request, result, serverContext, acceptableMediaTypes: [], resultProcessor: undefined,
@@ -117,6 +126,16 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       return respond(new fetchAPI.Response(null, { status: 406, statusText: 'Not Acceptable', headers: { accept: 'text/event-stream; charset=utf-8' } }), request, serverContext, res);
     }
     return respond(await processRegularResult(result, fetchAPI, mediaType), request, serverContext, res);
+  };
+
+  /** yoga's handleError: a GraphQLError as it is, anything else masked (and logged) by yoga's maskError. */
+  const errorsOf = (error: unknown): GraphQLError[] => {
+    if (error instanceof AggregateError) return error.errors.flatMap(errorsOf);
+    const masking = maskedErrors;
+    if (!masking) return [error instanceof GraphQLError ? error : createGraphQLError(error instanceof Error ? error.message : String(error))];
+    const masked = masking.maskError(error, masking.errorMessage, masking.isDev) as Error;
+    if (masked !== error) yoga.logger.error(error);
+    return [masked instanceof GraphQLError ? masked : createGraphQLError(masked.message, { originalError: masked })];
   };
 
   /** The gateway's onResponse hooks, then the answer. */
