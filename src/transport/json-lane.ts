@@ -91,21 +91,15 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     if (params === undefined) return delegate(req, res, body);
     const request = laneRequest(req, body, params, fetchAPI) as unknown as Request;
     const serverContext = { req, res, waitUntil };
-    let early: Response | undefined;
-    for (const onRequest of hooks.onRequest) {
-      await onRequest({
-        request, serverContext, fetchAPI, url: new fetchAPI.URL(request.url), requestHandler: () => { throw new Error('json lane: onRequest handlers are not replaceable'); },
-        setRequest: () => { throw new Error('json lane: onRequest cannot replace the request'); }, setRequestHandler: () => { throw new Error('json lane: onRequest cannot replace the handler'); },
-        endResponse: (response: Response) => { early = response; },
-      } as never);
-      if (early) return respond(early, request, serverContext, res);
+    // One payload for the onRequest and onRequestParse hooks: methods on its prototype, no closures per request.
+    const payload = new RequestHookPayload(request, serverContext, fetchAPI);
+    for (const hook of hooks.onRequest) {
+      await hook(payload as never);
+      if (payload.early) return respond(payload.early, request, serverContext, res);
     }
-    for (const onRequestParse of hooks.onRequestParse) {
-      await onRequestParse({
-        request, serverContext, fetchAPI, url: new fetchAPI.URL(request.url), requestParser: undefined,
-        setRequestParser: () => {}, endResponse: (response: Response) => { early = response; },
-      } as never);
-      if (early) return respond(early, request, serverContext, res);
+    for (const hook of hooks.onRequestParse) {
+      await hook(payload as never);
+      if (payload.early) return respond(payload.early, request, serverContext, res);
     }
     let result: ExecutionResult;
     try {
@@ -114,11 +108,10 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       // Thrown by an onParams hook (e.g. trusted documents) or an onExecutionResult hook: answered as yoga answers it.
       result = { errors: errorsOf(error) } as ExecutionResult;
     }
-    for (const onResultProcess of hooks.onResultProcess) {
-      await onResultProcess({
-        request, result, serverContext, acceptableMediaTypes: [], resultProcessor: undefined,
-        setResult: (next: ExecutionResult) => { result = next; }, setResultProcessor: () => {},
-      } as never);
+    if (hooks.onResultProcess.length > 0) {
+      const processing = new ResultHookPayload(request, result, serverContext);
+      for (const hook of hooks.onResultProcess) await hook(processing as never);
+      result = processing.result;
     }
     if (isAsyncIterable(result)) {
       // A subscription asked for as JSON: nothing to stream it in (yoga's answer, 406).
@@ -172,6 +165,56 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       return served;
     },
   };
+}
+
+const noop = () => {};
+const unsupported = (what: string) => () => {
+  throw new Error(`json lane: ${what}`);
+};
+const requestHandler = unsupported('the request handler is not reachable from onRequest');
+const setRequest = unsupported('onRequest cannot replace the request');
+const setRequestHandler = unsupported('onRequest cannot replace the request handler');
+
+/**
+ * What onRequest and onRequestParse hooks get in the lane (hooks destructure
+ * it, so what needs `this` is an arrow). It cannot swap the request, its
+ * handler or its parser (the lane has parsed the body); `endResponse`
+ * answers early, as in yoga.
+ */
+class RequestHookPayload {
+  early: Response | undefined;
+  #url: URL | undefined;
+  readonly requestParser = undefined;
+  readonly requestHandler = requestHandler;
+  readonly setRequest = setRequest;
+  readonly setRequestHandler = setRequestHandler;
+  readonly setRequestParser = noop;
+  readonly endResponse = (response: Response) => {
+    this.early = response;
+  };
+  constructor(
+    readonly request: Request,
+    readonly serverContext: object,
+    readonly fetchAPI: GatewayYoga['fetchAPI'],
+  ) {}
+  get url(): URL {
+    return (this.#url ??= new this.fetchAPI.URL(this.request.url));
+  }
+}
+
+/** What onResultProcess hooks get in the lane: the result to change; the processor is the lane's (JSON). */
+class ResultHookPayload {
+  readonly acceptableMediaTypes: string[] = [];
+  readonly resultProcessor = undefined;
+  readonly setResultProcessor = noop;
+  readonly setResult = (result: ExecutionResult) => {
+    this.result = result;
+  };
+  constructor(
+    readonly request: Request,
+    public result: ExecutionResult,
+    readonly serverContext: object,
+  ) {}
 }
 
 /** Yoga's node handler behind the lane: the lane's requests, else yoga's. */
