@@ -1,5 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
-import { preset as clientPreset } from '@graphql-codegen/client-preset';
+import { addTypenameSelectionDocumentTransform, preset as clientPreset } from '@graphql-codegen/client-preset';
 import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { schema } from './src/schema/index.js';
@@ -9,7 +9,8 @@ import { schema } from './src/schema/index.js';
  * the printed schema (sorted, the contract frontends generate from), and,
  * from the operations in `schema/operations/*.graphql`, the typed documents
  * of the client (`src/client/generated/`, client preset) with the trusted
- * documents manifest `persisted-documents.json` (sha256 hash → document).
+ * documents manifest `persisted-documents.json` (sha256 hash → document),
+ * and `possible-types.ts`, the fragment matcher normalized caches need.
  * `codegenConfig(dir)` writes the same files under another root, which is how
  * the tests prove the committed files are up to date.
  */
@@ -26,6 +27,11 @@ const clientOutput: OutputConfig = {
   // copy nested under @graphql-codegen/cli, whose output and hashes differ.
   // (The cast bridges two copies of plugin-helpers' typings.)
   preset: clientPreset as unknown as OutputConfig['preset'],
+  // `__typename` in every selection set of the documents (and so of the trusted documents
+  // manifest): normalized caches add it to what they send, and under TRUSTED_DOCUMENTS the
+  // gateway runs the manifest's text, whose answer must carry it for the cache to match
+  // fragments and key objects.
+  documentTransforms: [addTypenameSelectionDocumentTransform],
   presetConfig: {
     // Plain result types: a fragment's fields are part of the operation's type.
     fragmentMasking: false,
@@ -50,6 +56,10 @@ export function codegenConfig(root = '.'): CodegenConfig {
     generates: {
       [`${root}/schema/schema.graphql`]: { plugins: ['schema-ast'], config: { includeDirectives: false } },
       [`${root}/src/client/generated/`]: clientOutput,
+      // The fragment matcher of normalized caches (Apollo Client's `possibleTypes`, urql
+      // graphcache's `schema` needs the whole introspection instead): which types each union
+      // and interface (`Error`, the payload unions) may be.
+      [`${root}/src/client/generated/possible-types.ts`]: { plugins: ['fragment-matcher'], config: { useExplicitTyping: true } },
     },
     silent: true,
   };

@@ -100,6 +100,12 @@ const envSchema = z.object({
   PORT: int(4000, 0, 65535),
   /** Interface to listen on. Default `0.0.0.0`. */
   HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Connections the kernel queues before the gateway accepts them (capped by
+   * `net.core.somaxconn`). A reconnect storm after a deploy arrives faster
+   * than they are accepted; a full queue resets them. Default 4096.
+   */
+  LISTEN_BACKLOG: int(4096, 1, 65_535),
   /** Base URL of the Account API. Unset: the bundled emulator is started. */
   ACCOUNT_API_URL: optionalUrl,
   /** Port of the embedded Account API emulator. Default 4001. */
@@ -214,8 +220,19 @@ const envSchema = z.object({
   SUBSCRIPTIONS_MAX_PER_CONNECTION: int(100, 1, 10_000),
   /** Largest graphql-ws message accepted from a client; a larger one closes the socket with 1009. Default 65536 bytes. */
   SUBSCRIPTIONS_MAX_MESSAGE_BYTES: int(65_536, 1024, 16 * 1_048_576),
-  /** Interval of the server's pings on graphql-ws sockets; a socket that misses a pong is terminated. 0 disables. Default 12000 ms. */
+  /**
+   * Interval of the server's pings on graphql-ws sockets (a socket that misses
+   * a pong is terminated) and of the heartbeat part of multipart HTTP
+   * subscriptions. 0 disables. Default 12000 ms.
+   */
   SUBSCRIPTIONS_KEEPALIVE_MS: int(12_000, 0, 600_000),
+  /**
+   * graphql-sse single connection mode: streams reserved (`PUT`) and not yet
+   * opened, at most; one more is refused with 503. Default 1000.
+   */
+  SUBSCRIPTIONS_SSE_PENDING_STREAMS: int(1000, 1, 1_000_000),
+  /** graphql-sse single connection mode: a reserved stream not opened within this long is dropped. Default 10000 ms. */
+  SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS: int(10_000, 100, 600_000),
   /**
    * Events buffered per subscription while its client is slow to take them;
    * beyond it the oldest is dropped and a warning logged. Default 100.
@@ -234,6 +251,40 @@ const envSchema = z.object({
    * 0 disables. Default 300 s.
    */
   SUBSCRIPTIONS_SESSION_CHECK_SECONDS: int(300, 0, 86_400),
+  /**
+   * How long each user's account events are kept on the bus (Redis Streams
+   * with REDIS_URL, else memory) so that `accountEvents(after:)` can replay
+   * them, on any instance; an older `after` gets EventsMissed. Default 300 s,
+   * the upstream's own resume buffer.
+   */
+  SUBSCRIPTIONS_RETENTION_SECONDS: int(300, 10, 86_400),
+  /** At most this many events are kept per user for replay (oldest first out). Default 1000. */
+  SUBSCRIPTIONS_RETENTION_MAX_EVENTS: int(1000, 10, 100_000),
+  /**
+   * A session check this recent is reused by further graphql-ws sockets and
+   * subscriptions of the same session (the subscribes after a socket's
+   * `connection_init`, a reconnect storm); a session known to have ended is
+   * never reused. 0: every one asks the Account API. Default 2000 ms.
+   */
+  SUBSCRIPTIONS_SESSION_FRESH_MS: int(2000, 0, 60_000),
+  /** Session checks and push-ticket requests of subscriptions running at once. Default 16 (of UPSTREAM_CONNECTIONS). */
+  SUBSCRIPTIONS_ADMISSION_CONCURRENCY: int(16, 1, 1024),
+  /** Session checks and ticket requests waiting for their turn, at most; beyond it they are refused at once (1013). Default 20000. */
+  SUBSCRIPTIONS_ADMISSION_QUEUE: int(20_000, 0, 1_000_000),
+  /**
+   * How long a session check or ticket request may wait for its turn; past
+   * it a socket is closed with 1013 (a subscription gets UPSTREAM_UNAVAILABLE).
+   * Default 10000 ms.
+   */
+  SUBSCRIPTIONS_ADMISSION_DEADLINE_MS: int(10_000, 10, 300_000),
+  /** Open graphql-ws sockets per client address (IPv6 per /64); one more is refused with 429. 0: no cap. Default 100. */
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: int(100, 0, 1_000_000),
+  /**
+   * Push sockets to the Account API opened per second at most, at a steady
+   * pace (a reconnect storm reaches the upstream as a stream, not a spike;
+   * each relay catches up with `resume_after`). Default 250.
+   */
+  UPSTREAM_PUSH_OPENS_PER_SECOND: int(250, 1, 100_000),
   /**
    * The Account API push socket is taken for dead (half-open) after this
    * long without a frame or a ping, and reopened. The API pings every 30 s.

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
@@ -9,21 +8,27 @@ import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-bu
 import type { Logger } from './infra/logger.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
+import { useGraphqlSse } from './plugins/useGraphqlSse.js';
+import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
 import { useJsonRequestsOnly } from './plugins/useJsonRequestsOnly.js';
 import { useNoIntrospection } from './plugins/useNoIntrospection.js';
 import { useOperationLimits } from './plugins/useOperationLimits.js';
+import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
-import { createContext } from './schema/context.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
 import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
+import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
 import { createJsonLane, withJsonLane } from './transport/json-lane.js';
 
 export interface GatewayOptions {
   logger: Logger;
+  /** The embedded Account emulator's inbox of delivered codes, linked from GraphiQL's tabs. */
+  inboxUrl?: string;
 }
 
 export interface Gateway {
@@ -39,25 +44,28 @@ export interface Gateway {
 
 /**
  * The gateway app: one HTTP server with yoga at `/graphql` (queries,
- * mutations, GraphiQL, subscriptions over SSE) and graphql-ws on the same
- * path. `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the
- * bundled emulator when the environment leaves it unset.
+ * mutations, GraphiQL, subscriptions over SSE in both of graphql-sse's modes
+ * and over Apollo's multipart HTTP) and graphql-ws on the same path.
+ * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
+ * emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
   const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
 
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
 
-  const graphiql = { title: 'Account & Dating gateway', subscriptionsProtocol: 'SSE' as const };
+  // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
+  const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
   const plugins = [
     useJsonRequestsOnly(),
+    useSseEventIds(),
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
     // with HTTP requests; over graphql-ws its connection_init is empty and the
     // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-    config.GRAPHIQL && useGraphiQL({ render: () => renderGraphiQL(graphiql) }),
+    config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
     !config.INTROSPECTION && useNoIntrospection(),
     !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
     useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
@@ -72,6 +80,15 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
     trusted && useTrustedDocuments(trusted),
     useCompiledExecution(),
     useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+    // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
+    // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
+    useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
+    !trusted &&
+      useGraphqlSse({
+        maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
+        reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
+        maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
+      }),
   ].filter((plugin): plugin is Plugin => Boolean(plugin));
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
@@ -100,8 +117,9 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
   const stop = async () => {
-    // Complete every subscription (SSE streams end), then close graphql-ws sockets with 1001.
-    await services.events.close();
+    // No subscription completes: graphql-ws sockets close with 1012 and SSE
+    // streams are cut, so clients resume elsewhere with `after` (or
+    // Last-Event-ID); then the upstream sockets and the bus close.
     await graphqlWs.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -118,7 +136,8 @@ export function createGateway(config: Config, { logger }: GatewayOptions): Gatew
       await servicesReady();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
+        server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           const bound = (server.address() as AddressInfo).port;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

@@ -15,7 +15,7 @@ async function main() {
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
   const upstreams = await startEmbeddedUpstreams(config, logger);
-  const gateway = createGateway(upstreams.config, { logger });
+  const gateway = createGateway(upstreams.config, { logger, inboxUrl: upstreams.inboxUrl });
   const { url } = await gateway.start();
   logger.info(`GraphiQL ready at ${url}`, { url });
 

@@ -39,7 +39,7 @@ export interface ServicesHandle {
   services: Services;
   /** Resolves once Redis is ready (the limits that fail closed need it), or after 2 s without it. */
   ready(): Promise<void>;
-  /** Completes every subscription, then closes the upstream pools, the shared state and Redis. */
+  /** Closes the upstream sockets and the event bus (completing no subscription: the transports closed first), then the upstream pools, the shared state and Redis. */
   close(): Promise<void>;
 }
 
@@ -108,22 +108,36 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
 }
 
 /**
- * `accountEvents`: the bus is Redis pub/sub when `REDIS_URL` is set (every
- * instance sees every event of a user), else this process.
+ * `accountEvents`: the bus is Redis (Streams for each user's log, pub/sub
+ * for live delivery) when `REDIS_URL` is set, so every instance sees and can
+ * replay every event of a user; else this process.
  */
 function createAccountEvents(config: Config, account: AccountClient, sessions: SessionUsers, logger: Logger): AccountEvents {
   const eventsLogger = logger.child({ component: 'events' });
+  const log = {
+    retentionMs: config.SUBSCRIPTIONS_RETENTION_SECONDS * 1000,
+    maxEntries: config.SUBSCRIPTIONS_RETENTION_MAX_EVENTS,
+    // Upstream ids are remembered as long as the upstream may replay them (its buffer is 5 minutes) and the dedupe window.
+    seenMs: Math.max(config.SUBSCRIPTIONS_RETENTION_SECONDS, config.SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS, 300) * 1000,
+  };
   let bus: EventBus;
   if (config.REDIS_URL) {
     const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
-    bus = new RedisEventBus(connect('gateway-events-pub'), connect('gateway-events-sub'), config.REDIS_KEY_PREFIX, eventsLogger);
+    bus = new RedisEventBus(connect('gateway-events-pub'), connect('gateway-events-sub'), config.REDIS_KEY_PREFIX, log, eventsLogger);
   } else {
-    bus = new MemoryEventBus();
+    bus = new MemoryEventBus(log);
   }
   return new AccountEvents({
     bus,
     sessions,
     logger: eventsLogger,
+    sessionFreshMs: config.SUBSCRIPTIONS_SESSION_FRESH_MS,
+    admission: {
+      concurrency: config.SUBSCRIPTIONS_ADMISSION_CONCURRENCY,
+      maxWaiting: config.SUBSCRIPTIONS_ADMISSION_QUEUE,
+      deadlineMs: config.SUBSCRIPTIONS_ADMISSION_DEADLINE_MS,
+    },
+    pushOpensPerSecond: config.UPSTREAM_PUSH_OPENS_PER_SECOND,
     bufferSize: config.SUBSCRIPTIONS_BUFFER_SIZE,
     dedupeWindowMs: config.SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS * 1000,
     relay: {

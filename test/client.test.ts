@@ -30,6 +30,9 @@ import { type Stack, startStack, expectMember } from './support/gateway.js';
 import { pushSockets, pushSocketsAbove } from './support/emulators.js';
 import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 import { typedClient } from './support/typed-client.js';
+import { startBalancer } from './support/balancer.js';
+import { waitUntil } from './support/harness.js';
+import { freePort } from './support/private-redis.js';
 
 /**
  * The example operations of schema/operations, through the typed client of
@@ -174,7 +177,7 @@ describe('typed client and the example operations', () => {
   it('lists the dating sites, creates a dating user and joins dating (a retry with the key replays)', async () => {
     const client = typedClient(stack.url, { token: (await signUp(stack)).token });
     const { datingSites } = await client.execute(DatingSitesDocument);
-    expect(datingSites).toEqual([{ id: 'open', name: 'open' }]);
+    expect(datingSites).toEqual([{ __typename: 'DatingSite', id: 'open', name: 'open' }]);
 
     const email = uniqueEmail('typed-dating');
     const { createDatingUser } = await client.execute(CreateDatingUserDocument, {
@@ -223,11 +226,35 @@ describe('typed client and the example operations', () => {
     }
   });
 
+  it('keeps a subscription through refused connections: it reconnects with backoff once the gateway answers', async () => {
+    const user = await signUp(stack);
+    // Nothing listens behind the balancer yet: every connection is refused.
+    const balancer = await startBalancer(`http://127.0.0.1:${await freePort()}/graphql`);
+    const client = typedClient(balancer.url, { token: user.token, reconnect: { minDelayMs: 20, maxDelayMs: 100 } });
+    const events = client.subscribe(AccountEventsDocument);
+    try {
+      const first = events.next();
+      const before = await pushSockets(stack.emulator.url, user.userId);
+      await waitUntil(() => balancer.connections >= 3, 'three refused connections');
+      balancer.pointAt(stack.url);
+      await pushSocketsAbove(stack.emulator.url, user.userId, before);
+      const { updateSettings } = await client.execute(UpdateSettingsDocument, { input: { firstName: 'Refused' } });
+      expectMember(updateSettings, 'UpdateSettingsSuccess');
+      const { value } = await first;
+      expectMember(value!.accountEvents, 'SettingsUpdated');
+      expect(value!.accountEvents.settings.firstName).toBe('Refused');
+    } finally {
+      await events.return();
+      client.close();
+      await balancer.close();
+    }
+  });
+
   it('ends a subscription without a session with the socket\'s close as a GatewayRequestError', async () => {
     const client = typedClient(stack.url);
     const error = await client.subscribe(AccountEventsDocument).next().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayRequestError);
-    expect((error as GatewayRequestError).errors[0]?.extensions).toMatchObject({ code: 'SOCKET_CLOSED', closeCode: 4403 });
+    expect((error as GatewayRequestError).errors[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', closeCode: 4403 });
     client.close();
   });
 });

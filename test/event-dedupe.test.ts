@@ -63,6 +63,12 @@ describe('EventDedupe', () => {
     expect(seen.at(-1)).toBe('B');
   });
 
+  it('echoes that come late, after later mutations were shown (the relay was down): nothing repeats', () => {
+    expect(deliver([gw('A'), gw('B'), gw('C'), up('A'), up('B'), up('C')])).toEqual(['A', 'B', 'C']);
+    // A change made elsewhere between them upstream still shows, in the upstream's order.
+    expect(deliver([gw('A'), gw('B'), up('A'), up('X'), up('B')]).at(-1)).toBe('B');
+  });
+
   it('ContactVerified is an occurrence: two verifications of one channel are two events', () => {
     const dedupe = new EventDedupe({ windowMs: 1000, maxEntries: 100 });
     const verified = (id: string): AccountEvent => ({ type: 'ContactVerified', channel: 'EMAIL', id, at: new Date() });
@@ -121,10 +127,13 @@ describe('a slow subscriber', () => {
   it('keeps the newest SUBSCRIPTIONS_BUFFER_SIZE events and logs the drop', async () => {
     const lines: string[] = [];
     const events = new AccountEvents({
-      bus: new MemoryEventBus(),
+      bus: new MemoryEventBus({ retentionMs: 60_000, maxEntries: 100, seenMs: 60_000 }),
       logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
       bufferSize: 3,
       dedupeWindowMs: 60_000,
+      sessionFreshMs: 0,
+      admission: { concurrency: 1, maxWaiting: 10, deadlineMs: 1000 },
+      pushOpensPerSecond: 100,
       // The relay never gets a ticket here: only the bus matters.
       relay: { account: { websocketTicket: () => new Promise(() => undefined), getUser: () => new Promise(() => undefined) }, heartbeatMs: 60_000, reconnectMinMs: 1000, reconnectMaxMs: 1000, maxFrameBytes: 1 << 20, sessionCheckMs: 0 },
     });

@@ -7,7 +7,8 @@ import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { schema } from '../src/schema/index.js';
 import { type Stack, startStack } from './support/gateway.js';
 import { pushSockets, pushSocketsAbove } from './support/emulators.js';
-import { type SignedUpUser, signUp } from './support/users.js';
+import { type SignedUpUser, signUp, uniqueEmail } from './support/users.js';
+import { rememberSecret } from './support/harness.js';
 import { typedClient } from './support/typed-client.js';
 import { chromiumForTests } from './support/chromium.js';
 
@@ -115,6 +116,29 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
     await replaceEditorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)', JSON.stringify({ Authorization: `Bearer ${token}` }));
   }
 
+  /** The text of the result pane (Monaco renders spaces as no-break spaces). */
+  async function resultText(page: Page): Promise<string> {
+    return page.evaluate(() => (document.querySelector('.graphiql-response')?.textContent ?? '').replace(/\u00a0/g, ' '));
+  }
+
+  /** Opens the tab of this operation and waits until its editor shows it. */
+  async function openTab(page: Page, operation: string) {
+    // The tab's own click handler. Under Playwright's pointer the draggable tab list (framer-motion's
+    // Reorder) takes the pointerup, so a `click()` lands on the list and changes nothing.
+    await page.getByRole('tab', { name: operation, exact: true }).locator('.graphiql-tab-button').dispatchEvent('click');
+    await expect.poll(() => page.locator('[role=tab][aria-selected=true] .graphiql-tab-button').textContent()).toBe(operation);
+    await page.waitForFunction(
+      (name) => new RegExp(`(query|mutation|subscription) ${name}\\b`).test((document.querySelector('.graphiql-query-editor')?.textContent ?? '').replace(/\u00a0/g, ' ')),
+      operation,
+    );
+  }
+
+  /** Shows the variables or headers editor and returns its selector. */
+  async function tool(page: Page, name: 'Variables' | 'Headers'): Promise<string> {
+    await page.getByRole('button', { name, exact: true }).click();
+    return '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
+  }
+
   /** Waits until the result pane shows `text` (Monaco renders spaces as no-break spaces). */
   async function resultShows(page: Page, text: string) {
     await page.waitForFunction(
@@ -149,6 +173,47 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
       await resultShows(page, `"email": "${user.email}"`);
       await resultShows(page, `"id": "${user.userId}"`);
       expect(seen.offLoopback).toEqual([]);
+    });
+  }, TEST_TIMEOUT);
+
+  it('opens with the onboarding flow as tabs and passes the session of verifyRegistration on to the next tabs', async () => {
+    await withPage('onboarding', async (page) => {
+      await openGraphiQL(page);
+      const tabs = page.locator('.graphiql-tab .graphiql-tab-button');
+      await expect.poll(() => tabs.allTextContents()).toEqual([
+        'Register', 'VerifyRegistration', 'Viewer', 'UpdateSettings', 'ConfirmContactChange', 'ActivateProduct', 'AccountEvents', 'Logout', 'Login',
+      ]);
+      // The tab's comment names the emulator's inbox.
+      await page.waitForFunction(
+        (inbox) => (document.querySelector('.graphiql-query-editor')?.textContent ?? '').replace(/\u00a0/g, ' ').includes(inbox),
+        `${stack.emulator.url}/_emulator/inbox`,
+      );
+
+      // Step 1 with its example variables, the email made unique.
+      const email = uniqueEmail('graphiql');
+      const password = 'correct horse 1';
+      rememberSecret(password);
+      await replaceEditorText(page, await tool(page, 'Variables'), JSON.stringify({ input: { email, password, language: 'EN' } }));
+      await page.locator('.graphiql-execute-button').click();
+      await resultShows(page, '"__typename": "RegisterSuccess"');
+      const userId = /"userId": "([^"]+)"/.exec(await resultText(page))?.[1];
+      expect(userId).toBeTruthy();
+      const emailCode = await stack.account.code(email, 'registration');
+
+      // Step 2 in the next tab: AuthSuccess fills the session header in for the other tabs.
+      await openTab(page, 'VerifyRegistration');
+      await replaceEditorText(page, await tool(page, 'Variables'), JSON.stringify({ input: { userId, emailCode } }));
+      await page.locator('.graphiql-execute-button').click();
+      await resultShows(page, '"__typename": "AuthSuccess"');
+      await expect.poll(() => page.locator('#gateway-session').textContent()).toContain('the session header is filled in for the other 8 tabs');
+
+      // Step 3 runs with it, nothing pasted.
+      await openTab(page, 'Viewer');
+      const headers = await tool(page, 'Headers');
+      await expect.poll(() => page.locator(headers).textContent()).toContain('Bearer');
+      await page.locator('.graphiql-execute-button').click();
+      await resultShows(page, `"email": "${email}"`);
+      await resultShows(page, `"id": "${userId}"`);
     });
   }, TEST_TIMEOUT);
 

@@ -22,7 +22,7 @@ describe('generated files', () => {
     await generate(codegenConfig(dir), true);
     const fresh = await filesUnder(dir);
     expect(fresh.map((f) => relative(dir, f))).toContain(join('schema', 'schema.graphql'));
-    for (const file of ['graphql.ts', 'persisted-documents.json']) expect(fresh.map((f) => relative(dir, f))).toContain(join('src', 'client', 'generated', file));
+    for (const file of ['graphql.ts', 'persisted-documents.json', 'possible-types.ts']) expect(fresh.map((f) => relative(dir, f))).toContain(join('src', 'client', 'generated', file));
     for (const file of fresh) {
       const committed = await readFile(join(process.cwd(), relative(dir, file)), 'utf8');
       expect(committed, `${relative(dir, file)} is stale`).toBe(await readFile(file, 'utf8'));

@@ -1,6 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { Client as UrqlClient, fetchExchange } from '@urql/core';
+import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as documents from '../src/client/generated/graphql.js';
 import { AccountEventsDocument, RegisterDocument, UpdateSettingsDocument, VerifyRegistrationDocument, ViewerDocument } from '../src/client/generated/graphql.js';
@@ -88,15 +92,56 @@ describe('TRUSTED_DOCUMENTS on', () => {
     raw.close();
   });
 
+  it('serves multipart subscriptions named by hash; graphql-sse\'s single connection mode (raw queries only) is not served', async () => {
+    const { client } = await signUpByHash();
+    const controller = new AbortController();
+    const res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json', authorization: `Bearer ${client.session.current}` },
+      body: JSON.stringify({ documentId: hashOf(AccountEventsDocument) }),
+      signal: controller.signal,
+    });
+    expect(res.headers.get('content-type')).toContain('multipart/mixed');
+    controller.abort();
+    client.close();
+
+    const reservation = await fetch(stack.url, { method: 'PUT' });
+    expect(reservation.status).toBe(405);
+  });
+
+  it('Apollo Client 4 and urql 6 run the generated documents by their embedded hash (README "Frontends")', async () => {
+    const { client } = await signUpByHash();
+    const authorization = `Bearer ${client.session.current}`;
+    const embeddedHash = (document: unknown) => hashOf(document as object).replace(/^sha256:/, '');
+
+    const apollo = new ApolloClient({
+      link: new PersistedQueryLink({ generateHash: embeddedHash }).concat(new HttpLink({ uri: stack.url, headers: { authorization } })),
+      cache: new InMemoryCache(),
+    });
+    const viaApollo = await apollo.query({ query: ViewerDocument });
+    expect(viaApollo.data?.viewer?.emailVerified).toBe(true);
+    apollo.stop();
+
+    const urql = new UrqlClient({
+      url: stack.url,
+      fetchOptions: { headers: { authorization } },
+      exchanges: [persistedExchange({ enforcePersistedQueries: true, generateHash: async (_query, document) => embeddedHash(document) }), fetchExchange],
+    });
+    const viaUrql = await urql.query(ViewerDocument, {}).toPromise();
+    expect(viaUrql.error).toBeUndefined();
+    expect(viaUrql.data?.viewer?.emailVerified).toBe(true);
+    client.close();
+  });
+
   it('accepts the hash as `documentId` (GraphQL over HTTP) and in a GET request', async () => {
     const byId = await post({ documentId: hashOf(ViewerDocument) });
-    expect(byId).toEqual({ data: { viewer: null } });
+    expect(byId).toEqual({ data: { __typename: 'Query', viewer: null } });
 
     const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hashOf(ViewerDocument).replace('sha256:', '') } });
     const res = await fetch(`${stack.url}?extensions=${encodeURIComponent(extensions)}`, { headers: { accept: 'application/json' } });
-    expect(await res.json()).toEqual({ data: { viewer: null } });
+    expect(await res.json()).toEqual({ data: { __typename: 'Query', viewer: null } });
     const byIdGet = await fetch(`${stack.url}?documentId=${encodeURIComponent(hashOf(ViewerDocument))}`, { headers: { accept: 'application/json' } });
-    expect(await byIdGet.json()).toEqual({ data: { viewer: null } });
+    expect(await byIdGet.json()).toEqual({ data: { __typename: 'Query', viewer: null } });
   });
 
   it('refuses a raw query with PERSISTED_QUERY_ONLY, also next to a known hash', async () => {

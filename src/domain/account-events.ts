@@ -11,16 +11,20 @@ export type AccountEventData =
   | { type: 'ProductsUpdated'; activeProductIds: string[] }
   | { type: 'ContactVerified'; channel: Channel }
   | { type: 'Notification'; notificationId: string; kind: string; title: string; body: string }
-  | { type: 'SessionExpired' };
+  | { type: 'SessionExpired' }
+  /** To one subscriber only, never on the bus: what came after its `after` can no longer be replayed. */
+  | { type: 'EventsMissed' };
 
 export type AccountEventType = AccountEventData['type'];
 
+/** The types that travel on the bus (EventsMissed never does). */
 export const ACCOUNT_EVENT_TYPES = ['SettingsUpdated', 'ProductsUpdated', 'ContactVerified', 'Notification', 'SessionExpired'] as const satisfies readonly AccountEventType[];
 
 /**
- * One event. `id` is the upstream event id for events that came through the
- * Account API's websocket, and `gw-<uuid>` for events a gateway mutation
- * published itself; clients treat it as opaque.
+ * One event. On the bus, `id` is the upstream event id for events that came
+ * through the Account API's websocket, and `gw-<uuid>` for events a gateway
+ * mutation published itself (the dedupe tells copies apart by it); a
+ * subscriber receives it with its public id instead (event-id.ts).
  */
 export type AccountEvent = AccountEventData & { id: string; at: Date };
 

@@ -12,8 +12,12 @@ export const CLOSE = {
   tooManyOperations: 1008,
   /** A message larger than SUBSCRIPTIONS_MAX_MESSAGE_BYTES (sent by `ws` itself). */
   messageTooBig: 1009,
-  /** The gateway is shutting down: every subscription was completed first. */
-  goingAway: 1001,
-  /** The Account API could not check the session; the client may retry. */
+  /**
+   * The gateway is shutting down (a deploy): no subscription was completed;
+   * reconnect (to another instance) and resubscribe with `after` = the last
+   * event id received. graphql-ws clients retry it.
+   */
+  serviceRestart: 1012,
+  /** The Account API could not check the session, or the check waited past SUBSCRIPTIONS_ADMISSION_DEADLINE_MS; retry with backoff. */
   tryAgainLater: 1013,
 } as const;

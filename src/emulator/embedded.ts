@@ -12,6 +12,8 @@ const DEMO_SITE_NAMES: Record<string, string> = { wellhello: 'WellHello', lovecr
 export interface EmbeddedUpstreams {
   /** The config with every unset upstream pointed at its emulator. */
   config: Config;
+  /** The Account emulator's inbox of delivered codes, when it runs. */
+  inboxUrl?: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
   const emulatorLog = createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
   const closers: (() => Promise<void>)[] = [];
   const resolved = { ...config };
+  let inboxUrl: string | undefined;
   const anyEmulated = !config.ACCOUNT_API_URL || !config.DATING_SITES;
   const stateFile = anyEmulated ? await openStateFile(config.EMULATOR_STATE_FILE, emulatorLog) : undefined;
   const host = config.EMULATOR_HOST;
@@ -41,7 +44,8 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
     });
     closers.push(emulator.close);
     resolved.ACCOUNT_API_URL = emulator.url;
-    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; open the inbox of delivered codes at ${emulator.url}${INBOX_PATH} (they are also logged on stderr)`);
+    inboxUrl = `${emulator.url}${INBOX_PATH}`;
+    logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; open the inbox of delivered codes at ${inboxUrl} (they are also logged on stderr)`);
   }
   if (!config.DATING_SITES) {
     const emulator = await startDatingEmulator({
@@ -64,6 +68,7 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
   if (anyEmulated) logger.info(stateFile ? `the bundled emulators keep their state in ${stateFile.path} (POST /_emulator/reset on an emulator clears its part; EMULATOR_STATE_FILE=off keeps it in memory)` : 'the bundled emulators keep their state in memory (EMULATOR_STATE_FILE=off)');
   return {
     config: resolved,
+    inboxUrl,
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },

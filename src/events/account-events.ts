@@ -1,18 +1,27 @@
 import { randomUUID } from 'node:crypto';
+import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { endsSession, type BusMessage, type EventBus } from './bus.js';
-import { EventDedupe } from './dedupe.js';
-import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
-import { BoundedQueue } from './queue.js';
-import { UpstreamRelay, type RelayOptions } from './relay.js';
 import { sessionKey } from '../infra/session-key.js';
 import { SessionUsers } from '../upstream/account/session-users.js';
+import { AdmissionQueue, type AdmissionOptions } from './admission.js';
+import { endsSession, type BusEntry, type BusMessage, type EventBus, type LogRead } from './bus.js';
+import { EventDedupe } from './dedupe.js';
+import { comparePositions, decodeEventId, encodeEventId, type Cursor } from './event-id.js';
+import { Pacer } from './pacer.js';
+import { BoundedQueue } from './queue.js';
+import { UpstreamRelay, type RelayOptions } from './relay.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;
-  /** The upstream relay's options; it publishes to `bus`. */
-  relay: Omit<RelayOptions, 'publish' | 'logger'>;
+  /** The upstream relay's options; it appends to `bus`, through `admission` and at `pushOpensPerSecond`. */
+  relay: Omit<RelayOptions, 'bus' | 'logger' | 'admission' | 'pacer'>;
+  /** Session checks and push tickets: at most this many at once, the rest in a bounded line with a deadline. */
+  admission: AdmissionOptions;
+  /** Push sockets opened per second at most, steadily. */
+  pushOpensPerSecond: number;
+  /** A session check this recent (ms) admits further subscriptions of the session without asking again. */
+  sessionFreshMs: number;
   logger: Logger;
   /** Events buffered per subscription for a slow client; beyond it the oldest is dropped (and logged). */
   bufferSize: number;
@@ -37,8 +46,18 @@ export type EndedSessions = { session: string } | { allBut: string | null };
 /** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
 export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
+/** Recent session checks remembered for SUBSCRIPTIONS_SESSION_FRESH_MS, at most (the oldest go first). */
+const FRESH_CHECKS_MAX = 10_000;
 /** Ids and content keys one subscription remembers, at most. */
 const DEDUPE_ENTRIES = 512;
+/** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
+const UNKNOWN_CURSOR: Cursor = { epoch: '', position: '0-0' };
+/** Wait before reading again what a subscription may have missed, when the read failed. */
+const RESYNC_RETRY_MS = 1000;
+/** How long a gateway event the bus refused is retried (in order, in the background) before it is dropped. */
+const GATEWAY_EVENT_RETRY_MS = 30_000;
+/** Gateway events of one user waiting for the bus, at most. */
+const OUTBOX_MAX = 1000;
 
 interface Stream {
   subscriptions: Set<Subscription>;
@@ -54,6 +73,15 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
+  /** Recent session checks by session key (Map order = check order): reused for `sessionFreshMs`. */
+  readonly #fresh = new Map<string, { userId: string; checkedAt: number }>();
+  /** Session checks in flight, by session key: concurrent checks of one session share one call. */
+  readonly #checks = new Map<string, Promise<string>>();
+  /** Gateway events on their way to the bus, per user, in order (#appendInOrder). */
+  readonly #outbox = new Map<string, { tail: Promise<void>; size: number; retrying?: boolean }>();
+  readonly #admission: AdmissionQueue;
+  readonly #pacer: Pacer;
+  readonly #stopResync: () => void;
   readonly #sessionEndedListeners = new Set<SessionEndedListener>();
   readonly #bus: EventBus;
   readonly #relay: UpstreamRelay;
@@ -69,25 +97,71 @@ export class AccountEvents {
     this.#bus = options.bus;
     this.#logger = options.logger;
     this.sessions = options.sessions ?? new SessionUsers(options.relay.account);
+    this.#admission = new AdmissionQueue(options.admission);
+    this.#pacer = new Pacer(options.pushOpensPerSecond);
     this.#relay = new UpstreamRelay({
       ...options.relay,
+      bus: this.#bus,
+      admission: this.#admission,
+      pacer: this.#pacer,
       logger: options.logger.child({ component: 'push-relay' }),
-      publish: (userId, message) => {
-        this.#bus.publish(userId, message).catch((error: Error) => this.#logger.error('event bus publish failed', { user_id: userId, error: error.name }));
-      },
+    });
+    this.#stopResync = this.#bus.onResync((phase) => {
+      for (const stream of this.#streams.values()) {
+        for (const subscription of stream.subscriptions) {
+          if (phase === 'lost') subscription.pause();
+          else this.#resync(subscription);
+        }
+      }
     });
   }
 
   /**
-   * A live subscription to the events of `userId`, signed in with `session`.
-   * Resolves once events published from now on reach it.
+   * The user id of a session for a new socket or subscription, checked with
+   * the Account API (SessionUsers.verify, which throws UNAUTHENTICATED for an
+   * ended session). A check at most `sessionFreshMs` old is reused (the
+   * subscribes that follow a socket's `connection_init`, a reconnect storm),
+   * concurrent checks of one session share one call, and calls wait their
+   * turn in the admission queue, failing with AdmissionTimeout
+   * (UPSTREAM_UNAVAILABLE) when their deadline passes. A session known to
+   * have ended is never reused (#forget).
    */
-  async subscribe(session: string, userId: string): Promise<AsyncIterableIterator<AccountEvent>> {
-    const subscription = new Subscription(sessionKey(session), userId, this.#options, this.#logger);
-    if (this.#closing) {
-      subscription.queue.end();
-      return subscription.queue;
+  async verifiedUserId(session: string): Promise<string> {
+    const key = sessionKey(session);
+    const fresh = this.#fresh.get(key);
+    if (fresh && fresh.checkedAt + this.#options.sessionFreshMs > Date.now()) return fresh.userId;
+    let check = this.#checks.get(key);
+    if (!check) {
+      const started: Promise<string> = this.#admission.run(() => this.sessions.verify(session)).then(({ id }) => {
+        // Not when the session ended meanwhile (#forget dropped the check).
+        if (this.#checks.get(key) === started && this.#options.sessionFreshMs > 0) {
+          this.#fresh.delete(key);
+          if (this.#fresh.size >= FRESH_CHECKS_MAX) this.#fresh.delete(this.#fresh.keys().next().value!);
+          this.#fresh.set(key, { userId: id, checkedAt: Date.now() });
+        }
+        return id;
+      });
+      check = started;
+      this.#checks.set(key, started);
+      const done = () => {
+        if (this.#checks.get(key) === started) this.#checks.delete(key);
+      };
+      started.then(done, done);
     }
+    return check;
+  }
+
+  /**
+   * A live subscription to the events of `userId`, signed in with `session`.
+   * Without `after`: events appended from now on. With `after` (the id of an
+   * event the subscriber received, on any instance): first every later
+   * event of the user's log, once and in order, then live ones; an `after`
+   * the log cannot replay (older than the retention window, unknown) gives
+   * one EventsMissed first. Resolves once it is live.
+   */
+  async subscribe(session: string, userId: string, after: string | null = null): Promise<AsyncIterableIterator<AccountEvent>> {
+    if (this.#closing) throw new UpstreamUnavailable('gateway', 'shutting down');
+    const subscription = new Subscription(sessionKey(session), userId, this.#options, this.#logger);
     let stream = this.#streams.get(userId);
     if (!stream) {
       const created: Stream = { subscriptions: new Set(), bus: this.#bus.subscribe(userId, (m) => this.#dispatch(userId, created, m)) };
@@ -119,6 +193,17 @@ export class AccountEvents {
       throw new UpstreamUnavailable('event bus', 'subscribe failed');
     }
     if (subscription.queue.closed) return subscription.queue;
+    const cursor = after === null ? null : (decodeEventId(after, userId) ?? UNKNOWN_CURSOR);
+    let read: LogRead;
+    try {
+      read = await this.#bus.read(userId, cursor, this.#options.dedupeWindowMs);
+    } catch (error) {
+      await subscription.queue.return();
+      this.#logger.error('event log read failed', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      throw new UpstreamUnavailable('event bus', 'read failed');
+    }
+    subscription.begin(read);
+    if (subscription.queue.closed) return subscription.queue;
     release = this.#relay.acquire(userId, session);
     this.#active += 1;
     return subscription.queue;
@@ -128,15 +213,60 @@ export class AccountEvents {
    * For mutations: publishes the event of a change they made to `userId`'s
    * subscriptions on every instance, at once (the upstream socket's later
    * copy is deduplicated, dedupe.ts). Never fails the mutation: a failure is
-   * logged, and the upstream socket still delivers the change, later.
+   * logged (and the append retried, #appendInOrder), and the upstream socket
+   * still delivers the change, later.
    */
   async publish(userId: string, data: AccountEventData): Promise<void> {
     const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
     try {
-      await this.#bus.publish(userId, { origin: 'gateway', event });
+      await this.#appendInOrder(userId, { origin: 'gateway', event });
     } catch (error) {
-      this.#logger.warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('event of a mutation not published at once; retried', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
     }
+  }
+
+  /**
+   * Appends a gateway event after this instance's earlier ones of the user
+   * (a later mutation's event never overtakes an earlier one's). When the bus
+   * refuses it (Redis down), the answer rejects at once, and the append is
+   * retried in the background, in order, for up to GATEWAY_EVENT_RETRY_MS;
+   * an event queued behind a retry resolves at once. Mutations never wait
+   * for Redis to come back.
+   */
+  #appendInOrder(userId: string, message: BusMessage): Promise<void> {
+    let outbox = this.#outbox.get(userId);
+    if (!outbox) {
+      outbox = { tail: Promise.resolve(), size: 0 };
+      this.#outbox.set(userId, outbox);
+    }
+    if (outbox.size >= OUTBOX_MAX) return Promise.reject(new UpstreamUnavailable('event bus', 'outbox full'));
+    const behindRetry = outbox.retrying === true;
+    const owner = outbox;
+    owner.size += 1;
+    let settleFirst: (error?: unknown) => void = () => undefined;
+    const firstTry = new Promise<void>((resolve, reject) => (settleFirst = (error) => (error === undefined ? resolve() : reject(error))));
+    owner.tail = owner.tail.then(async () => {
+      const giveUpAt = Date.now() + GATEWAY_EVENT_RETRY_MS;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await this.#bus.append(userId, message);
+          owner.retrying = false;
+          return settleFirst();
+        } catch (error) {
+          if (attempt === 0) settleFirst(error);
+          if (this.#closing || Date.now() > giveUpAt) {
+            owner.retrying = false;
+            return this.#logger.warn('gateway event dropped: the event bus did not take it (the upstream echo still delivers the change)', { event_type: message.event.type });
+          }
+          owner.retrying = true;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)).unref());
+        }
+      }
+    }).finally(() => {
+      owner.size -= 1;
+      if (owner.size === 0 && this.#outbox.get(userId) === owner) this.#outbox.delete(userId);
+    });
+    return behindRetry ? Promise.resolve() : firstTry;
   }
 
   /**
@@ -157,9 +287,9 @@ export class AccountEvents {
     // This instance may have no subscription of the user, so no bus listener that would forget them.
     this.#forget(userId, message);
     try {
-      await this.#bus.publish(userId, message);
+      await this.#appendInOrder(userId, message);
     } catch (error) {
-      this.#logger.warn('end of sessions not published', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('end of sessions not published yet; retried', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
     }
   }
 
@@ -174,17 +304,42 @@ export class AccountEvents {
     return { subscriptions: this.#active, users: this.#streams.size, relays: this.#relay.users };
   }
 
-  /** Completes every subscription (each drains what it has buffered), closes the upstream sockets and the bus. */
+  /** The admission queue's counts, and relays waiting for their turn to open a push socket. */
+  admissionStats(): ReturnType<AdmissionQueue['stats']> & { pushSocketsWaiting: number } {
+    return { ...this.#admission.stats(), pushSocketsWaiting: this.#pacer.waiting };
+  }
+
+  /**
+   * Closes the upstream sockets and the bus. Completes no subscription: at
+   * shutdown the transports close first (graphql-ws with 1012, SSE cut), so
+   * clients resume elsewhere with `after` instead of taking the end as final.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const stream of this.#streams.values()) for (const subscription of stream.subscriptions) subscription.queue.end();
+    this.#stopResync();
     this.#relay.close();
+    this.#pacer.close();
     await this.#bus.close();
   }
 
-  #dispatch(userId: string, stream: Stream, message: BusMessage): void {
-    for (const subscription of [...stream.subscriptions]) subscription.offer(message);
+  /** Reads back what `subscription` may have missed while live delivery was down (it held live entries back meanwhile), then goes on live. */
+  #resync(subscription: Subscription): void {
+    const cursor = subscription.pause();
+    if (!cursor) return;
+    this.#bus.read(subscription.userId, cursor, this.#options.dedupeWindowMs).then(
+      (read) => subscription.begin(read),
+      (error: Error) => {
+        this.#logger.warn('event log read after a bus reconnect failed; retrying', { error: error.name });
+        const timer = setTimeout(() => !subscription.queue.closed && !this.#closing && this.#resync(subscription), RESYNC_RETRY_MS);
+        timer.unref();
+      },
+    );
+  }
+
+  #dispatch(userId: string, stream: Stream, entry: BusEntry): void {
+    const message = entry.message;
+    for (const subscription of [...stream.subscriptions]) subscription.offer(entry);
     if (message.event.type !== 'SessionExpired' || (message.sessionKey === undefined && message.allSessions === undefined)) return;
     this.#forget(userId, message);
     const ended = (key: string) => endsSession(message, key);
@@ -200,21 +355,31 @@ export class AccountEvents {
 
   /** Forgets the user ids of the sessions a SessionExpired message ends, and tells the relay not to use them. */
   #forget(userId: string, message: BusMessage): void {
-    this.sessions.forget(userId, (key) => endsSession(message, key));
-    this.#relay.sessionsEnded(userId, (key) => endsSession(message, key));
+    const ended = (key: string) => endsSession(message, key);
+    this.sessions.forget(userId, ended);
+    if (message.sessionKey !== undefined) this.#checks.delete(message.sessionKey);
+    for (const [key, fresh] of this.#fresh) if (fresh.userId === userId && ended(key)) this.#fresh.delete(key);
+    this.#relay.sessionsEnded(userId, ended);
   }
 }
 
-/** One `accountEvents` subscription: its dedupe and its bounded buffer. */
+/**
+ * One `accountEvents` subscription: where it is in its user's log, its
+ * dedupe and its bounded buffer. Until `begin` (the read of the log that
+ * starts it, or resumes it after a bus reconnect) live entries wait in
+ * `#pending`; entries at or before its position are ones it has had.
+ */
 class Subscription {
   readonly queue: BoundedQueue<AccountEvent>;
   readonly #dedupe: EventDedupe;
   #dropped = 0;
+  #cursor: Cursor | null = null;
+  #pending: BusEntry[] | null = [];
   onClose: () => void = () => undefined;
 
   constructor(
     readonly sessionKey: string,
-    userId: string,
+    readonly userId: string,
     options: AccountEventsOptions,
     logger: Logger,
   ) {
@@ -231,12 +396,48 @@ class Subscription {
     });
   }
 
-  offer(message: BusMessage): void {
+  offer(entry: BusEntry): void {
     if (this.queue.closed) return;
+    if (this.#pending) this.#pending.push(entry);
+    else this.#take(entry);
+  }
+
+  /** Holds live entries back until the next `begin`; answers where to read from (null before the first begin). */
+  pause(): Cursor | null {
+    if (!this.#cursor || this.queue.closed) return null;
+    this.#pending ??= [];
+    return this.#cursor;
+  }
+
+  /** Delivers what `read` gave (or EventsMissed), then the live entries held back meanwhile. */
+  begin(read: LogRead): void {
+    if (this.queue.closed) return;
+    if (read.kind === 'missed') {
+      this.#cursor = { epoch: read.epoch, position: read.position };
+      this.queue.push({ type: 'EventsMissed', id: encodeEventId(this.userId, this.#cursor), at: new Date() });
+    } else {
+      // What the subscriber had before its cursor, so that a copy of it (a mutation's event and its upstream echo) is not delivered again.
+      for (const entry of read.seed) this.#dedupe.admit(entry.message.event, entry.message.origin);
+      for (const entry of read.entries) this.#take(entry);
+      if (!this.#cursor || this.#cursor.epoch !== read.epoch || comparePositions(read.position, this.#cursor.position) > 0) {
+        this.#cursor = { epoch: read.epoch, position: read.position };
+      }
+    }
+    const pending = this.#pending ?? [];
+    this.#pending = null;
+    for (const entry of pending) this.#take(entry);
+  }
+
+  #take(entry: BusEntry): void {
+    if (this.queue.closed) return;
+    const cursor = this.#cursor;
+    if (cursor && cursor.epoch === entry.epoch && comparePositions(entry.position, cursor.position) <= 0) return;
+    this.#cursor = { epoch: entry.epoch, position: entry.position };
+    const { message } = entry;
     const { event } = message;
     if (event.type === 'SessionExpired' && !endsSession(message, this.sessionKey)) return;
     if (!this.#dedupe.admit(event, message.origin)) return;
-    this.queue.push(event);
+    this.queue.push({ ...event, id: encodeEventId(this.userId, entry) });
     if (event.type === 'SessionExpired') this.queue.end();
   }
 }

@@ -24,10 +24,16 @@ import type { AccountEvent, AccountEventType, EventOrigin } from '../domain/acco
  * right in every interleaving (test/event-dedupe.test.ts walks them):
  *   - a snapshot equal to the last one delivered is dropped, whatever its
  *     origin: nothing new to show (a no-op mutation, an echo, a late echo);
- *   - an upstream snapshot that differs from the last one delivered is
- *     delivered even when it is the echo of a gateway event: a newer
- *     snapshot was shown meanwhile (a later mutation's event overtook this
- *     echo), and the upstream's order is the true one;
+ *   - the echo of a gateway snapshot is dropped while a gateway snapshot
+ *     of the same type delivered after it still waits for its own echo:
+ *     echoes come in the upstream's order, so that later one was applied
+ *     after this one and is the newer state (the echoes of a burst of
+ *     mutations, late after a relay outage, repeat nothing);
+ *   - otherwise an upstream snapshot that differs from the last one
+ *     delivered is delivered even when it is the echo of a gateway event:
+ *     a newer snapshot was shown meanwhile (a later mutation's event
+ *     overtook this echo, its echo came first), and the upstream's order is
+ *     the true one;
  *   - a gateway snapshot that finds an upstream copy is dropped even when
  *     another snapshot was shown since: it is late, and showing it would
  *     roll the client back.
@@ -62,6 +68,8 @@ export class EventDedupe {
   readonly #ids = new Map<string, number>();
   readonly #keys = new Map<string, Pending>();
   readonly #lastSnapshot = new Map<AccountEventType, string>();
+  /** Per snapshot type, the content keys of gateway snapshots delivered and not yet echoed, in delivery order. */
+  readonly #unechoed = new Map<AccountEventType, string[]>();
   readonly #options: Required<DedupeOptions>;
 
   constructor(options: DedupeOptions) {
@@ -83,6 +91,7 @@ export class EventDedupe {
     this.#remember(this.#keys, key, entry);
 
     const shown = snapshot && this.#lastSnapshot.get(event.type) === key;
+    const unechoed = snapshot ? this.#unechoedOf(event.type) : [];
     if (origin === 'gateway') {
       if (entry.upstream > 0) {
         entry.upstream -= 1; // its upstream copy came first
@@ -90,14 +99,27 @@ export class EventDedupe {
       }
       if (shown) return false;
       entry.gateway += 1;
+      if (snapshot) unechoed.push(key);
     } else {
       const echo = entry.gateway > 0;
       if (echo) entry.gateway -= 1;
       else entry.upstream += 1;
+      if (echo && snapshot) {
+        const at = unechoed.indexOf(key);
+        if (at >= 0) unechoed.splice(at, 1);
+        if (at >= 0 && at < unechoed.length) return false; // a later gateway snapshot, still unechoed, is newer
+      }
       if (snapshot ? shown : echo) return false;
     }
     if (snapshot) this.#lastSnapshot.set(event.type, key);
     return true;
+  }
+
+  /** The unechoed list of `type`, without keys forgotten meanwhile (expired or evicted). */
+  #unechoedOf(type: AccountEventType): string[] {
+    const list = (this.#unechoed.get(type) ?? []).filter((key) => this.#keys.has(key));
+    this.#unechoed.set(type, list);
+    return list;
   }
 
   #remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -6,13 +6,20 @@ import { UserDeactivated, UserNotFound } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
 import { userOfSession } from '../upstream/account/session-users.js';
 import { closedForEndedSession, parsePushFrame, pushSocketUrl, resumeFrame } from '../upstream/account/push.js';
-import type { BusMessage } from './bus.js';
+import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import { sessionKey } from '../infra/session-key.js';
+import type { AdmissionQueue } from './admission.js';
+import type { BusMessage, EventBus } from './bus.js';
+import type { Pacer } from './pacer.js';
 
 export interface RelayOptions {
   account: Pick<AccountClient, 'websocketTicket' | 'getUser'>;
-  /** Where upstream events go (the bus, fanned out to every instance). */
-  publish: (userId: string, message: BusMessage) => void;
+  /** Where upstream events go: the user's log, fanned out to every instance; and where the last one appended is known. */
+  bus: Pick<EventBus, 'append' | 'lastUpstreamId'>;
+  /** Ticket requests wait their turn here (shared with the session checks). */
+  admission: AdmissionQueue;
+  /** Push sockets open at its steady rate. */
+  pacer: Pacer;
   logger: Logger;
   /** A socket silent (no frame, no ping) this long is taken for half-open: terminated and reopened. */
   heartbeatMs: number;
@@ -29,17 +36,31 @@ export interface RelayOptions {
  * The upstream side of `accountEvents` on this instance: for every user with
  * at least one live subscription, one websocket to the Account API, shared by
  * all of that user's subscriptions, closed when the last one ends.
+ *
+ * Nothing the upstream sent is lost on the way to the bus: events are
+ * appended in order, and the socket's resume point (`resume_after`) moves
+ * only past events the bus has taken. When an append fails (Redis down),
+ * the socket is dropped and reopened later from the last event taken; a
+ * new socket (this instance had none for the user, or just started) resumes
+ * from the last upstream event any instance appended, so the events no
+ * instance saw come from the upstream's own replay. Sockets open at the
+ * pacer's steady rate, one ticket request per user at a time, through the
+ * admission queue.
  */
 export class UpstreamRelay {
   readonly #users = new Map<string, UserRelay>();
+  /** The warnings every relay of an outage repeats (one per user), as counts (src/infra/repeated-warnings.ts). */
+  readonly #warnings: RepeatedWarnings;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.#warnings = new RepeatedWarnings(options.logger);
+  }
 
   /** Registers a subscription of `userId` signed in with `session`; the answer releases it. */
   acquire(userId: string, session: string): () => void {
     let relay = this.#users.get(userId);
     if (!relay) {
-      relay = new UserRelay(userId, this.options);
+      relay = new UserRelay(userId, this.options, this.#warnings);
       this.#users.set(userId, relay);
     }
     relay.add(session);
@@ -71,6 +92,7 @@ export class UpstreamRelay {
   close(): void {
     for (const relay of this.#users.values()) relay.close();
     this.#users.clear();
+    this.#warnings.flush();
   }
 }
 
@@ -85,8 +107,12 @@ class UserRelay {
   #connecting = false;
   #closed = false;
   #attempt = 0;
-  /** The last upstream event id seen: `resume_after` of the next socket. */
+  /** The last upstream event id the bus has taken (or skipped, unknown): `resume_after` of the next socket. */
   #lastId: string | null = null;
+  /** Appends in frame order, each after the one before. */
+  #appending: Promise<void> = Promise.resolve();
+  /** A socket whose append failed: nothing more of it is appended (it is being replaced, and resumes from #lastId). */
+  #broken: WebSocket | null = null;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #sessionCheckTimer: NodeJS.Timeout | undefined;
@@ -94,6 +120,7 @@ class UserRelay {
   constructor(
     readonly userId: string,
     private readonly options: RelayOptions,
+    private readonly warnings: RepeatedWarnings,
   ) {
     this.#logger = options.logger.child({ user_id: userId });
     if (options.sessionCheckMs > 0) {
@@ -163,12 +190,22 @@ class UserRelay {
 
   async #connect(): Promise<void> {
     this.#reconnectTimer = undefined;
-    const session = this.#pickSession();
-    if (this.#closed || !session) return;
+    if (this.#closed || !this.#pickSession()) return;
     this.#connecting = true;
+    if (!(await this.options.pacer.turn(() => !this.#closed))) {
+      this.#connecting = false;
+      return;
+    }
+    const session = this.#pickSession();
+    if (this.#closed || !session) {
+      this.#connecting = false;
+      return;
+    }
     let socket: WebSocket | null = null;
+    let resumeAfter: string | null = null;
     try {
-      const answer = await this.options.account.websocketTicket(session);
+      const answer = await this.options.admission.run(() => this.options.account.websocketTicket(session));
+      resumeAfter = this.#lastId ?? (await this.options.bus.lastUpstreamId(this.userId).catch(() => null));
       if (!this.#closed) {
         // An answer off contract never gets here (ticketWire, UpstreamUnavailable); a URL `ws` refuses still throws here, not later.
         socket = new WebSocket(pushSocketUrl(answer), {
@@ -183,7 +220,7 @@ class UserRelay {
         this.#sessionEnded(session);
         return this.#connect();
       }
-      this.#logger.warn('push ticket not issued or its socket not opened; retrying', { error: errorName(error) });
+      this.warnings.warn('push ticket not issued or its socket not opened; retrying', { error: errorName(error) });
       return this.#scheduleReconnect();
     }
     this.#connecting = false;
@@ -193,8 +230,8 @@ class UserRelay {
     this.#beat(socket);
     socket.on('open', () => {
       this.#attempt = 0;
-      if (this.#lastId !== null) socket.send(resumeFrame(this.#lastId));
-      this.#logger.debug('push socket open', { resumed: this.#lastId !== null });
+      if (resumeAfter !== null) socket.send(resumeFrame(resumeAfter));
+      this.#logger.debug('push socket open', { resumed: resumeAfter !== null });
     });
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       this.#beat(socket);
@@ -213,19 +250,43 @@ class UserRelay {
       return;
     }
     if (frame.kind === 'unknown') {
-      this.#lastId = frame.id;
       this.#logger.debug('push event of an unknown kind skipped', { event: frame.name });
+      this.#inOrder(socket, frame.id, async () => undefined);
       return;
     }
     const { event } = frame;
-    this.#lastId = event.id;
     if (event.type !== 'SessionExpired') {
-      this.options.publish(this.userId, { origin: 'upstream', event });
+      this.#inOrder(socket, event.id, () => this.#append({ origin: 'upstream', event }));
       return;
     }
     // Addressed to the session this socket was opened with, not to the user's other devices.
     const session = socket === this.#socket ? this.#socketSession : null;
-    if (session) this.#sessionEnded(session, event);
+    if (session) this.#sessionEnded(session, event, socket);
+    else this.#inOrder(socket, event.id, async () => undefined);
+  }
+
+  /**
+   * Runs `step` (an append) after the steps of earlier frames; once it has
+   * succeeded, the socket's events up to `id` are taken. A failure breaks the
+   * socket: it is terminated, later frames of it are dropped, and the next
+   * socket resumes after the last event taken.
+   */
+  #inOrder(socket: WebSocket, id: string, step: () => Promise<unknown>): void {
+    this.#appending = this.#appending.then(async () => {
+      if (this.#broken === socket || this.#closed) return;
+      try {
+        await step();
+        this.#lastId = id;
+      } catch (error) {
+        this.#broken = socket;
+        this.warnings.warn('push event not taken by the event bus; resuming it from the upstream', { error: errorName(error) });
+        if (socket === this.#socket) socket.terminate();
+      }
+    });
+  }
+
+  async #append(message: BusMessage): Promise<void> {
+    await this.options.bus.append(this.userId, message);
   }
 
   #onClose(socket: WebSocket, code: number): void {
@@ -245,13 +306,19 @@ class UserRelay {
   }
 
   /** Tells that session's subscriptions (on every instance) SessionExpired; the socket moves to another live session, if any. */
-  #sessionEnded(session: string, upstreamEvent?: BusMessage['event']): void {
+  #sessionEnded(session: string, upstreamEvent?: BusMessage['event'], socket?: WebSocket): void {
     const key = sessionKey(session);
     if (this.#ended.has(key) && !upstreamEvent) return;
     this.#ended.add(key);
-    const event = upstreamEvent ?? { type: 'SessionExpired' as const, id: `gw-${randomUUID()}`, at: new Date() };
-    this.options.publish(this.userId, { origin: upstreamEvent ? 'upstream' : 'gateway', event, sessionKey: key });
     this.#logger.info('session of a subscription ended');
+    if (upstreamEvent && socket) {
+      this.#inOrder(socket, upstreamEvent.id, () => this.#append({ origin: 'upstream', event: upstreamEvent, sessionKey: key }));
+      return;
+    }
+    const event = { type: 'SessionExpired' as const, id: `gw-${randomUUID()}`, at: new Date() };
+    this.#append({ origin: 'gateway', event, sessionKey: key }).catch((error: unknown) =>
+      this.#logger.error('end of a session not published', { error: errorName(error) }),
+    );
   }
 
   #scheduleReconnect(): void {

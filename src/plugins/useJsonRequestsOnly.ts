@@ -11,18 +11,24 @@ import type { Plugin } from 'graphql-yoga';
 export function useJsonRequestsOnly(): Plugin {
   return {
     onRequestParse({ request, endResponse, fetchAPI }) {
-      if (request.method !== 'POST') return;
-      const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
-      if (mediaType === 'application/json') return;
-      const body = {
-        errors: [
-          {
-            message: 'Send GraphQL requests as POST with Content-Type: application/json (or GET, for queries).',
-            extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
-          },
-        ],
-      };
-      endResponse(new fetchAPI.Response(JSON.stringify(body), { status: 415, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+      const refusal = refusalOfNonJson(request, fetchAPI);
+      if (refusal) endResponse(refusal);
     },
   };
+}
+
+/** The 415 for a POST that is not `application/json`, or undefined; also for the routes yoga does not parse (useGraphqlSse). */
+export function refusalOfNonJson(request: Request, fetchAPI: { Response: typeof Response }): Response | undefined {
+  if (request.method !== 'POST') return undefined;
+  const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/json') return undefined;
+  const body = {
+    errors: [
+      {
+        message: 'Send GraphQL requests as POST with Content-Type: application/json (or GET, for queries).',
+        extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      },
+    ],
+  };
+  return new fetchAPI.Response(JSON.stringify(body), { status: 415, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }

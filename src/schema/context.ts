@@ -25,6 +25,8 @@ export interface GatewayContext extends Services {
   deadline: Deadline;
   /** Per-request DataLoaders: each upstream resource is fetched once per request (within `deadline`). */
   loaders: AccountLoaders;
+  /** `Last-Event-ID` of an SSE reconnect (EventSource sends the last `id:` it got): `accountEvents`' `after` when the query gives none. */
+  lastEventId: string | null;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createContext(services: Services, { req, request, connectionPara
     userAgent: cleanUserAgent(header('user-agent')),
     deadline,
     loaders: createLoaders(services.account, services.sessions, deadline),
+    lastEventId: request?.headers.get('last-event-id') ?? null,
   };
 }
 

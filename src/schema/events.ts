@@ -5,7 +5,7 @@ import { VerificationChannel } from './outcome-types.js';
 import { SettingsType } from './settings.js';
 
 const eventFields = {
-  id: 'Unique per event of a user; opaque.',
+  id: 'Unique across users, ordered per user; opaque. Pass the last one received as `accountEvents(after:)` to resume, on any gateway instance.',
   at: 'When the change happened.',
 };
 
@@ -56,9 +56,18 @@ const SessionExpiredType = builder.objectRef<AccountEventOf<'SessionExpired'>>('
   }),
 });
 
+const EventsMissedType = builder.objectRef<AccountEventOf<'EventsMissed'>>('EventsMissed').implement({
+  description:
+    'Events after the given `after` can no longer be replayed: it is older than the retention window (SUBSCRIPTIONS_RETENTION_SECONDS), or no id of this user\'s events. Refetch what you show (settings, products), then go on: the events that follow are live. Its `id` is a valid `after` from here on.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: eventFields.id }),
+    at: t.expose('at', { type: 'DateTime', description: 'When the gap was found.' }),
+  }),
+});
+
 const AccountEventUnion = builder.unionType('AccountEvent', {
   description: 'Something that happened to the signed-in user\'s account.',
-  types: [SettingsUpdatedType, ProductsUpdatedType, ContactVerifiedType, NotificationType, SessionExpiredType],
+  types: [SettingsUpdatedType, ProductsUpdatedType, ContactVerifiedType, NotificationType, SessionExpiredType, EventsMissedType],
   resolveType: (event) => event.type,
 });
 
@@ -66,12 +75,19 @@ builder.subscriptionField('accountEvents', (t) =>
   t.field({
     type: AccountEventUnion,
     description:
-      'The signed-in user\'s account events, each once, from the moment of subscribing. Over graphql-ws (session in `connectionParams.authorization`) or SSE (`Authorization` header). Needs a session.',
-    subscribe: async (_root, _args, ctx) => {
+      'The signed-in user\'s account events, each once and in order, from the moment of subscribing; with `after`, first every event since that one. Over graphql-ws (session in `connectionParams.authorization`) or SSE (`Authorization` header; an SSE reconnect\'s `Last-Event-ID` counts as `after`). Needs a session.',
+    args: {
+      after: t.arg.id({
+        description:
+          'The id of the last event received (on any instance, before a reconnect or a restart): every later event is delivered first, once and in order, then live ones. When it can no longer be replayed, the first event is EventsMissed.',
+      }),
+    },
+    subscribe: async (_root, args, ctx) => {
       const session = requireSession(ctx);
-      // Checked with the Account API for every new subscription, whatever is remembered: the session may have ended since.
-      const { id: userId } = await ctx.loaders.user.load(session);
-      return ctx.events.subscribe(session, userId);
+      // Checked with the Account API (or a check of the last SUBSCRIPTIONS_SESSION_FRESH_MS): the session may have ended since.
+      const userId = await ctx.events.verifiedUserId(session);
+      const after = args.after ?? ctx.lastEventId;
+      return ctx.events.subscribe(session, userId, after === null || after === undefined ? null : String(after));
     },
     resolve: (event) => event,
   }),

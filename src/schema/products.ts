@@ -5,7 +5,7 @@ import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
 import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
-import { UserType } from './user.js';
+import { changedUser, UserType } from './user.js';
 import { id } from './validation.js';
 
 const ProductStateEnum = builder.enumType('ProductState', {
@@ -72,6 +72,7 @@ const ProductActivatedType = builder.objectType(ProductActivated, {
   fields: (t) => ({
     product: t.field({ type: ProductType, resolve: (change, _args, ctx) => productAfter(change, ctx) }),
     activeProductIds: t.exposeIDList('activeProductIds'),
+    user: t.field({ type: UserType, description: 'The user after the change.', resolve: (_change, _args, ctx) => changedUser(ctx) }),
   }),
 });
 
@@ -82,6 +83,7 @@ const ProductDeactivatedType = builder.objectType(ProductDeactivated, {
   fields: (t) => ({
     product: t.field({ type: ProductType, resolve: (change, _args, ctx) => productAfter(change, ctx) }),
     activeProductIds: t.exposeIDList('activeProductIds'),
+    user: t.field({ type: UserType, description: 'The user after the change.', resolve: (_change, _args, ctx) => changedUser(ctx) }),
     subscriptionCancelUrl: t.exposeString('subscriptionCancelUrl', {
       nullable: true,
       description: 'Where to cancel a paid subscription of the product, when it has one.',

@@ -6,7 +6,7 @@ import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } 
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
 import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
-import { LanguageEnum, UserType } from './user.js';
+import { changedUser, LanguageEnum, signedInUserId, UserType } from './user.js';
 import { birthday, code, email, language, optional, personName, phone, text } from './validation.js';
 
 export const SexEnum = builder.enumType('Sex', {
@@ -24,12 +24,16 @@ const consentDescriptions: Record<keyof Consents, string> = {
 
 const ConsentsType = builder.objectRef<Consents>('Consents').implement({
   description: 'Privacy consents: what the user allows their data to be used for.',
-  fields: (t) => Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
+  fields: (t) => ({
+    id: t.id({ description: 'The user\'s id: one Consents per user, for normalized caches.', resolve: (_c, _args, ctx) => signedInUserId(ctx) }),
+    ...Object.fromEntries(CONSENT_NAMES.map((n) => [n, t.exposeBoolean(n, { description: consentDescriptions[n] })])),
+  }),
 });
 
 export const SettingsType = builder.objectRef<Settings>('Settings').implement({
   description: 'Profile settings and consents of the signed-in user.',
   fields: (t) => ({
+    id: t.id({ description: 'The user\'s id: one Settings per user, for normalized caches.', resolve: (_s, _args, ctx) => signedInUserId(ctx) }),
     firstName: t.exposeString('firstName', { nullable: true }),
     lastName: t.exposeString('lastName', { nullable: true }),
     avatar: t.exposeString('avatar', { nullable: true, description: 'CDN document id of the avatar.' }),
@@ -98,6 +102,7 @@ const SettingsUpdatedType = builder.objectType(SettingsUpdated, {
   isTypeOf: (v) => v instanceof SettingsUpdated,
   fields: (t) => ({
     settings: t.field({ type: SettingsType, resolve: (s) => s.settings }),
+    user: t.field({ type: UserType, description: 'The user after the change.', resolve: (_s, _args, ctx) => changedUser(ctx) }),
     pendingConfirmation: t.field({
       type: [VerificationChannel],
       description: 'New contacts that wait for the code sent to them (confirmContactChange).',
@@ -125,6 +130,7 @@ builder.mutationField('updateSettings', (t) =>
         },
         success: async (settings, patch) => {
           ctx.loaders.settings.clear(session).prime(session, settings);
+          ctx.loaders.user.clear(session);
           // A new email/phone alone changes nothing yet (it waits for its code): no event.
           if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
             await publishChange(ctx, session, { type: 'SettingsUpdated', settings });

@@ -1,4 +1,4 @@
-import { requireSession } from './context.js';
+import { requireSession, type GatewayContext } from './context.js';
 import { LANGUAGES, type AccountUser, type Session } from '../domain/account.js';
 import { builder } from './builder.js';
 
@@ -31,6 +31,20 @@ export const SessionType = builder.objectRef<Session>('Session').implement({
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
   }),
 });
+
+/** The signed-in user's id: the `id` of the per-user objects a normalized cache keys (`Settings`, `Consents`). Remembered per session (SessionUsers). */
+export function signedInUserId(ctx: GatewayContext): Promise<string> {
+  return ctx.sessions.userId(requireSession(ctx));
+}
+
+/**
+ * The `user` field of a mutation's success: the signed-in user after the
+ * change, so a normalized cache (Apollo Client, urql graphcache) updates
+ * `User:<id>` without a refetch. The mutation clears the loaders it made stale.
+ */
+export function changedUser(ctx: GatewayContext): Promise<AccountUser> {
+  return ctx.loaders.user.load(requireSession(ctx));
+}
 
 builder.queryField('viewer', (t) =>
   t.field({

@@ -1,14 +1,16 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import { CLOSE } from '../domain/close-codes.js';
+import { addressBlock, clientAddress } from '../infra/client-address.js';
 import { sessionFromAuthorization } from '../schema/context.js';
 import type { Services } from '../services.js';
 import { Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import { sessionKey } from '../infra/session-key.js';
 import { OriginPolicy } from '../infra/origins.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
@@ -24,12 +26,18 @@ interface Connection {
   userId: string;
   sessionKey: string;
   ended: boolean;
+  /** Ids of the queries and mutations started on it (not subscriptions): a shutdown lets them finish. */
+  requests: Set<string>;
 }
 
 export interface GraphqlWsServer {
   /** Open sockets. */
   readonly sockets: number;
-  /** Refuses new sockets, waits (at most `graceMs`) for running operations to end, then closes every socket with 1001. */
+  /**
+   * Refuses new sockets, waits (at most `graceMs`) for running queries and
+   * mutations to end, then closes every socket with 1012: subscriptions are
+   * not completed, their clients resubscribe elsewhere with `after`.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -56,6 +64,8 @@ export function serveGraphqlWs(
 ): GraphqlWsServer {
   const config: Config = services.config;
   const logger: Logger = services.logger.child({ component: 'graphql-ws' });
+  // A storm of refused sockets logs one line per kind and window, with the count.
+  const warnings = new RepeatedWarnings(logger);
   const connections = new Map<WebSocket, Connection>();
   const origins = new OriginPolicy(config.CORS_ORIGINS);
 
@@ -86,18 +96,18 @@ export function serveGraphqlWs(
         if (!session) return false;
         let userId: string;
         try {
-          ({ id: userId } = await services.sessions.verify(session));
+          userId = await services.events.verifiedUserId(session);
         } catch (error) {
           if (error instanceof Unauthenticated) return false;
-          logger.warn('graphql-ws connection refused: the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
+          warnings.warn('graphql-ws connection refused (1013): the session could not be checked', { error: error instanceof Error ? error.name : 'unknown' });
           socket.close(CLOSE.tryAgainLater, 'Try again later');
           return false;
         }
         if (socket.readyState !== socket.OPEN) return false;
-        connections.set(socket, { ctx, userId, sessionKey: sessionKey(session), ended: false });
+        connections.set(socket, { ctx, userId, sessionKey: sessionKey(session), ended: false, requests: new Set() });
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { socket } = ctx.extra;
         const conn = connections.get(socket);
         if (!conn || conn.ended) {
@@ -109,10 +119,13 @@ export function serveGraphqlWs(
           socket.close(CLOSE.tooManyOperations, 'Too many operations');
           return [new GraphQLError('Too many operations on this connection.')];
         }
-        return executionArgs(yoga, ctx, payload, logger, documentFor);
+        const args = await executionArgs(yoga, ctx, payload, logger, documentFor);
+        if (!Array.isArray(args) && getOperationAST((args as ExecutionArgs).document, payload.operationName)?.operation !== 'subscription') conn.requests.add(id);
+        return args;
       },
-      onComplete: (ctx) => {
+      onComplete: (ctx, id) => {
         const conn = connections.get(ctx.extra.socket);
+        conn?.requests.delete(id);
         if (conn?.ended) closeWhenIdle(conn);
       },
       onClose: (ctx) => {
@@ -125,6 +138,8 @@ export function serveGraphqlWs(
     maxPayload: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
     keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
     allowsOrigin: (origin, host) => origins.allows(origin, host),
+    maxSocketsPerAddress: config.SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS,
+    addressOf: (req) => addressBlock(clientAddress(req.socket.remoteAddress, headerText(req.headers['x-forwarded-for']), config.TRUSTED_PROXIES)),
     logger,
   });
 
@@ -135,12 +150,18 @@ export function serveGraphqlWs(
     close: async (graceMs = 1000) => {
       transport.stopAccepting();
       stopListening();
+      warnings.flush();
       const deadline = Date.now() + graceMs;
-      const busy = () => [...connections.values()].some((c) => Object.keys(c.ctx.subscriptions).length > 0);
+      const busy = () => [...connections.values()].some((c) => [...c.requests].some((id) => id in c.ctx.subscriptions));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      await transport.close(CLOSE.goingAway, 'Going away', graceMs);
+      await transport.close(CLOSE.serviceRestart, 'Service restart', graceMs);
     },
   };
+}
+
+function headerText(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 /** The operation's execution arguments through yoga's envelop (plugins, context, masking), or its errors. */

@@ -48,7 +48,7 @@ const STRING_PARAMS = new Set(['query', 'operationName', 'documentId']);
  *
  * Everything else is left to yoga, untouched: another method, path or
  * media type, no or a too large Content-Length, an Accept beyond JSON, an
- * `Origin` (browsers: CORS stays yoga's), and a body that is not one plain
+ * `Origin` (browsers: CORS stays yoga's), graphql-sse's stream token, and a body that is not one plain
  * params object (yoga answers it from the read bytes, as its own errors).
  */
 export interface JsonLane {
@@ -148,7 +148,8 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     const declared = headers['content-length'];
     if (declared === undefined || headers['transfer-encoding'] !== undefined || !CONTENT_LENGTH.test(declared)) return false;
     const length = Number(declared);
-    if (length > maxBodyBytes || headers.origin !== undefined) return false;
+    // Origin: browsers (CORS stays yoga's); the graphql-sse token: a stream's operation (useGraphqlSse, yoga's path).
+    if (length > maxBodyBytes || headers.origin !== undefined || headers['x-graphql-event-stream-token'] !== undefined) return false;
     const mediaType = acceptedMediaType(headers.accept);
     if (mediaType === undefined) return false;
     serve(req, res, length, mediaType).catch((error: unknown) => {

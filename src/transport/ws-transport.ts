@@ -19,6 +19,10 @@ export interface WsTransportOptions {
   keepAliveMs: number;
   /** Whether a browser page of this `Origin` may open a socket (src/infra/origins.ts); refused ones get 403. */
   allowsOrigin: (origin: string | undefined, host: string | undefined) => boolean;
+  /** Open sockets per client address at most (`addressOf`); one more upgrade is answered 429. 0: no cap. */
+  maxSocketsPerAddress: number;
+  /** The client address an upgrade counts under (its /64 for IPv6). */
+  addressOf: (request: IncomingMessage) => string;
   logger: Logger;
 }
 
@@ -45,20 +49,45 @@ export function attachWebSocket(
   const { logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, handleProtocols: (protocols) => handleProtocols(protocols) });
   let accepting = true;
+  /** Sockets open or being upgraded, per client address. */
+  const perAddress = new Map<string, number>();
+  let refusedForAddress = 0;
+  const release = (address: string) => {
+    const left = (perAddress.get(address) ?? 1) - 1;
+    if (left > 0) perAddress.set(address, left);
+    else perAddress.delete(address);
+  };
+
+  const refuse = (socket: Duplex, status: string, extra = '') => {
+    socket.on('error', () => undefined);
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
+  };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname;
-    if (pathname !== options.path || !accepting) {
-      socket.on('error', () => undefined);
-      socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
+    if (pathname !== options.path) return refuse(socket, '404 Not Found');
+    if (!accepting) return refuse(socket, '503 Service Unavailable', 'Retry-After: 1\r\n');
+    if (!options.allowsOrigin(req.headers.origin, req.headers.host)) return refuse(socket, '403 Forbidden');
+    const address = options.addressOf(req);
+    const open = perAddress.get(address) ?? 0;
+    if (options.maxSocketsPerAddress > 0 && open >= options.maxSocketsPerAddress) {
+      refusedForAddress += 1;
+      // Once per hundred: a client hammering the cap must not flood the log.
+      if (refusedForAddress % 100 === 1) logger.warn('graphql-ws upgrade refused: too many sockets from one address', { limit: options.maxSocketsPerAddress, refused: refusedForAddress });
+      return refuse(socket, '429 Too Many Requests', 'Retry-After: 5\r\n');
     }
-    if (!options.allowsOrigin(req.headers.origin, req.headers.host)) {
-      socket.on('error', () => undefined);
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    perAddress.set(address, open + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      release(address);
+    };
+    socket.once('close', uncount);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', uncount);
+      wss.emit('connection', ws, req);
+    });
   };
   server.on('upgrade', onUpgrade);
 

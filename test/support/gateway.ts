@@ -5,7 +5,8 @@ import { beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { AccountEmulatorOptions, AccountEmulator } from '../../src/emulator/account/server.js';
 import type { DatingSiteEmulation } from '../../src/emulator/dating/sites.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { INBOX_PATH } from '../../src/emulator/account/inbox.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { AccountEmulatorClient, DatingEmulatorClient, startAccountEmulatorForTests, startDatingEmulatorForTests } from './emulators.js';
 import { captureLogger, defer, keepLogLines, rememberSecret, rememberSecretsIn } from './harness.js';
 import { signUp, type SignedUpUser } from './users.js';
@@ -87,9 +88,9 @@ export interface TestGateway {
  * from `env` (which needs ACCOUNT_API_URL), its log lines kept for the leak
  * check with `name` bound as `gateway`. Stopped with the leftovers.
  */
-export async function startGateway(env: Record<string, string>, name: string | true = true): Promise<TestGateway> {
+export async function startGateway(env: Record<string, string>, name: string | true = true, options: Pick<GatewayOptions, 'inboxUrl'> = {}): Promise<TestGateway> {
   const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ...TEST_LIMITS, ...env };
-  const gateway = createGateway(loadConfig(gatewayEnv), { logger: captureLogger({ gateway: name }) });
+  const gateway = createGateway(loadConfig(gatewayEnv), { logger: captureLogger({ gateway: name }), ...options });
   const { url } = await gateway.start();
   const stop = () => gateway.stop();
   defer(stop);
@@ -127,7 +128,8 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     for (const s of [...dating.sites, ...sites]) rememberSecret(s.apiKey);
     datingEnv.DATING_SITES = JSON.stringify(sites);
   }
-  const gateway = await startGateway({ ACCOUNT_API_URL: emulator.url, ...datingEnv, ...env });
+  // As `npm start` with the embedded emulator: GraphiQL links its inbox.
+  const gateway = await startGateway({ ACCOUNT_API_URL: emulator.url, ...datingEnv, ...env }, true, { inboxUrl: `${emulator.url}${INBOX_PATH}` });
   return {
     ...gateway,
     emulator,

@@ -2,6 +2,7 @@ import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { AccountEventsDocument } from '../../src/client/generated/graphql.js';
+import { comparePositions, decodeEventId } from '../../src/events/event-id.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { Stack } from './gateway.js';
 import { defer, WAIT_MS, waitUntil } from './harness.js';
@@ -23,7 +24,16 @@ export const FAST_ENV: Record<string, string> = {
   UPSTREAM_PUSH_HEARTBEAT_MS: '2000',
   SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT_MS: '10000',
   SUBSCRIPTIONS_SESSION_CHECK_SECONDS: '1',
+  // Tests open many sockets from one loopback address.
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_ADDRESS: '1000',
 };
+
+/** Whether the events' ids are ids of `userId`'s events, each after the one before (the public contract: ordered per user, unique). */
+export function idsInOrder(events: Array<{ id: string }>, userId: string): boolean {
+  const cursors = events.map((e) => decodeEventId(e.id, userId));
+  if (cursors.some((c) => c === null)) return false;
+  return cursors.every((c, i) => i === 0 || c!.epoch !== cursors[i - 1]!.epoch || comparePositions(c!.position, cursors[i - 1]!.position) > 0);
+}
 
 /** The `accountEvents` subscription of the typed documents (schema/operations/events.graphql), as text. */
 export const ACCOUNT_EVENTS = print(AccountEventsDocument);
@@ -76,11 +86,11 @@ export class Recorder {
   }
 }
 
-/** Subscribes to `accountEvents` on `client`. */
-export function subscribe(client: Client, query = ACCOUNT_EVENTS): Recorder {
+/** Subscribes to `accountEvents` on `client` (with `variables`, e.g. `{ after }`). */
+export function subscribe(client: Client, query = ACCOUNT_EVENTS, variables?: Record<string, unknown>): Recorder {
   const recorder = new Recorder();
   client.subscribe(
-    { query },
+    variables ? { query, variables } : { query },
     {
       next: (result) => {
         if (result.errors) recorder.errors.push(...result.errors);

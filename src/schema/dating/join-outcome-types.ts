@@ -3,6 +3,7 @@ import { DatingRefused, JoinDatingInProgress, JoinDatingOutcomeUnknown, JoinedDa
 import { errorType, ValidationErrorType } from '../outcome-types.js';
 import { AlreadyRegisteredType, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';
 import { DatingSiteType, siteOf } from './site.js';
+import { changedUser, UserType } from '../user.js';
 
 /* What joinDating answers (src/flows/join-dating-outcomes.ts), as GraphQL types. */
 
@@ -13,6 +14,7 @@ export const JoinedDatingType = builder.objectType(JoinedDating, {
   fields: (t) => ({
     datingUser: t.field({ type: DatingUserCreatedType, resolve: (j) => j.created }),
     productActivated: t.exposeBoolean('productActivated', { description: 'This call activated `dating`; false when it was active already.' }),
+    user: t.field({ type: UserType, description: 'The user after the join (`dating` among its active products).', resolve: (_j, _args, ctx) => changedUser(ctx) }),
     replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
   }),
 });
