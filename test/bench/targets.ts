@@ -71,7 +71,7 @@ export function baselineTarget(rev: string): Target {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // That commit's src/, driven by today's bench code.
-  execSync(`git archive ${JSON.stringify(rev)} src | tar -x -C ${JSON.stringify(dir)}`);
+  execSync(`git archive ${JSON.stringify(rev)} src schema | tar -x -C ${JSON.stringify(dir)}`);
   cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
   symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
   return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
