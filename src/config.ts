@@ -383,6 +383,27 @@ const envSchema = z.object({
   CODE_SENDS_PER_DAY: int(10, 1, 10_000),
   /** How long a `recoveryToken` of startPasswordRecovery stays usable. Default 3600 s. */
   PASSWORD_RECOVERY_TTL_SECONDS: int(3600, 60, 86_400),
+  /**
+   * Port of the operations server: Prometheus `/metrics`, `/health` and
+   * `/readiness`, apart from the public port (which serves `/health` and
+   * `/readiness` but never `/metrics`). Default 9464.
+   */
+  METRICS_PORT: int(9464, 0, 65535),
+  /** Interface of the operations server. Default `127.0.0.1` (loopback): set it, e.g. `0.0.0.0`, for a scraper on another host. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * On SIGTERM: how long HTTP requests in flight may take to finish, after
+   * readiness turned 503 and new connections stopped; then the rest are cut.
+   * Default 10000 ms.
+   */
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  /**
+   * OpenTelemetry: the OTLP/HTTP collector, e.g. `http://127.0.0.1:4318`
+   * (traces go to `/v1/traces` under it). Unset: tracing is off and costs nothing. Default unset.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** `service.name` of the spans. Default `account-dating-gateway`. */
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('account-dating-gateway'),
 }).transform((config) => {
   const development = config.NODE_ENV !== 'production';
   return {
@@ -392,6 +413,9 @@ const envSchema = z.object({
     FIELD_SUGGESTIONS: config.FIELD_SUGGESTIONS ?? development,
   };
 });
+
+/** The names of every environment variable the gateway reads (README table, `.env.example`). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.in.shape);
 
 export type Config = z.output<typeof envSchema>;
 

@@ -1,13 +1,23 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
+import { HttpDrain } from './infra/http-drain.js';
 import type { Logger } from './infra/logger.js';
+import { Metrics } from './infra/metrics.js';
+import { createOpsServer } from './infra/ops-server.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
+import { requestIdOf } from './infra/request-id.js';
+import { runInRequestScope } from './infra/request-scope.js';
+import type { Tracing } from './infra/tracing.js';
+import { useAccessLog } from './plugins/useAccessLog.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
+import { useOperationMetrics } from './plugins/useOperationMetrics.js';
+import { useRequestId } from './plugins/useRequestId.js';
+import { useTracing } from './plugins/useTracing.js';
 import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
 import { useGraphiQL } from './plugins/useGraphiQL.js';
@@ -23,10 +33,12 @@ import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
 import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
-import { createJsonLane, withJsonLane } from './transport/json-lane.js';
+import { createJsonLane } from './transport/json-lane.js';
 
 export interface GatewayOptions {
   logger: Logger;
+  /** OpenTelemetry (Tracing.start: null unless OTEL_EXPORTER_OTLP_ENDPOINT is set). Default off. */
+  tracing?: Tracing | null;
   /** The embedded Account emulator's inbox of delivered codes, linked from GraphiQL's tabs. */
   inboxUrl?: string;
 }
@@ -36,9 +48,17 @@ export interface Gateway {
   readonly server: Server;
   /** The lean lane of plain JSON POSTs (JSON_LANE), with the count of requests it took. */
   readonly jsonLane: { readonly served: number } | undefined;
-  /** Listens on `port` (0 = a free one) and resolves with the GraphQL URL. */
-  start(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting, ends open connections and closes upstream pools. */
+  /**
+   * Listens on `port` (0 = a free one) and the operations server on
+   * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
+   */
+  start(port?: number, host?: string): Promise<{ url: string; port: number; opsUrl: string }>;
+  /**
+   * The drain: readiness turns 503 and no new connection is accepted at
+   * once; subscriptions end; HTTP requests in flight get SHUTDOWN_GRACE_MS to
+   * finish, then the rest are cut; then upstream pools, Redis and the
+   * operations server close. Once, however often it is called.
+   */
   stop(): Promise<void>;
 }
 
@@ -49,17 +69,22 @@ export interface Gateway {
  * `config.ACCOUNT_API_URL` must be set; src/main.ts points it at the bundled
  * emulator when the environment leaves it unset.
  */
-export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptions): Gateway {
+export function createGateway(config: Config, { logger, tracing = null, inboxUrl }: GatewayOptions): Gateway {
   if (!config.ACCOUNT_API_URL) throw new TypeError('createGateway needs ACCOUNT_API_URL (src/main.ts sets it to the bundled emulator when unset)');
-  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger);
-
   /** TRUSTED_DOCUMENTS: the manifest of runnable documents (checked at start). */
   const trusted = config.TRUSTED_DOCUMENTS ? TrustedDocuments.load() : undefined;
+  // Operations of the first-party apps get their own metric label; any other name is `other`.
+  const metrics = new Metrics({ operationNames: (trusted ?? TrustedDocuments.load()).operationNames() });
+  const { services, ready: servicesReady, close: closeServices } = createServices({ ...config, ACCOUNT_API_URL: config.ACCOUNT_API_URL }, logger, { metrics, tracing });
+  const { readiness } = services;
 
   // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
   const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
   const plugins = [
+    useRequestId(),
+    useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
+    useOperationMetrics(metrics),
     useJsonRequestsOnly(),
     useSseEventIds(),
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
@@ -89,6 +114,8 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
         reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
         maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
       }),
+    // After useCompiledExecution: the operation span wraps whichever executor runs.
+    tracing && useTracing(tracing),
   ].filter((plugin): plugin is Plugin => Boolean(plugin));
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
@@ -112,20 +139,32 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
   const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
-  const server = createServer(jsonLane ? withJsonLane(jsonLane, yoga) : yoga);
+  const server = createServer((req, res) => {
+    const id = requestIdOf(req, config.TRUSTED_PROXIES);
+    res.setHeader('x-request-id', id);
+    drain.track(req, res);
+    runInRequestScope({ id, upstreamCalls: 0 }, tracing ? () => tracing.http(req, res, () => route(req, res)) : () => route(req, res));
+  });
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/readiness' || req.url?.startsWith('/readiness?')) void readiness.respond(res);
+    else if (!jsonLane?.take(req, res)) void yoga(req, res);
+  };
+  const drain = new HttpDrain(server, { started: () => metrics.httpRequestStarted(), ended: () => metrics.httpRequestEnded() });
+  const ops = createOpsServer(metrics, readiness);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
   const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
 
   const stop = async () => {
-    // No subscription completes: graphql-ws sockets close with 1012 and SSE
-    // streams are cut, so clients resume elsewhere with `after` (or
+    readiness.startDraining();
+    const drained = drain.drain(config.SHUTDOWN_GRACE_MS);
+    // No subscription completes: graphql-ws sockets close with 1012 and the
+    // drain cuts SSE streams, so clients resume elsewhere with `after` (or
     // Last-Event-ID); then the upstream sockets and the bus close.
     await graphqlWs.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const { cut } = await drained;
+    if (cut > 0) logger.warn('shutdown grace over: requests still in flight were cut', { cut, graceMs: config.SHUTDOWN_GRACE_MS });
     await closeServices();
+    await ops.close();
   };
   let stopping: Promise<void> | undefined;
   return {
@@ -134,16 +173,17 @@ export function createGateway(config: Config, { logger, inboxUrl }: GatewayOptio
     jsonLane,
     start: async (port = config.PORT, host = config.HOST) => {
       await servicesReady();
-      return new Promise((resolve, reject) => {
+      const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
         server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
           server.off('error', reject);
-          const bound = (server.address() as AddressInfo).port;
-          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-          resolve({ url: `http://${shownHost}:${bound}/graphql`, port: bound });
+          resolve((server.address() as AddressInfo).port);
         });
       });
+      const { url: opsUrl } = await ops.start(config.METRICS_PORT, config.METRICS_HOST);
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return { url: `http://${shownHost}:${bound}/graphql`, port: bound, opsUrl };
     },
     // Once, however often it is called.
     stop: () => (stopping ??= stop()),

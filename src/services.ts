@@ -6,16 +6,24 @@ import type { Logger } from './infra/logger.js';
 import { AccountLimits } from './infra/account-limits.js';
 import { createRateLimiter, type RateLimiter } from './infra/rate-limit.js';
 import { MemoryRecoveryStore, RedisRecoveryStore, type RecoveryStore } from './infra/recovery-store.js';
+import type { Metrics } from './infra/metrics.js';
+import { Readiness } from './infra/readiness.js';
 import { connectRedis, redisReady } from './infra/redis.js';
+import type { Tracing } from './infra/tracing.js';
 import { AccountClient } from './upstream/account/client.js';
 import { SessionUsers } from './upstream/account/session-users.js';
 import { DatingClient } from './upstream/dating/client.js';
 import { upstreamLimits } from './upstream/http.js';
+import { observeUpstream } from './upstream/observer.js';
 
 /** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
 export interface Services {
   config: Config;
   logger: Logger;
+  /** Prometheus metrics of this gateway (src/infra/metrics.ts). */
+  metrics: Metrics;
+  /** `/readiness`: the Account API, Redis, the drain (src/infra/readiness.ts). */
+  readiness: Readiness;
   account: AccountClient;
   /** Session → user id: the one lookup, checked with `user/get` or remembered for routing events. */
   sessions: SessionUsers;
@@ -49,20 +57,37 @@ export interface ServicesHandle {
  * bus) in this process's memory or, with `REDIS_URL`, in Redis so every
  * instance shares it. `config.ACCOUNT_API_URL` must be set.
  */
-export function createServices(config: Config & { ACCOUNT_API_URL: string }, logger: Logger): ServicesHandle {
+export interface ServicesOptions {
+  metrics: Metrics;
+  /** Null or absent: tracing is off. */
+  tracing?: Tracing | null;
+}
+
+export function createServices(config: Config & { ACCOUNT_API_URL: string }, logger: Logger, { metrics, tracing = null }: ServicesOptions): ServicesHandle {
   const upstream = upstreamLimits(config);
   const prefix = config.REDIS_KEY_PREFIX;
   // One Redis connection for the shared state (idempotency keys, rate limits); the event bus opens its own two.
   const redis = config.REDIS_URL
-    ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, metrics })
     : null;
 
-  const account = new AccountClient({ ...upstream, baseUrl: config.ACCOUNT_API_URL, logger: logger.child({ upstream: 'account' }) });
+  const readiness = new Readiness({ probeAccount: () => account.probe(), redis });
+  const account = new AccountClient({
+    ...upstream,
+    baseUrl: config.ACCOUNT_API_URL,
+    logger: logger.child({ upstream: 'account' }),
+    observer: observeUpstream({ metrics, tracing, onAnswer: () => readiness.accountAnswered() }),
+  });
   const sessions = new SessionUsers(account);
 
   const sites = config.DATING_SITES ?? [];
   if (sites.length === 0) logger.warn('DATING_SITES is not set: no dating site is configured');
-  const dating = new DatingClient({ ...upstream, sites, logger: logger.child({ upstream: 'dating' }) });
+  const dating = new DatingClient({ ...upstream, sites, logger: logger.child({ upstream: 'dating' }), observer: observeUpstream({ metrics, tracing }) });
+  // The circuit of every upstream origin, as a gauge.
+  for (const origin of [...account.upstreams, ...dating.upstreams]) {
+    metrics.circuitState(origin.name, origin.circuit);
+    origin.onCircuitChange((state) => metrics.circuitState(origin.name, state));
+  }
   const idempotencyOptions = {
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     // joinDating holds a key while it waits for its per-user lock (up to two
@@ -84,12 +109,14 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     account,
     sessions,
     dating,
+    metrics,
+    readiness,
     idempotency: redis
       ? new RedisIdempotencyStore(redis, `${prefix}idempotency:`, idempotencyOptions)
       : new MemoryIdempotencyStore(idempotencyOptions),
     anonymousDatingLimit: createRateLimiter(redis, `${prefix}ratelimit:dating-anonymous:`, { limit: config.DATING_ANONYMOUS_PER_MINUTE, windowSeconds: 60 }),
     authAttemptLimit: createRateLimiter(redis, `${prefix}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
-    events: createAccountEvents(config, account, sessions, logger),
+    events: createAccountEvents(config, account, sessions, logger, metrics),
     accountLimits,
     recoveryStore: redis ? new RedisRecoveryStore(redis, `${prefix}recovery:`) : new MemoryRecoveryStore(),
   };
@@ -112,7 +139,7 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
  * for live delivery) when `REDIS_URL` is set, so every instance sees and can
  * replay every event of a user; else this process.
  */
-function createAccountEvents(config: Config, account: AccountClient, sessions: SessionUsers, logger: Logger): AccountEvents {
+function createAccountEvents(config: Config, account: AccountClient, sessions: SessionUsers, logger: Logger, metrics: Metrics): AccountEvents {
   const eventsLogger = logger.child({ component: 'events' });
   const log = {
     retentionMs: config.SUBSCRIPTIONS_RETENTION_SECONDS * 1000,
@@ -122,14 +149,15 @@ function createAccountEvents(config: Config, account: AccountClient, sessions: S
   };
   let bus: EventBus;
   if (config.REDIS_URL) {
-    const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS });
+    const connect = (name: string) => connectRedis({ url: config.REDIS_URL!, logger, name, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, metrics });
     bus = new RedisEventBus(connect('gateway-events-pub'), connect('gateway-events-sub'), config.REDIS_KEY_PREFIX, log, eventsLogger);
   } else {
     bus = new MemoryEventBus(log);
   }
   return new AccountEvents({
-    bus,
+    bus: countedBus(bus, metrics),
     sessions,
+    metrics,
     logger: eventsLogger,
     sessionFreshMs: config.SUBSCRIPTIONS_SESSION_FRESH_MS,
     admission: {
@@ -149,4 +177,23 @@ function createAccountEvents(config: Config, account: AccountClient, sessions: S
       sessionCheckMs: config.SUBSCRIPTIONS_SESSION_CHECK_SECONDS * 1000,
     },
   });
+}
+
+/** The bus, with its messages counted by direction. */
+function countedBus(bus: EventBus, metrics: Metrics): EventBus {
+  return {
+    append: (userId, message) => {
+      metrics.busMessage('published');
+      return bus.append(userId, message);
+    },
+    subscribe: (userId, listener) =>
+      bus.subscribe(userId, (entry) => {
+        metrics.busMessage('received');
+        listener(entry);
+      }),
+    read: (userId, after, seedMs) => bus.read(userId, after, seedMs),
+    lastUpstreamId: (userId) => bus.lastUpstreamId(userId),
+    onResync: (listener) => bus.onResync(listener),
+    close: () => bus.close(),
+  };
 }

@@ -251,7 +251,7 @@ describe('Redis outage', () => {
         await stack.gql(VERIFY, { input: { userId: registered.data.register.userId, emailCode: '000000' } }),
         await stack.gql(START, { login: user.email }),
       ]) {
-        expect(res.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5 });
+        expect(res.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5, requestId: expect.any(String) });
       }
     }
     expect(await stack.account.calls()).toEqual({ 'user/auth/registration': 1 });
@@ -265,7 +265,7 @@ describe('Redis outage', () => {
     // A Redis that takes commands but never answers: each fails after REDIS_COMMAND_TIMEOUT_MS (500 ms).
     redis.stall();
     const stalled = await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } });
-    expect(stalled.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5 });
+    expect(stalled.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5, requestId: expect.any(String) });
     redis.up();
     await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
     const recoveries = () => gatewayLogLines().filter((l) => l.includes('"redis available again"') && l.includes('"connection":"gateway"'));

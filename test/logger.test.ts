@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 
@@ -23,9 +24,42 @@ describe('the logger keeps secrets out of every line', () => {
     expect(record.msg).toBe('push socket at ws://h/ws?ticket=[redacted]&x=1');
   });
 
+  it('writes each key once: a field repeating a binding wins', () => {
+    const kept: string[] = [];
+    createLogger({ write: (line) => kept.push(line) }).child({ upstream: 'account', component: 'x' }).info('call', { upstream: 'Account API' });
+    expect(kept[0]!.match(/"upstream"/g)).toHaveLength(1);
+    expect(JSON.parse(kept[0]!)).toMatchObject({ upstream: 'Account API', component: 'x' });
+  });
+
   it('drops what is below its level', () => {
     const kept: string[] = [];
     createLogger({ level: 'warn', write: (line) => kept.push(line) }).info('quiet');
     expect(kept).toEqual([]);
+  });
+});
+
+describe('the log format', () => {
+  const run = (command: string[], env: Record<string, string>) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(command[0]!, command.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (chunk) => (out += chunk));
+      child.once('error', reject);
+      child.once('exit', () => resolve(out));
+    });
+  const script = "import { createLogger } from './src/infra/logger.ts'; createLogger().info('format probe', { site: 'wellhello', password: 'pw-pretty-1' });";
+
+  it('is JSON lines when stdout is a pipe', async () => {
+    const out = await run([process.execPath, '--import', 'tsx', '--eval', script], {});
+    expect(JSON.parse(out.trim())).toMatchObject({ level: 'info', msg: 'format probe', site: 'wellhello', password: '[redacted]' });
+  });
+
+  it('is pino-pretty when stdout is a terminal, redacted the same way', async () => {
+    // util-linux `script` runs the command on a pseudo-terminal.
+    const out = await run(['script', '-qec', `${process.execPath} --import tsx --eval "${script}"`, '/dev/null'], { TERM: 'xterm' });
+    expect(out).toMatch(/INFO.*format probe/);
+    expect(out).toMatch(/site.*wellhello/);
+    expect(out).not.toContain('{"level"');
+    expect(out).not.toContain('pw-pretty-1');
   });
 });

@@ -6,7 +6,7 @@ import { defer } from './support/harness.js';
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', EMULATOR_STATE_FILE: 'off', ...env },
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   defer(() => child.kill('SIGKILL'));
@@ -47,9 +47,10 @@ describe('npm start', () => {
       body: JSON.stringify({ query: 'mutation { register(input: { email: "main@example.com", password: "main test 123" }) { __typename } }' }),
     });
     expect(await registered.json()).toEqual({ data: { register: { __typename: 'RegisterSuccess' } } });
-    const delivered = await app.waitForErr(/"msg":"code delivered"[^\n]*"code":"\[redacted\]"[^\n]*code is (\d{6})/);
-    expect(delivered, JSON.stringify(app.output())).not.toBeNull();
-    expect(app.output().stdout).not.toContain(delivered![1]!);
+    await app.waitForErr(/"msg":"code delivered"/);
+    const delivered = app.output().stderr.split('\n').filter((line) => line.includes('"msg":"code delivered"')).map((line) => JSON.parse(line) as Record<string, string>)[0];
+    expect(delivered, JSON.stringify(app.output())).toMatchObject({ code: '[redacted]', text: expect.stringMatching(/code is \d{6}$/) });
+    expect(app.output().stdout).not.toContain(/code is (\d{6})/.exec(delivered!.text!)![1]!);
 
     const url = ready![1]!;
     const page = await fetch(url, { headers: { accept: 'text/html' } });

@@ -81,7 +81,7 @@ describe('production mode', () => {
 
   it('introspection is refused over HTTP and graphql-ws, __typename still works', async () => {
     const res = await t.stack.gql(`{ __schema { queryType { name } } }`);
-    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'INTROSPECTION_DISABLED' });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'INTROSPECTION_DISABLED', requestId: expect.any(String) });
     expect((await t.stack.gql(`{ __type(name: "User") { name } }`)).errors?.[0]?.extensions?.reason).toBe('INTROSPECTION_DISABLED');
     expect((await t.stack.gql(`{ __typename }`)).data).toEqual({ __typename: 'Query' });
 

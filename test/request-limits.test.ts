@@ -75,7 +75,7 @@ describe('request and document limits', () => {
   it('a document of more tokens than OPERATION_MAX_TOKENS is refused while parsing', async () => {
     // 700 times `t:__typename` (8 kB, within the body cap): 2,102 tokens.
     const res = await t.stack.gql(`{ ${'t:__typename '.repeat(700)}}`);
-    expect(res.errors).toEqual([{ message: 'The document has more than 2000 tokens.', extensions: { code: 'BAD_USER_INPUT', reason: 'OPERATION_LIMIT' } }]);
+    expect(res.errors).toEqual([{ message: 'The document has more than 2000 tokens.', extensions: { code: 'BAD_USER_INPUT', reason: 'OPERATION_LIMIT', requestId: expect.any(String) } }]);
   });
 
   it('more directives than OPERATION_MAX_DIRECTIVES, and a cost past OPERATION_MAX_COST, are refused', async () => {

@@ -147,7 +147,7 @@ describe('TRUSTED_DOCUMENTS on', () => {
   it('refuses a raw query with PERSISTED_QUERY_ONLY, also next to a known hash', async () => {
     const raw = await stack.gql('{ viewer { id } }');
     expect(raw.data).toBeUndefined();
-    expect(raw.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/trusted documents only/), extensions: { code: 'PERSISTED_QUERY_ONLY' } })]);
+    expect(raw.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/trusted documents only/), extensions: { code: 'PERSISTED_QUERY_ONLY', requestId: expect.any(String) } })]);
 
     const both = await post({ query: '{ viewer { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(ViewerDocument).slice(7) } } });
     expect(both.errors?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_ONLY']);
@@ -173,7 +173,7 @@ describe('TRUSTED_DOCUMENTS on', () => {
     for (const sha256Hash of ['0'.repeat(64), 'not-a-hash', '']) {
       const unknown = await post({ extensions: { persistedQuery: { version: 1, sha256Hash } } });
       expect(unknown.data).toBeUndefined();
-      expect(unknown.errors, sha256Hash).toEqual([expect.objectContaining({ message: expect.stringMatching(/Unknown document/), extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })]);
+      expect(unknown.errors, sha256Hash).toEqual([expect.objectContaining({ message: expect.stringMatching(/Unknown document/), extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', requestId: expect.any(String) } })]);
     }
     const byId = await post({ documentId: `sha256:${'f'.repeat(64)}` });
     expect(byId.errors?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);

@@ -1,20 +1,11 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { captureLogger, gatewayLogLines } from './support/harness.js';
 import { gql, useStack } from './support/gateway.js';
+import { closedPort } from './support/tcp-proxy.js';
 
 const TIMEOUT_MS = 400;
-
-/** A port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function expectOnlyError(result: { errors?: { message: string; extensions?: Record<string, unknown> }[] }, code: string) {
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual([code]);
@@ -27,7 +18,7 @@ describe('upstream failures', () => {
   const t = useStack({ UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BODY_BYTES: '4096', UPSTREAM_READ_RETRIES: '0' });
 
   it('an unreachable Account API is UPSTREAM_UNAVAILABLE', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ACCOUNT_API_URL: `http://127.0.0.1:${await closedPort()}` });
     const gateway = createGateway(config, { logger: captureLogger({ gateway: 'unreachable' }) });
     const { url } = await gateway.start();
     try {

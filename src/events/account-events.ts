@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
+import type { EventMetrics } from '../infra/metrics.js';
 import { sessionKey } from '../infra/session-key.js';
 import { SessionUsers } from '../upstream/account/session-users.js';
 import { AdmissionQueue, type AdmissionOptions } from './admission.js';
@@ -33,6 +34,8 @@ export interface AccountEventsOptions {
    * of its own over `relay.account`.
    */
   sessions?: SessionUsers;
+  /** Live subscriptions, dropped events, push sockets (src/infra/metrics.ts). */
+  metrics?: EventMetrics;
 }
 
 /**
@@ -101,6 +104,7 @@ export class AccountEvents {
     this.#pacer = new Pacer(options.pushOpensPerSecond);
     this.#relay = new UpstreamRelay({
       ...options.relay,
+      metrics: options.metrics,
       bus: this.#bus,
       admission: this.#admission,
       pacer: this.#pacer,
@@ -177,6 +181,7 @@ export class AccountEvents {
       if (release) {
         release();
         this.#active -= 1;
+        this.#options.metrics?.subscriptionEnded();
       }
       if (owner.subscriptions.size > 0 || this.#streams.get(userId) !== owner) return;
       this.#streams.delete(userId);
@@ -206,6 +211,7 @@ export class AccountEvents {
     if (subscription.queue.closed) return subscription.queue;
     release = this.#relay.acquire(userId, session);
     this.#active += 1;
+    this.#options.metrics?.subscriptionStarted();
     return subscription.queue;
   }
 
@@ -388,6 +394,7 @@ class Subscription {
       capacity: options.bufferSize,
       onDrop: (event) => {
         this.#dropped += 1;
+        options.metrics?.eventDropped('slow_subscriber');
         if (this.#dropped === 1 || this.#dropped % 100 === 0) {
           logger.warn('slow subscriber: oldest buffered event dropped', { user_id: userId, event_type: event.type, dropped: this.#dropped });
         }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { SessionRefused, Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../infra/logger.js';
+import type { EventMetrics } from '../infra/metrics.js';
 import { UserDeactivated, UserNotFound } from '../domain/outcomes.js';
 import type { AccountClient } from '../upstream/account/client.js';
 import { userOfSession } from '../upstream/account/session-users.js';
@@ -30,6 +31,8 @@ export interface RelayOptions {
   maxFrameBytes: number;
   /** How often the sessions of subscriptions other than the socket's own are checked (the upstream only tells the socket's own session it ended). 0: never. */
   sessionCheckMs: number;
+  /** Counts open push sockets (src/infra/metrics.ts). */
+  metrics?: EventMetrics;
 }
 
 /**
@@ -232,6 +235,8 @@ class UserRelay {
       this.#attempt = 0;
       if (resumeAfter !== null) socket.send(resumeFrame(resumeAfter));
       this.#logger.debug('push socket open', { resumed: resumeAfter !== null });
+      this.options.metrics?.pushSocketOpened();
+      socket.once('close', () => this.options.metrics?.pushSocketClosed());
     });
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       this.#beat(socket);

@@ -18,6 +18,8 @@ export interface RedisConnectionOptions {
    * no request for long (config REDIS_COMMAND_TIMEOUT_MS). Default 500.
    */
   commandTimeoutMs?: number;
+  /** Counts connection errors (`gateway_redis_errors_total`). */
+  metrics?: { redisError(connection: string): void };
 }
 
 /**
@@ -104,7 +106,10 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
   });
   const health = new RedisHealth(logger);
   healthOf.set(redis, health);
-  redis.on('error', (error: Error & { code?: string }) => health.failed(error));
+  redis.on('error', (error: Error & { code?: string }) => {
+    options.metrics?.redisError(options.name);
+    health.failed(error);
+  });
   redis.on('ready', () => {
     if (health.down) health.worked();
     else logger.debug('redis connected');

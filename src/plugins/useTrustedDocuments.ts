@@ -57,6 +57,15 @@ export class TrustedDocuments {
     return this.byHash.size;
   }
 
+  /** The names of the operations of the manifest (the first-party apps' operations). */
+  operationNames(): Set<string> {
+    const names = new Set<string>();
+    for (const document of this.byHash.values()) {
+      for (const match of document.matchAll(/\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/g)) names.add(match[1]!);
+    }
+    return names;
+  }
+
   /** The hash a request names, if any (see the module comment for the forms). */
   static hashOf(request: DocumentRequest, url?: string): string | undefined {
     const persisted = request.extensions?.['persistedQuery'];

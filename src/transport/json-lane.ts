@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAsyncIterable } from '@envelop/core';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, processRegularResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -216,13 +216,6 @@ class ResultHookPayload {
     public result: ExecutionResult,
     readonly serverContext: object,
   ) {}
-}
-
-/** Yoga's node handler behind the lane: the lane's requests, else yoga's. */
-export function withJsonLane(lane: JsonLane, yoga: RequestListener): RequestListener {
-  return (req, res) => {
-    if (!lane.take(req, res)) yoga(req, res);
-  };
 }
 
 /**

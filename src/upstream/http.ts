@@ -66,7 +66,18 @@ export interface UpstreamHttpOptions extends UpstreamLimits {
   /** `http(s)://host:port`; a path prefix is kept and prepended to every call. */
   baseUrl: string;
   logger: Logger;
+  /** Watches every call: metrics, traces (it may add `traceparent`), readiness. */
+  observer?: UpstreamObserver;
 }
+
+/**
+ * A hook around each attempt of an upstream call (src/upstream/observer.ts):
+ * `start` may add headers to it and returns what is called once it ends.
+ */
+export interface UpstreamObserver {
+  start(call: { upstream: string; method: string; path: string; headers: Record<string, string> }): (end: UpstreamCallEnd) => void;
+}
+export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' | 'circuit_open' | 'shed' };
 
 export interface UpstreamRequest {
   method?: 'POST' | 'GET';
@@ -203,11 +214,15 @@ export class UpstreamHttp implements UpstreamState {
     const retries = req.idempotent ? (this.#options.retries?.max ?? 0) : 0;
     for (let attempt = 0; ; attempt++) {
       let outcome: UpstreamResponse | Error;
+      const observer = this.#options.observer;
+      const call = observer ? { ...req, headers: { ...req.headers } } : req;
+      const ended = observer?.start({ upstream: this.name, method: req.method ?? 'POST', path: req.path, headers: call.headers! });
       try {
-        outcome = await this.#attempt(req, attempt);
+        outcome = await this.#attempt(call, attempt);
       } catch (error) {
         outcome = error as Error;
       }
+      ended?.(outcome instanceof Error ? { failure: failureKind(outcome) } : { status: outcome.status });
       const delay = attempt < retries && retryable(outcome, req.deadline) ? this.#backoff(attempt, req.deadline) : undefined;
       if (delay === undefined) {
         if (outcome instanceof Error) throw outcome;
@@ -352,9 +367,13 @@ export class UpstreamHttp implements UpstreamState {
     return breaker;
   }
 
+  /**
+   * At shutdown, after the HTTP drain: a call still pending belongs to a
+   * request that was answered or cut, so it is dropped, not awaited.
+   */
   async close(): Promise<void> {
     this.#warnings.flush();
-    await this.#pool.close();
+    await this.#pool.destroy();
   }
 }
 
@@ -377,6 +396,13 @@ function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Prom
     body.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     body.once('error', reject);
   });
+}
+
+/** What an observer is told of a failed attempt. */
+function failureKind(error: Error): 'timeout' | 'unavailable' | 'circuit_open' | 'shed' {
+  if (error instanceof UpstreamHeldBack) return error.reason === 'circuit open' ? 'circuit_open' : 'shed';
+  if (error instanceof UpstreamTimeout || error instanceof UpstreamDeadlinePassed) return 'timeout';
+  return 'unavailable';
 }
 
 /** Drops a body mid-stream; the connection is closed, and the abort is expected. */

@@ -75,6 +75,8 @@ const TEST_LIMITS = {
 
 export interface TestGateway {
   url: string;
+  /** The operations server: /metrics, /health, /readiness. */
+  opsUrl: string;
   gateway: Gateway;
   /** The environment its config was loaded from, to start more gateways like it. */
   env: Record<string, string>;
@@ -89,12 +91,12 @@ export interface TestGateway {
  * check with `name` bound as `gateway`. Stopped with the leftovers.
  */
 export async function startGateway(env: Record<string, string>, name: string | true = true, options: Pick<GatewayOptions, 'inboxUrl'> = {}): Promise<TestGateway> {
-  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', ...TEST_LIMITS, ...env };
+  const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', ...TEST_LIMITS, ...env };
   const gateway = createGateway(loadConfig(gatewayEnv), { logger: captureLogger({ gateway: name }), ...options });
-  const { url } = await gateway.start();
+  const { url, opsUrl } = await gateway.start();
   const stop = () => gateway.stop();
   defer(stop);
-  return { url, gateway, env: gatewayEnv, gql: gqlAt(url), stop };
+  return { url, opsUrl, gateway, env: gatewayEnv, gql: gqlAt(url), stop };
 }
 
 export interface StackOptions {
@@ -181,7 +183,7 @@ export async function spawnGateway(stack: Stack, env: Record<string, string> = {
   if (stack.env.DATING_SITES) upstreams.DATING_SITES = stack.env.DATING_SITES;
   else upstreams.EMULATOR_DATING_PORT = '0';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', EMULATOR_STATE_FILE: 'off', ...upstreams, ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', ...upstreams, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

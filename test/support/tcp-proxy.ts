@@ -78,3 +78,12 @@ export async function startTcpProxy(targetUrl: string, options: { refuseWebsocke
     close,
   };
 }
+
+/** A loopback port that nothing listens on (an upstream that refuses connections). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

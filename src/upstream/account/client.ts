@@ -17,7 +17,7 @@ import {
 } from '../../domain/outcomes.js';
 import type { BlockReason, Language, SettingsPatch, Tracking } from '../../domain/account.js';
 import type { Deadline } from '../../infra/deadline.js';
-import { type UpstreamLimits, type UpstreamState, UpstreamHttp } from '../http.js';
+import { type UpstreamLimits, type UpstreamObserver, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   blockReasonToWire,
   channelTokenWire,
@@ -169,6 +169,8 @@ export type ResendTarget =
 export interface AccountClientOptions extends UpstreamLimits {
   baseUrl: string;
   logger: Logger;
+  /** Metrics, traces and readiness of every call (src/upstream/observer.ts). */
+  observer?: UpstreamObserver;
 }
 
 /**
@@ -234,6 +236,16 @@ export class AccountClient {
   get upstreams(): readonly UpstreamState[] {
     return [this.#http];
   }
+
+  /**
+   * Readiness: resolves when the API answers at all, with the cheapest call
+   * (`user/get` without a session, answered with state 403); throws a
+   * request error otherwise (also while the circuit is open).
+   */
+  probe = async (deadline?: Deadline): Promise<void> => {
+    const res = await this.#http.request({ path: api.getUser.path, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{}', deadline });
+    if (res.status !== 200 || !envelope.safeParse(res.json).success) throw this.#offContract(api.getUser, res.status, `probe answered HTTP ${res.status}`);
+  };
 
   close = () => this.#http.close();
 

@@ -12,7 +12,7 @@ import type { Logger } from '../../infra/logger.js';
 import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { siteRefusal, type DatingSite, type DatingUser, type NewDatingUser } from '../../domain/dating.js';
 import type { Deadline } from '../../infra/deadline.js';
-import { type UpstreamLimits, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
+import { type UpstreamLimits, type UpstreamObserver, type UpstreamResponse, type UpstreamState, UpstreamHttp } from '../http.js';
 import {
   badRequestWire,
   createdWire,
@@ -83,6 +83,8 @@ export interface DatingClientOptions extends UpstreamLimits {
   /** The configured sites (`DATING_SITES`). Their keys stay inside this client. */
   sites: readonly DatingSiteConfig[];
   logger: Logger;
+  /** Metrics and traces of every call (src/upstream/observer.ts). */
+  observer?: UpstreamObserver;
 }
 
 interface SiteConnection {

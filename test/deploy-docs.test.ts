@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
+import { Scrape } from './support/prometheus.js';
+import { useStack } from './support/gateway.js';
+
+/**
+ * docs/deploy.md, .env.example, the README's configuration table and the
+ * Grafana dashboard stay true: the same variables as src/config.ts, and
+ * every metric a dashboard panel or an alert rule names is served.
+ */
+const envExample = readFileSync('.env.example', 'utf8');
+const assignment = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/;
+
+/** Metric names in PromQL text: the gateway's own and Node's process metrics. */
+function metricNames(promql: string): Set<string> {
+  return new Set(promql.match(/\b(?:gateway|process|nodejs)_[a-z0-9_]+\b/g) ?? []);
+}
+
+/** The family a sample name belongs to (`x_bucket` → `x` for a histogram). */
+function familyOf(name: string, scrape: Scrape): string {
+  if (scrape.families.has(name)) return name;
+  const base = name.replace(/_(bucket|count|sum)$/, '');
+  return scrape.families.get(base)?.type === 'HISTOGRAM' ? base : name;
+}
+
+describe('.env.example', () => {
+  const lines = envExample.split('\n').map((line) => assignment.exec(line.trim())).filter((m) => m !== null);
+
+  it('names every config variable once, and nothing else', () => {
+    const names = lines.map((m) => m[2]!);
+    expect([...names].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('its values are a valid configuration', () => {
+    const set = Object.fromEntries(lines.filter((m) => !m[1]).map((m) => [m[2]!, m[3]!]));
+    expect(Object.keys(set).length).toBeGreaterThan(5);
+    expect(() => loadConfig(set)).not.toThrow();
+    // Commented lines show the defaults.
+    const defaults = loadConfig({});
+    const shown = Object.fromEntries(lines.filter((m) => m[1]).map((m) => [m[2]!, m[3]!]));
+    expect(loadConfig(shown)).toMatchObject(Object.fromEntries(Object.keys(shown).map((k) => [k, (defaults as Record<string, unknown>)[k]])));
+  });
+});
+
+describe('README', () => {
+  it('lists every config variable in its configuration table', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const missing = CONFIG_VARIABLES.filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('metrics named by the dashboard and the alert rules', () => {
+  const t = useStack();
+
+  it('are all in /metrics', async () => {
+    await t.stack.gql('query Viewer { viewer { id } }', {}, { token: t.user.token });
+    const scrape = await Scrape.of(t.stack.opsUrl);
+    const dashboard = JSON.parse(readFileSync('docs/grafana-dashboard.json', 'utf8')) as { panels: { type: string; targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((target) => target.expr);
+    const named = metricNames(exprs.join('\n'));
+    expect(named.size).toBeGreaterThanOrEqual(12);
+    expect([...named].filter((name) => !scrape.families.has(familyOf(name, scrape)))).toEqual([]);
+
+    const deployGuide = readFileSync('docs/deploy.md', 'utf8');
+    const rules = metricNames(deployGuide);
+    expect(rules.size).toBeGreaterThanOrEqual(4);
+    expect([...rules].filter((name) => !scrape.families.has(familyOf(name, scrape)))).toEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { Scrape } from './support/prometheus.js';
+import { gql, startGateway, useStack } from './support/gateway.js';
+import { gatewayLogLines } from './support/harness.js';
+import { uniqueEmail } from './support/users.js';
+
+/** Request ids, the access log and /metrics, through HTTP and the log (docs/deploy.md). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const VIEWER = 'query Viewer { viewer { id } }';
+
+type Line = Record<string, unknown>;
+const linesWith = (requestId: string): Line[] => gatewayLogLines().filter((l) => l.includes(requestId)).map((l) => JSON.parse(l) as Line);
+const accessLines = (): Line[] => gatewayLogLines().map((l) => JSON.parse(l) as Line).filter((l) => l.msg === 'graphql operation');
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { res, body: (await res.json()) as { data?: any; errors?: { extensions?: Record<string, unknown> }[] } };
+}
+
+describe('request ids', () => {
+  const t = useStack();
+
+  it('are generated, returned as x-request-id and in the error, and on every log line of the request', async () => {
+    const { res, body } = await post(t.stack.url, { query: VIEWER }, { authorization: 'Bearer no-such-session-0123456789' });
+    const id = res.headers.get('x-request-id')!;
+    expect(id).toMatch(UUID);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', requestId: id });
+    const lines = linesWith(id);
+    // The access line, and the upstream client's line, logged far from the request's code.
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['upstream call', 'graphql operation']));
+    expect(lines.every((l) => l.requestId === id)).toBe(true);
+  });
+
+  it('are taken from x-request-id only when a trusted proxy sent it, and only when well-formed', async () => {
+    const untrusted = await post(t.stack.url, { query: '{ __typename }' }, { 'x-request-id': 'from-anyone-1' });
+    expect(untrusted.res.headers.get('x-request-id')).toMatch(UUID);
+
+    const { url } = await startGateway({ ...t.stack.env, TRUSTED_PROXIES: '127.0.0.1' }, 'behind-proxy');
+    const proxied = await post(url, { query: '{ nope }' }, { 'x-request-id': 'lb-7f3a.42' });
+    expect(proxied.res.headers.get('x-request-id')).toBe('lb-7f3a.42');
+    expect(proxied.body.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: 'lb-7f3a.42' });
+    const forged = await post(url, { query: '{ __typename }' }, { 'x-request-id': 'a "quoted" id' });
+    expect(forged.res.headers.get('x-request-id')).toMatch(UUID);
+  });
+});
+
+describe('access log', () => {
+  const t = useStack();
+
+  it('has one line per operation: name, type, status, duration, error codes, upstream calls, and never variables', async () => {
+    const login = uniqueEmail('access-log-variable');
+    const before = accessLines().length;
+    const { res } = await post(t.stack.url, {
+      query: 'mutation Login($input: LoginInput!) { login(input: $input) { __typename } }',
+      variables: { input: { login, password: 'access-log-password-1' } },
+    });
+    const viewer = await gql(t.stack.url, VIEWER, {}, { token: t.user.token });
+    expect(viewer.data?.viewer?.id).toBe(t.user.userId);
+    await post(t.stack.url, { query: '{ viewer { nope } }' });
+
+    const lines = accessLines().slice(before);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ operation: 'Login', type: 'mutation', status: res.status, errors: [], upstreamCalls: 1, requestId: res.headers.get('x-request-id') });
+    expect(lines[0]!.ms).toEqual(expect.any(Number));
+    expect(lines[1]).toMatchObject({ operation: 'Viewer', type: 'query', status: 200, errors: [], upstreamCalls: 1 });
+    expect(lines[2]).toMatchObject({ operation: null, type: 'query', errors: ['GRAPHQL_VALIDATION_FAILED'], upstreamCalls: 0 });
+    expect(gatewayLogLines().some((l) => l.includes(login))).toBe(false);
+  });
+});
+
+describe('/metrics', () => {
+  const t = useStack();
+
+  it('is served on the operations port (loopback by default), never on the public one', async () => {
+    expect(new URL(t.stack.opsUrl).hostname).toBe('127.0.0.1');
+    const scrape = await Scrape.of(t.stack.opsUrl);
+    expect(scrape.families.get('process_cpu_user_seconds_total')?.type).toBe('COUNTER');
+    expect(scrape.families.get('nodejs_heap_size_used_bytes')?.type).toBe('GAUGE');
+    // Every upstream origin's circuit, closed (0) at start.
+    expect(scrape.families.get('gateway_upstream_circuit_state')?.metrics).toEqual([{ labels: { upstream: 'Account API' }, value: '0' }]);
+    for (const family of scrape.families.values()) expect(family.help, family.name).not.toBe('');
+    const publicPort = await fetch(new URL('/metrics', t.stack.url));
+    expect(await publicPort.text()).not.toContain('# TYPE');
+  });
+
+  it('count a query and its upstream calls, by bounded labels', async () => {
+    const before = await Scrape.of(t.stack.opsUrl);
+    const op = { operation_name: 'Viewer', operation_type: 'query' };
+    const upstream = { upstream: 'Account API', endpoint: 'user/get', outcome: 'ok' };
+    await gql(t.stack.url, VIEWER, {}, { token: t.user.token });
+    await gql(t.stack.url, 'query MyOwnName123 { viewer { id } }', {}, { token: t.user.token });
+    await gql(t.stack.url, '{ __typename }');
+    await gql(t.stack.url, VIEWER, {}, { token: 'no-such-session-0123456789' });
+
+    const after = await Scrape.of(t.stack.opsUrl);
+    const op_ = 'gateway_graphql_operation_duration_seconds';
+    expect(after.histogramCount(op_, op) - before.histogramCount(op_, op)).toBe(2);
+    expect(after.histogramCount(op_, { operation_name: 'other', operation_type: 'query' }) - before.histogramCount(op_, { operation_name: 'other', operation_type: 'query' })).toBe(1);
+    expect(after.histogramCount(op_, { operation_name: 'anonymous', operation_type: 'query' })).toBeGreaterThan(before.histogramCount(op_, { operation_name: 'anonymous', operation_type: 'query' }));
+    const up = 'gateway_upstream_request_duration_seconds';
+    expect(after.histogramCount(up, upstream) - before.histogramCount(up, upstream)).toBe(3);
+    expect(after.value('gateway_graphql_errors_total', { code: 'UNAUTHENTICATED' }) - before.value('gateway_graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBe(1);
+    expect(after.histogramLabels(op_).map((l) => l.operation_name)).not.toContain('MyOwnName123');
+  });
+});
