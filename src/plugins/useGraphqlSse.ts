@@ -54,6 +54,14 @@ export interface GraphqlSseOptions {
  * gateway's context like any HTTP request: `accountEvents` checks the
  * `Authorization` of each. Not for TRUSTED_DOCUMENTS: the mode carries raw
  * queries only (src/gateway.ts leaves it out then).
+ *
+ * Not yet observed as yoga's operations are: the answer ends in `onRequest`
+ * and `onSubscribe` runs the operation with `getEnveloped` itself, so
+ * useAccessLog (onParams → onResponse) writes no line for it and
+ * useRequestId (onResultProcess) adds no `requestId` to the errors sent on
+ * the stream; only the POST's `x-request-id` header and its log scope
+ * carry the id. To do with the per-operation hook graphql-ws gets (branch
+ * i10-follow), called from `onSubscribe` with the POST's request scope.
  */
 export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes }: GraphqlSseOptions): Plugin {
   /** Reserved tokens not opened yet → when they lapse. */
