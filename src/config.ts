@@ -310,7 +310,7 @@ const envSchema = z.object({
   AUTH_ATTEMPTS_PER_MINUTE: int(20, 1, 100_000),
   /** Deepest nesting of fields in one operation (introspection aside). Default 10. */
   OPERATION_MAX_DEPTH: int(10, 2, 100),
-  /** Aliased fields in one document. Default 30. */
+  /** Aliased fields in one operation, `__typename` included, through its fragments. Default 30. */
   OPERATION_MAX_ALIASES: int(30, 0, 10_000),
   /** Root fields of one mutation operation. Default 5. */
   OPERATION_MAX_MUTATIONS: int(5, 1, 100),

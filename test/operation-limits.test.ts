@@ -16,6 +16,14 @@ describe('operation limits', () => {
     expect(await t.stack.account.calls()).toEqual({});
   });
 
+  it('counts aliased __typename too, also through fragments', async () => {
+    refused(await t.stack.gql(`{ a: __typename b: __typename c: __typename d: __typename }`));
+    refused(await t.stack.gql(`{ a: __typename ...F } fragment F on Query { b: __typename c: __typename d: __typename }`));
+    const within = await t.stack.gql(`{ a: __typename b: __typename c: __typename }`);
+    expect(within).toMatchObject({ data: { a: 'Query', b: 'Query', c: 'Query' } });
+    expect(within.errors).toBeUndefined();
+  });
+
   it('refuses more mutations than allowed, also through fragments', async () => {
     const result = await t.stack.gql(
       `mutation { ...Two logout { __typename } }
