@@ -41,4 +41,14 @@ describe('operation limits', () => {
     const introspection = await t.stack.gql(`{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }`);
     expect(introspection.errors).toBeUndefined();
   });
+
+  it('a document the schema refuses keeps yoga\'s GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (README error model)', async () => {
+    const parse = await t.stack.gql(`{ viewer { `);
+    const validation = await t.stack.gql(`{ noSuchField }`);
+    for (const [result, code] of [[parse, 'GRAPHQL_PARSE_FAILED'], [validation, 'GRAPHQL_VALIDATION_FAILED']] as const) {
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code });
+      expect(result.data).toBeUndefined();
+    }
+  });
 });
