@@ -375,6 +375,16 @@ const envSchema = z.object({
   CODE_SEND_INTERVAL_SECONDS: int(90, 0, 86_400),
   /** Codes sent to one destination for one purpose per day. Default 10. */
   CODE_SENDS_PER_DAY: int(10, 1, 10_000),
+  /**
+   * Without REDIS_URL (and for general limits while Redis fails): entries
+   * each in-memory limit keeps, i.e. addresses, accounts or destinations
+   * counted at once, and password recoveries in flight; expired ones are
+   * reclaimed first. When all are live, the limits that fail closed (code
+   * and password attempts, codes sent, password recovery) refuse a new one
+   * with LIMITS_UNAVAILABLE rather than forget a live count; general limits
+   * drop their oldest count. Default 100000.
+   */
+  MEMORY_LIMITS_MAX_KEYS: int(100_000, 10, 10_000_000),
   /** How long a `recoveryToken` of startPasswordRecovery stays usable. Default 3600 s. */
   PASSWORD_RECOVERY_TTL_SECONDS: int(3600, 60, 86_400),
   /**

@@ -14,6 +14,13 @@ export interface AccountLimitsOptions {
   sendIntervalSeconds: number;
   /** Codes to one destination and purpose per day (CODE_SENDS_PER_DAY). */
   sendsPerDay: number;
+  /**
+   * Without Redis: counts each limit keeps in memory (MEMORY_LIMITS_MAX_KEYS).
+   * Full of live counts, a new target is refused with LIMITS_UNAVAILABLE
+   * (`retryAfterSeconds`: until the oldest count ends) rather than a live
+   * count dropped: a flood of other targets must not reset a victim's.
+   */
+  maxKeys?: number;
 }
 
 /** What a code is sent for; with the destination it names one send rhythm. */
@@ -33,7 +40,8 @@ export type CodePurpose = 'registration' | 'recovery' | 'contact_change' | 'dele
  *
  * Each attempt is counted before the upstream call, so parallel guesses
  * cannot slip through together; a right code or password resets its count.
- * All of them fail closed: while Redis fails they refuse with
+ * All of them fail closed: while Redis fails, and in memory when every one
+ * of MEMORY_LIMITS_MAX_KEYS counts is live, they refuse with
  * LIMITS_UNAVAILABLE instead of letting guesses through. Keys are hashed:
  * Redis never holds a login, an address or a user id in clear.
  */
@@ -46,7 +54,7 @@ export class AccountLimits {
 
   constructor(redis: Redis | null, options: AccountLimitsOptions) {
     const limiter = (name: string, limit: number, windowSeconds: number) =>
-      createRateLimiter(redis, `${options.prefix}ratelimit:${name}:`, { limit, windowSeconds, whenRedisFails: 'closed' });
+      createRateLimiter(redis, `${options.prefix}ratelimit:${name}:`, { limit, windowSeconds, whenRedisFails: 'closed', maxKeys: options.maxKeys });
     this.#codes = limiter('code-attempts', options.codeAttempts.limit, options.codeAttempts.windowSeconds);
     this.#passwords = limiter('password-attempts', options.passwordAttempts.limit, options.passwordAttempts.windowSeconds);
     this.#sendInterval = options.sendIntervalSeconds > 0 ? limiter('code-send-interval', 1, options.sendIntervalSeconds) : null;

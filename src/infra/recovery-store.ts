@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LimitsUnavailable } from '../domain/errors.js';
-import { makeRoom } from './bounded-map.js';
-import { LIMITS_UNAVAILABLE_RETRY_SECONDS } from './rate-limit.js';
+import { makeRoomOldestFirst, oldest } from './bounded-map.js';
+import { LIMITS_UNAVAILABLE_RETRY_SECONDS, memoryFull, secondsUntil } from './rate-limit.js';
 import { redisHealth } from './redis.js';
 
 /** One password recovery, kept under the hash of the gateway's recoveryToken (src/flows/password-recovery.ts). */
@@ -21,9 +21,15 @@ export interface RecoveryStore {
 }
 
 export class MemoryRecoveryStore implements RecoveryStore {
+  /** In insertion order, which is expiry order: every flow lives PASSWORD_RECOVERY_TTL_SECONDS from its last set. */
   readonly #flows = new Map<string, { flow: RecoveryFlow; expiresAt: number }>();
-  /** Flows kept at most; expired ones go first, then the oldest. Default 10 000. */
-  constructor(private readonly maxFlows = 10_000) {}
+  /**
+   * Flows kept at most (MEMORY_LIMITS_MAX_KEYS); expired ones are reclaimed
+   * first. When all are live a new flow is refused with LIMITS_UNAVAILABLE:
+   * dropping a live one would turn its owner's code into InvalidCode.
+   * Default 100 000.
+   */
+  constructor(private readonly maxFlows = 100_000) {}
 
   async get(key: string) {
     const entry = this.#flows.get(key);
@@ -32,7 +38,10 @@ export class MemoryRecoveryStore implements RecoveryStore {
 
   async set(key: string, flow: RecoveryFlow, ttlSeconds: number) {
     const now = Date.now();
-    if (!this.#flows.has(key)) makeRoom(this.#flows, this.maxFlows, (e) => e.expiresAt <= now, true);
+    const known = this.#flows.delete(key);
+    if (!known && !makeRoomOldestFirst(this.#flows, this.maxFlows, (e) => e.expiresAt <= now, false)) {
+      throw memoryFull(secondsUntil(oldest(this.#flows)!.expiresAt, now));
+    }
     this.#flows.set(key, { flow, expiresAt: now + ttlSeconds * 1000 });
   }
 
