@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, beforeAll, afterAll, afterEach, vi } from 'vitest';
 import { MemoryRateLimiter } from '../src/infra/rate-limit.js';
@@ -293,6 +295,32 @@ describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
     for (let i = 0; i < 10; i++) answers.push(await gql(urls[i % 2]!, VERIFY, { input: { userId, emailCode: '000000' } }, from(i)));
     expect(answers.filter(rateLimited)).toHaveLength(5);
     expect((await stack.account.calls())['user/auth/verify']).toBe(5);
+  });
+
+  it('Redis holds the recovery flow sealed: neither the login nor the upstream token in clear', async () => {
+    const user = await signUp(stack);
+    const upstreamToken = `upstream-recovery-token-${process.pid}-${Date.now()}`;
+    await stack.account.post('force', { path: 'user/auth/recovery', state: 200, data: { token: upstreamToken, type: 'email' } });
+    const started = await stack.gql(START, { login: user.email });
+    const recoveryToken: string = started.data.startPasswordRecovery.recoveryToken;
+    // resendCode waits for the upstream answer to be stored (then the 90 s interval answers).
+    const resent = await stack.gql(RESEND, { input: { purpose: 'PASSWORD_RECOVERY', recoveryToken } });
+    expect(resent.data.resendCode.__typename).toBe('CodeCooldown');
+    const redis = new Redis(redisForFile.url);
+    try {
+      const key = `${prefix}recovery:${createHash('sha256').update(recoveryToken).digest('base64url')}`;
+      const raw = (await redis.get(key))!;
+      expect(raw).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+      for (const secret of [user.email, upstreamToken, recoveryToken, 'upstreamToken', 'login']) expect(raw).not.toContain(secret);
+      const keys = await redis.keys(`${prefix}*`);
+      const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? redis.get(k) : '')));
+      for (const text of [...keys, ...values]) {
+        expect(text).not.toContain(user.email);
+        expect(text).not.toContain(upstreamToken);
+      }
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('password recovery started on one instance completes on the other', async () => {
