@@ -373,8 +373,14 @@ const envSchema = z.object({
    * (which keeps it for resendCode only). Default 90 s.
    */
   CODE_SEND_INTERVAL_SECONDS: int(90, 0, 86_400),
-  /** Codes sent to one destination for one purpose per day. Default 10. */
+  /**
+   * Codes sent to one destination for one purpose per day, asked from one
+   * client address block (IPv6 per /64): one attacker cannot use up a
+   * victim's codes for the day. Default 10.
+   */
   CODE_SENDS_PER_DAY: int(10, 1, 10_000),
+  /** Codes sent to one destination for one purpose per day from all addresses together. Default 50. */
+  CODE_SENDS_PER_DAY_PER_DESTINATION: int(50, 1, 100_000),
   /**
    * Without REDIS_URL (and for general limits while Redis fails): entries
    * each in-memory limit keeps, i.e. addresses, accounts or destinations

@@ -101,6 +101,7 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     passwordAttempts: { limit: config.PASSWORD_ATTEMPTS_PER_LOGIN, windowSeconds: config.PASSWORD_ATTEMPTS_WINDOW_SECONDS },
     sendIntervalSeconds: config.CODE_SEND_INTERVAL_SECONDS,
     sendsPerDay: config.CODE_SENDS_PER_DAY,
+    sendsPerDayPerDestination: config.CODE_SENDS_PER_DAY_PER_DESTINATION,
     maxKeys: config.MEMORY_LIMITS_MAX_KEYS,
   });
 

@@ -178,29 +178,45 @@ describe('per-account limits', () => {
 });
 
 describe('the daily cap of codes', () => {
-  const t = useStack({ ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '2' });
+  const t = useStack({ ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '2', CODE_SENDS_PER_DAY_PER_DESTINATION: '3' });
 
-  it('past CODE_SENDS_PER_DAY a destination gets no code until the day is over', async () => {
-    const user = await signUp(t.stack);
+  /** startPasswordRecovery for `login` from `address` until the daily cap refuses: the codes sent, and the refusal. */
+  async function sendUntilDailyCap(login: string, address: number, atMost = 10) {
     let sent = 0;
     let refusal: { extensions?: Record<string, any> } | undefined;
     // The 1 s interval refuses in between (a short retryAfterSeconds); the daily cap answers with the rest of the day.
-    const deadline = Date.now() + 15_000;
-    while (!refusal && Date.now() < deadline) {
-      const res = await t.stack.gql(START, { login: user.email });
+    const deadline = Date.now() + 20_000;
+    while (!refusal && sent < atMost && Date.now() < deadline) {
+      const res = await t.stack.gql(START, { login }, from(address));
       if (res.data?.startPasswordRecovery) sent++;
       else if (res.errors?.[0]?.extensions?.retryAfterSeconds > 3600) refusal = res.errors?.[0];
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(sent).toBe(2);
-    expect(refusal?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+    return { sent, refusal };
+  }
+
+  it('past CODE_SENDS_PER_DAY one address gets no code for the day, while the owner\'s address still does, up to CODE_SENDS_PER_DAY_PER_DESTINATION', async () => {
+    const user = await signUp(t.stack);
+    const attacker = await sendUntilDailyCap(user.email, 66);
+    expect(attacker.sent).toBe(2);
+    expect(attacker.refusal?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(attacker.refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+
+    // The owner, from another address, is not locked out: a code arrives.
+    const owner = await sendUntilDailyCap(user.email, 77, 1);
+    expect(owner).toEqual({ sent: 1, refusal: undefined });
+    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3);
+
+    // All addresses together: no more than the destination's ceiling (3) a day.
+    const third = await sendUntilDailyCap(user.email, 88);
+    expect(third.sent).toBe(0);
+    expect(third.refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
   });
 });
 
 const unavailable = (result: { errors?: { extensions?: Record<string, any> }[] }) =>
   result.errors?.[0]?.extensions?.code === 'LIMITS_UNAVAILABLE' && result.errors[0]!.extensions!.retryAfterSeconds > 0;
-const FULL_AT_TEN = { ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '0', CODE_SENDS_PER_DAY: '1000', MEMORY_LIMITS_MAX_KEYS: '10' };
+const FULL_AT_TEN = { ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '0', CODE_SENDS_PER_DAY: '1000', CODE_SENDS_PER_DAY_PER_DESTINATION: '1000', MEMORY_LIMITS_MAX_KEYS: '10' };
 
 describe('code attempts in memory when full (MEMORY_LIMITS_MAX_KEYS)', () => {
   const t = useStack(FULL_AT_TEN);

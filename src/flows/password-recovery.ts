@@ -27,13 +27,15 @@ import type { Services } from '../services.js';
  * code (InvalidCode) or a sent code.
  */
 export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'config' | 'logger'> & {
+  /** The client's address: the daily cap of codes counts per destination and address block. */
+  clientIp: string;
   /** The operation's deadline; the `user/auth/recovery` call, which runs after the answer, goes without. */
   deadline?: Deadline;
 };
 
-/** RATE_LIMITED when a code went to this login less than the interval ago, or too many today. */
+/** RATE_LIMITED when a code went to this login less than the interval ago, or too many today (from this address block, or from all). */
 export async function startRecovery(services: RecoveryServices, login: string): Promise<{ recoveryToken: string; codeSentTo: Channel }> {
-  const wait = await services.accountLimits.codeSend('recovery', [login]);
+  const wait = await services.accountLimits.codeSend('recovery', [login], services.clientIp);
   if (wait > 0) throw new RateLimited(wait, 'A code was sent to this login recently. Try again later.');
   const recoveryToken = randomBytes(32).toString('base64url');
   await services.recoveryStore.set(recoveryToken, { login, state: 'pending' }, services.config.PASSWORD_RECOVERY_TTL_SECONDS);
@@ -62,7 +64,7 @@ export async function completeRecovery(services: RecoveryServices, recoveryToken
 export async function resendRecoveryCode(services: RecoveryServices, recoveryToken: string): Promise<true | CodeCooldown | null> {
   const flow = await settled(services, recoveryToken);
   if (!flow) return null;
-  const wait = await services.accountLimits.codeSend('recovery', [flow.login]);
+  const wait = await services.accountLimits.codeSend('recovery', [flow.login], services.clientIp);
   if (wait > 0) return new CodeCooldown(wait);
   if (!flow.upstreamToken) {
     await services.account.resendCode({ recoveryToken: decoyToken() }, services.deadline).catch(() => undefined);
