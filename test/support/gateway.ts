@@ -55,7 +55,7 @@ export function expectMember<P extends { __typename: string }, T extends P['__ty
 }
 
 /** `gql` bound to one gateway's URL. */
-function gqlAt(url: string): Gql {
+export function gqlAt(url: string): Gql {
   return ((document: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql(url, document, variables, options)) as Gql;
 }
 
@@ -69,6 +69,7 @@ const TEST_LIMITS = {
   AUTH_ATTEMPTS_PER_MINUTE: '100000',
   CODE_SEND_INTERVAL_SECONDS: '0',
   CODE_SENDS_PER_DAY: '10000',
+  CODE_SENDS_PER_DAY_PER_DESTINATION: '10000',
   CODE_ATTEMPTS_PER_TARGET: '1000',
   PASSWORD_ATTEMPTS_PER_LOGIN: '1000',
 };
