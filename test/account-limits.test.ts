@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { redisForTests } from './support/redis.js';
 import { gql, startGateway, startStack, type Stack, useStack } from './support/gateway.js';
-import { gatewayLogLines } from './support/harness.js';
+import { gatewayLogLines, waitUntil } from './support/harness.js';
 import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 
 /**
@@ -83,8 +83,8 @@ describe('per-account limits', () => {
     const answers = await Promise.all(Array.from({ length: 15 }, () => t.stack.gql(START, { login: phone })));
     expect(answers.filter((a) => a.data?.startPasswordRecovery.__typename === 'StartPasswordRecoverySuccess')).toHaveLength(1);
     expect(answers.filter(rateLimited)).toHaveLength(14);
-    await waitFor(async () => (await t.stack.account.calls())['user/auth/recovery'] === 1);
-    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === phone && m.purpose === 'recovery').length === 1);
+    await waitUntil(async () => (await t.stack.account.calls())['user/auth/recovery'] === 1, 'one recovery call upstream');
+    await waitUntil(async () => (await t.stack.account.messages()).filter((m) => m.to === phone && m.purpose === 'recovery').length === 1, 'one recovery code to the phone');
   });
 
   it('startPasswordRecovery answers alike for an existing and an unknown login, and completes only for the existing one', async () => {
@@ -198,7 +198,7 @@ const redisForFile = await redisForTests('account-limits');
 
 describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
   let stack: Stack;
-  const prefix = `test:${process.pid}:${Date.now()}:limits:`;
+  const prefix = redisForFile.keyPrefix('limits');
   beforeAll(async () => {
     redisForFile.require();
     stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redisForFile.url, REDIS_KEY_PREFIX: prefix });
@@ -231,7 +231,7 @@ describe('Redis outage', () => {
   let redis: FlakyRedis;
   beforeAll(async () => {
     redis = await flakyRedis(redisForFile.skip ? null : redisForFile.url);
-    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `test:${process.pid}:${Date.now()}:outage:` });
+    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisForFile.keyPrefix('outage') });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -260,14 +260,14 @@ describe('Redis outage', () => {
 
     if (!redis.canRecover) return;
     redis.up();
-    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+    await waitUntil(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined, 'a login answered again');
 
     // A Redis that takes commands but never answers: each fails after REDIS_COMMAND_TIMEOUT_MS (500 ms).
     redis.stall();
     const stalled = await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } });
     expect(stalled.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5, requestId: expect.any(String) });
     redis.up();
-    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+    await waitUntil(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined, 'a login answered again');
     const recoveries = () => gatewayLogLines().filter((l) => l.includes('"redis available again"') && l.includes('"connection":"gateway"'));
     // Down, up, stalled, up: two outages, each logged once, and two recoveries.
     expect(outages()).toHaveLength(2);
@@ -334,15 +334,7 @@ async function flakyRedis(targetUrl: string | null): Promise<FlakyRedis> {
   };
 }
 
-async function waitFor(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function waitForCode(stack: Stack, to: string): Promise<string> {
-  await waitFor(async () => (await stack.account.messages()).some((m) => m.to === to && m.purpose === 'recovery'));
+  await waitUntil(async () => (await stack.account.messages()).some((m) => m.to === to && m.purpose === 'recovery'), `a recovery code to ${to}`);
   return stack.account.code(to, 'recovery');
 }

@@ -41,7 +41,7 @@ describe.skipIf(redisForFile.skip)('accountEvents resume on any instance', () =>
 
   /** Two gateway processes on `redisUrl`, a balancer pointing at the first. */
   async function fleet(redisUrl: string): Promise<{ a: GatewayProcess; b: GatewayProcess; balancer: Balancer }> {
-    const env = { ...ENV, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `test-resume-${process.pid}-${Date.now()}:` };
+    const env = { ...ENV, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: redisForFile.keyPrefix('resume') };
     const [a, b] = await Promise.all([spawnGateway(stack, env), spawnGateway(stack, env)]);
     const balancer = await startBalancer(a.url);
     defer(() => balancer.close());
