@@ -331,6 +331,12 @@ const envSchema = z.object({
    */
   REQUEST_MAX_BODY_BYTES: int(65_536, 1024, 64 * 1_048_576),
   /**
+   * Plain JSON POSTs take the lean lane (src/transport/json-lane.ts): the same
+   * plugins and answers as yoga's own path at less CPU per request. `false`
+   * sends every request through yoga's fetch layer. Default true.
+   */
+  JSON_LANE: bool(true),
+  /**
    * Memory for parsed documents and their parse errors, reused across
    * requests: estimated bytes, least recently used evicted first. Default 32 MiB.
    */

@@ -34,6 +34,7 @@ import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
 import { renderTeachingGraphiQL, teachingGraphiQLOptions } from './transport/graphiql.js';
 import { serveGraphqlWs } from './transport/graphql-ws.js';
+import { createJsonLane } from './transport/json-lane.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -46,6 +47,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly services: Services;
   readonly server: Server;
+  /** The lean lane of plain JSON POSTs (JSON_LANE), with the count of requests it took. */
+  readonly jsonLane: { readonly served: number } | undefined;
   /**
    * Listens on `port` (0 = a free one) and the operations server on
    * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
@@ -78,6 +81,43 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
 
   // GraphiQL opens with the onboarding flow as tabs (src/transport/graphiql.ts).
   const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
+  // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
+  const plugins = [
+    useRequestId(),
+    useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
+    useOperationMetrics(metrics),
+    useJsonRequestsOnly(),
+    useSseEventIds(),
+    // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
+    // with HTTP requests; over graphql-ws its connection_init is empty and the
+    // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
+    config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
+    !config.INTROSPECTION && useNoIntrospection(),
+    !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
+    useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
+    useOperationLimits({
+      maxTokens: config.OPERATION_MAX_TOKENS,
+      maxDepth: config.OPERATION_MAX_DEPTH,
+      maxAliases: config.OPERATION_MAX_ALIASES,
+      maxDirectives: config.OPERATION_MAX_DIRECTIVES,
+      maxCost: config.OPERATION_MAX_COST,
+      maxMutationFields: config.OPERATION_MAX_MUTATIONS,
+    }),
+    trusted && useTrustedDocuments(trusted),
+    useCompiledExecution(),
+    useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
+    // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
+    // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
+    useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
+    !trusted &&
+      useGraphqlSse({
+        maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
+        reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
+        maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
+      }),
+    // After useCompiledExecution: the operation span wraps whichever executor runs.
+    tracing && useTracing(tracing),
+  ].filter((plugin): plugin is Plugin => Boolean(plugin));
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -95,44 +135,11 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     },
     // Served by useGraphiQL (compressed, cached) instead.
     graphiql: false,
-    plugins: [
-      useRequestId(),
-      useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
-      useOperationMetrics(metrics),
-      useJsonRequestsOnly(),
-      useSseEventIds(),
-      // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
-      // with HTTP requests; over graphql-ws its connection_init is empty and the
-      // socket is refused (test/graphiql.browser.test.ts runs accountEvents in it).
-      config.GRAPHIQL && useGraphiQL({ render: () => renderTeachingGraphiQL(graphiql) }),
-      !config.INTROSPECTION && useNoIntrospection(),
-      !config.FIELD_SUGGESTIONS && (blockFieldSuggestionsPlugin({ mask: '' }) as Plugin),
-      useBadUserInputCode({ suggestions: config.FIELD_SUGGESTIONS }),
-      useOperationLimits({
-        maxTokens: config.OPERATION_MAX_TOKENS,
-        maxDepth: config.OPERATION_MAX_DEPTH,
-        maxAliases: config.OPERATION_MAX_ALIASES,
-        maxDirectives: config.OPERATION_MAX_DIRECTIVES,
-        maxCost: config.OPERATION_MAX_COST,
-        maxMutationFields: config.OPERATION_MAX_MUTATIONS,
-      }),
-      trusted && useTrustedDocuments(trusted),
-      useCompiledExecution(),
-      useRequestBodyLimit(config.REQUEST_MAX_BODY_BYTES),
-      // Subscriptions over HTTP beside yoga's SSE: Apollo Client's multipart, and graphql-sse's
-      // single connection mode (raw queries only, so not with TRUSTED_DOCUMENTS).
-      useMultipartSubscriptions({ heartbeatMs: config.SUBSCRIPTIONS_KEEPALIVE_MS }),
-      !trusted &&
-        useGraphqlSse({
-          maxPendingReservations: config.SUBSCRIPTIONS_SSE_PENDING_STREAMS,
-          reservationTimeoutMs: config.SUBSCRIPTIONS_SSE_RESERVATION_TIMEOUT_MS,
-          maxBodyBytes: config.REQUEST_MAX_BODY_BYTES,
-        }),
-      // After useCompiledExecution: the operation span wraps whichever executor runs.
-      tracing && useTracing(tracing),
-    ].filter((plugin): plugin is Plugin => Boolean(plugin)),
+    plugins,
   });
 
+  // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
+  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
   const server = createServer((req, res) => {
     const id = requestIdOf(req, config.TRUSTED_PROXIES);
     res.setHeader('x-request-id', id);
@@ -141,7 +148,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
   });
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/readiness' || req.url?.startsWith('/readiness?')) void readiness.respond(res);
-    else void yoga(req, res);
+    else if (!jsonLane?.take(req, res)) void yoga(req, res);
   };
   const drain = new HttpDrain(server, { started: () => metrics.httpRequestStarted(), ended: () => metrics.httpRequestEnded() });
   const ops = createOpsServer(metrics, readiness);
@@ -164,6 +171,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
   return {
     services,
     server,
+    jsonLane,
     start: async (port = config.PORT, host = config.HOST) => {
       await servicesReady();
       const bound = await bindingPort({ port: 'PORT', host: 'HOST' }, port, host, () =>

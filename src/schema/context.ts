@@ -4,7 +4,7 @@ import type { AccountEventData } from '../domain/account-events.js';
 import { addressBlock, cleanUserAgent, clientAddress } from '../infra/client-address.js';
 import { Deadline } from '../infra/deadline.js';
 import type { Services } from '../services.js';
-import { createLoaders, type AccountLoaders } from './loaders.js';
+import { type AccountLoaders, createLoaders } from './loaders.js';
 
 /** What every resolver sees: the services plus this request's caller. */
 export interface GatewayContext extends Services {
@@ -48,12 +48,13 @@ export function sessionFromAuthorization(header: unknown): string | null {
 
 /** A request's context. The session comes from `Authorization` over HTTP, from `connectionParams.authorization` over graphql-ws (never from the upgrade request's headers). */
 export function createContext(services: Services, { req, request, connectionParams }: InitialContext): GatewayContext {
+  // Node's own headers when there is the node request (the same values a fetch Request holds, without building its Headers).
   const header = (name: string) => {
-    if (request) return request.headers.get(name);
-    const value = req?.headers[name];
+    if (!req) return request?.headers.get(name) ?? null;
+    const value = req.headers[name];
     return typeof value === 'string' ? value : null;
   };
-  const authorization = connectionParams ? connectionParams['authorization'] : request?.headers.get('authorization');
+  const authorization = connectionParams ? connectionParams['authorization'] : header('authorization');
   const deadline = Deadline.after(services.config.REQUEST_TIMEOUT_MS);
   return {
     ...services,

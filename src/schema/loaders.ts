@@ -11,14 +11,33 @@ import type { SessionUsers } from '../upstream/account/session-users.js';
  * session lookup (SessionUsers.verify), so it also remembers the user id.
  */
 export function createLoaders(account: AccountClient, sessions: SessionUsers, deadline: Deadline) {
-  return {
-    user: perSession((session) => sessions.verify(session, deadline)),
-    settings: perSession((session) => account.getSettings(session, deadline)),
-    products: perSession((session) => account.getProducts(session, deadline)),
-  };
+  return new AccountLoaders(account, sessions, deadline);
 }
 
-export type AccountLoaders = ReturnType<typeof createLoaders>;
+/** The loaders of one request, each made when first used (a query that reads only products makes one). */
+export class AccountLoaders {
+  #user: DataLoader<string, Awaited<ReturnType<SessionUsers['verify']>>> | undefined;
+  #settings: DataLoader<string, Awaited<ReturnType<AccountClient['getSettings']>>> | undefined;
+  #products: DataLoader<string, Awaited<ReturnType<AccountClient['getProducts']>>> | undefined;
+
+  constructor(
+    private readonly account: AccountClient,
+    private readonly sessions: SessionUsers,
+    private readonly deadline: Deadline,
+  ) {}
+
+  get user() {
+    return (this.#user ??= perSession((session) => this.sessions.verify(session, this.deadline)));
+  }
+
+  get settings() {
+    return (this.#settings ??= perSession((session) => this.account.getSettings(session, this.deadline)));
+  }
+
+  get products() {
+    return (this.#products ??= perSession((session) => this.account.getProducts(session, this.deadline)));
+  }
+}
 
 function perSession<T>(load: (session: string) => Promise<T>) {
   return new DataLoader<string, T>((sessions) =>

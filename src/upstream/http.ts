@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { Pool, errors as undiciErrors } from 'undici';
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import type { Config } from '../config.js';
 import {
   UpstreamAnswerNotJson,
@@ -328,19 +328,11 @@ export class UpstreamHttp implements UpstreamState {
       discard(res.body);
       throw new UpstreamAnswerTooLarge(name, res.statusCode);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) {
-        discard(res.body);
-        throw new UpstreamAnswerTooLarge(name, res.statusCode);
-      }
-      chunks.push(chunk as Buffer);
-    }
+    const text = await readText(res.body, maxBodyBytes);
+    if (text === undefined) throw new UpstreamAnswerTooLarge(name, res.statusCode);
     let json: unknown;
     try {
-      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       throw new UpstreamAnswerNotJson(name, res.statusCode);
     }
@@ -383,6 +375,27 @@ export class UpstreamHttp implements UpstreamState {
     this.#warnings.flush();
     await this.#pool.destroy();
   }
+}
+
+/**
+ * A body as text, or undefined (and the body dropped) past `maxBytes`. Read
+ * with 'data' events: an async iterator costs a promise per chunk and more
+ * per call, at every upstream call.
+ */
+function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        discard(body);
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    body.once('error', reject);
+  });
 }
 
 /** What an observer is told of a failed attempt. */

@@ -15,10 +15,11 @@
  *   BENCH_TARGETS=stub,apollo,mercurius,gateway  BENCH_WORKLOADS=products,dashboard,__typename
  *   BENCH_BASELINE=<git rev> (adds the gateway at that commit as a target, and the ratios to it)
  *   BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=32" (node flags of the gateway's process only, e.g. against the baseline)
- *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (the gateway writes a CPU profile to .tmp/profiles)
+ *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (CPU profiles of the gateway and the baseline over the timed rounds, to .tmp/profiles, summarized per request)
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { measure, type Measurement } from './load.js';
+import { summarizeProfile } from './profile.js';
 import { baselineTarget, startTarget, TARGETS, type RunningTarget } from './targets.js';
 import { SESSION, WORKLOADS } from './workloads.js';
 
@@ -52,13 +53,16 @@ const targets = [...TARGETS.filter((t) => settings.targets.includes(t.name)), ..
 // The stub is every target's upstream, so it starts first and stays up.
 const stub = await startTarget(TARGETS.find((t) => t.name === 'stub')!, '', {});
 const running = new Map<string, RunningTarget>([['stub', stub]]);
+/** Requests each target served in the timed rounds: the profiles' denominator. */
+const served = new Map<string, number>();
+const PROFILED = ['gateway', 'baseline'];
+const PROFILE_DIR = '.tmp/profiles';
 const stopAll = () => Promise.all([...running.values()].map((t) => t.stop()));
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
   for (const target of targets) {
     if (target.name !== 'stub') running.set(target.name, await startTarget(target, stub.url, {
-      profile: settings.profile && target.name === 'gateway',
       nodeArgs: target.name === 'gateway' ? (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean) : [],
     }));
   }
@@ -74,6 +78,8 @@ try {
   // Warm-up: a short load per cell, so every target's JIT has seen its code.
   const warmSeconds = Math.min(2, settings.roundSeconds);
   for (const cell of cells) await measure(cell.target.endpoint(running.get(cell.target.name)!.url), cell.target.request(cell.workload, SESSION), settings.connections, warmSeconds);
+  const profiled = settings.profile ? PROFILED.filter((n) => running.has(n)) : [];
+  for (const name of profiled) await running.get(name)!.profileStart();
 
   const rounds: Record<string, Record<string, Measurement[]>> = {};
   for (let round = 0; round < settings.rounds; round++) {
@@ -85,12 +91,19 @@ try {
         const proc = running.get(target.name)!;
         const cpuBefore = await proc.cpu();
         const m = await measure(target.endpoint(proc.url), target.request(workload, SESSION), settings.connections, settings.roundSeconds);
+        served.set(target.name, (served.get(target.name) ?? 0) + m.requests);
         m.cpuMicrosPerRequest = Math.round((await proc.cpu()) - cpuBefore) / Math.max(1, m.requests);
         m.cpuMicrosPerRequest = Math.round(m.cpuMicrosPerRequest);
         ((rounds[target.name] ??= {})[workload.name] ??= []).push(m);
         console.log(`  round ${round + 1} ${workload.name.padEnd(10)} ${target.name.padEnd(9)} ${fmt(m.requestsPerSecond).padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  cpu ${m.cpuMicrosPerRequest} µs/req${m.failures ? `  ${m.failures} FAILED` : ''}`);
       }
     }
+  }
+
+  for (const name of profiled) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    await running.get(name)!.profileStop(`${PROFILE_DIR}/${name}.cpuprofile`);
+    console.log(`\nprofile of ${name} over the timed rounds (${PROFILE_DIR}/${name}.cpuprofile): ${summarizeProfile(`${PROFILE_DIR}/${name}.cpuprofile`, served.get(name) ?? 0)}`);
   }
 
   const summary = summarize(rounds);
@@ -115,6 +128,7 @@ try {
 } finally {
   await stopAll();
 }
+
 
 interface Cell {
   requestsPerSecond: number;

@@ -10,6 +10,8 @@
  *   - sockets refused (1013 or any other close), the gateway's peak RSS and
  *     memory per subscription;
  *   - upstream calls per subscription and per user (`user/get`, tickets);
+ *   - the gateway's CPU with every subscription live and idle (STORM_IDLE_SECONDS),
+ *     and while the fan-out is sent;
  *   - then RATE deliveries per second for SECONDS: p50/p99 fan-out latency
  *     from the emulator's notify to the app, and whether every event
  *     arrived exactly once.
@@ -75,6 +77,12 @@ async function startProcess(entry: string, env: Record<string, string>, ready: R
   child.stdout!.resume();
   child.stderr!.resume();
   return child;
+}
+
+/** CPU time (user + system) a process has used so far, ms (USER_HZ 100, as on every Linux). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** kB of the process's resident set now, and its peak. */
@@ -209,6 +217,11 @@ await pool(users, 64, (user, u) => json(`${emulatorUrl}/_emulator/notify`, { use
 const sentinelsSentMs = performance.now() - sentinelsStarted;
 const liveMs = await wait('every subscription live', () => subscriptionsWithEvent >= (USERS - closedEarly()) * SUBS);
 const live = memoryOf(gateway.pid!);
+// CPU of the gateway with every subscription live and nothing to deliver (keep-alive only).
+const IDLE_SECONDS = Number(process.env.STORM_IDLE_SECONDS ?? 5);
+const idleCpuStart = cpuMsOf(gateway.pid!);
+await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+const idleCores = (cpuMsOf(gateway.pid!) - idleCpuStart) / (IDLE_SECONDS * 1000);
 const calls = await json<Record<string, number>>(`${emulatorUrl}/_emulator/calls`);
 const refused = apps.filter((a) => a.closeCode !== null);
 const subscriptions = USERS * SUBS;
@@ -225,6 +238,7 @@ const perSecond = Math.max(1, Math.round(RATE / SUBS));
 const total = perSecond * SECONDS;
 const sent: Array<{ user: number; title: string }> = [];
 const fanoutStarted = performance.now();
+const loadCpuStart = cpuMsOf(gateway.pid!);
 await new Promise<void>((resolve) => {
   let i = 0;
   const tick = setInterval(() => {
@@ -243,6 +257,7 @@ await new Promise<void>((resolve) => {
   }, 5);
 });
 const sendMs = performance.now() - fanoutStarted;
+const loadCores = (cpuMsOf(gateway.pid!) - loadCpuStart) / sendMs;
 const expected = sent.filter((s) => apps[s.user]!.closeCode === null).length * SUBS;
 await wait('every fan-out delivery', () => latencies.length >= expected, 60_000).catch(() => console.log('(not every delivery arrived within 60 s)'));
 let duplicates = 0;
@@ -261,6 +276,7 @@ const sorted = [...latencies].sort((a, b) => a - b);
 console.log(`\n-- fan-out --`);
 console.log(`${sent.length} notifications in ${seconds(sendMs)} -> ${latencies.length} deliveries (${(latencies.length / (sendMs / 1000)).toFixed(0)}/s): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; missing ${missing}, duplicates ${duplicates}`);
 console.log(`gateway peak RSS ${(memoryOf(gateway.pid!).peakKb / 1024).toFixed(0)} MiB`);
+console.log(`gateway CPU: ${(idleCores * 100).toFixed(1)}% of a core with all ${subscriptions} live and idle (${IDLE_SECONDS} s), ${(loadCores * 100).toFixed(1)}% of a core while the fan-out was sent`);
 
 for (const socket of sockets) socket.terminate();
 for (const child of children) child.kill('SIGTERM');

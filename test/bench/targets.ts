@@ -71,7 +71,7 @@ export function baselineTarget(rev: string): Target {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // That commit's src/, driven by today's bench code.
-  execSync(`git archive ${JSON.stringify(rev)} src | tar -x -C ${JSON.stringify(dir)}`);
+  execSync(`git archive ${JSON.stringify(rev)} src schema | tar -x -C ${JSON.stringify(dir)}`);
   cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
   symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
   return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
@@ -83,15 +83,15 @@ export interface RunningTarget {
   heap(): Promise<{ heapUsed: number; rss: number; gc: boolean }>;
   /** CPU time (user + system) the target's process has used so far, µs. */
   cpu(): Promise<number>;
+  /** Starts a CPU profile in the target's process (inspector). */
+  profileStart(): Promise<void>;
+  /** Stops it and writes it to `file` (.cpuprofile). */
+  profileStop(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function startTarget(target: Target, upstreamUrl: string, { profile = false, nodeArgs = [] as string[] }): Promise<RunningTarget> {
+export function startTarget(target: Target, upstreamUrl: string, { nodeArgs = [] as string[] } = {}): Promise<RunningTarget> {
   const execArgv = ['--import', 'tsx', '--expose-gc', ...nodeArgs];
-  if (profile) {
-    mkdirSync('.tmp/profiles', { recursive: true });
-    execArgv.push('--cpu-prof', '--cpu-prof-dir=.tmp/profiles');
-  }
   const child: ChildProcess = fork(target.file.startsWith('/') ? target.file : new URL(target.file, import.meta.url), [], {
     execArgv,
     env: { ...process.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
@@ -107,6 +107,8 @@ export function startTarget(target: Target, upstreamUrl: string, { profile = fal
         url: message.url,
         heap: () => ask(child, 'heap'),
         cpu: () => ask<{ micros: number }>(child, 'cpu').then((m) => m.micros),
+        profileStart: () => ask(child, 'profile-start').then(() => undefined),
+        profileStop: (file) => ask(child, 'profile-stop', { file }).then(() => undefined),
         stop: async () => {
           if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -118,7 +120,7 @@ export function startTarget(target: Target, upstreamUrl: string, { profile = fal
   });
 }
 
-function ask<T = any>(child: ChildProcess, type: string): Promise<T> {
+function ask<T = any>(child: ChildProcess, type: string, extra: Record<string, unknown> = {}): Promise<T> {
   return new Promise((done) => {
     const answer = (m: { type: string }) => {
       if (m.type !== type) return;
@@ -126,6 +128,6 @@ function ask<T = any>(child: ChildProcess, type: string): Promise<T> {
       done(m as T);
     };
     child.on('message', answer);
-    child.send({ type });
+    child.send({ type, ...extra });
   });
 }

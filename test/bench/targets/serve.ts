@@ -5,6 +5,9 @@
  * and stops on `stop` or SIGTERM.
  * Each target runs in a process of its own, apart from the load generator.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+
 export interface Started {
   url: string;
   close(): Promise<void>;
@@ -25,6 +28,8 @@ export async function serveTarget(start: (upstreamUrl: string) => Promise<Starte
       const { user, system } = process.cpuUsage();
       process.send!({ type: 'cpu', micros: user + system });
     }
+    if (message.type === 'profile-start') void profileStart().then(() => process.send!({ type: 'profile-start' }));
+    if (message.type === 'profile-stop') void profileStop((message as { file?: string }).file!).then(() => process.send!({ type: 'profile-stop' }));
     if (message.type === 'heap') {
       globalThis.gc?.();
       globalThis.gc?.();
@@ -33,4 +38,20 @@ export async function serveTarget(start: (upstreamUrl: string) => Promise<Starte
     }
   });
   process.send({ type: 'ready', url: started.url });
+}
+
+/** BENCH_PROFILE: the CPU profile of the timed rounds only (not start-up, not warm-up), through the inspector. */
+let session: Session | undefined;
+async function profileStart() {
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+async function profileStop(file: string) {
+  if (!session) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+  session = undefined;
 }
