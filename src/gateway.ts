@@ -52,6 +52,8 @@ export interface Gateway {
   /**
    * Listens on `port` (0 = a free one) and the operations server on
    * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
+   * A port it cannot bind rejects with a PortUnavailableError naming PORT or
+   * METRICS_PORT (src/infra/listen.ts), and leaves neither port bound.
    */
   start(port?: number, host?: string): Promise<{ url: string; port: number; opsUrl: string }>;
   /**
