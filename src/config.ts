@@ -313,7 +313,7 @@ const envSchema = z.object({
   AUTH_ATTEMPTS_PER_MINUTE: int(20, 1, 100_000),
   /** Deepest nesting of fields in one operation (introspection aside). Default 10. */
   OPERATION_MAX_DEPTH: int(10, 2, 100),
-  /** Aliased fields in one document. Default 30. */
+  /** Aliased fields in one operation, `__typename` included, through its fragments. Default 30. */
   OPERATION_MAX_ALIASES: int(30, 0, 10_000),
   /** Root fields of one mutation operation. Default 5. */
   OPERATION_MAX_MUTATIONS: int(5, 1, 100),
@@ -382,8 +382,24 @@ const envSchema = z.object({
    * (which keeps it for resendCode only). Default 90 s.
    */
   CODE_SEND_INTERVAL_SECONDS: int(90, 0, 86_400),
-  /** Codes sent to one destination for one purpose per day. Default 10. */
+  /**
+   * Codes sent to one destination for one purpose per day, asked from one
+   * client address block (IPv6 per /64): one attacker cannot use up a
+   * victim's codes for the day. Default 10.
+   */
   CODE_SENDS_PER_DAY: int(10, 1, 10_000),
+  /** Codes sent to one destination for one purpose per day from all addresses together. Default 50. */
+  CODE_SENDS_PER_DAY_PER_DESTINATION: int(50, 1, 100_000),
+  /**
+   * Without REDIS_URL (and for general limits while Redis fails): entries
+   * each in-memory limit keeps, i.e. addresses, accounts or destinations
+   * counted at once, and password recoveries in flight; expired ones are
+   * reclaimed first. When all are live, the limits that fail closed (code
+   * and password attempts, codes sent, password recovery) refuse a new one
+   * with LIMITS_UNAVAILABLE rather than forget a live count; general limits
+   * drop their oldest count. Default 100000.
+   */
+  MEMORY_LIMITS_MAX_KEYS: int(100_000, 10, 10_000_000),
   /** How long a `recoveryToken` of startPasswordRecovery stays usable. Default 3600 s. */
   PASSWORD_RECOVERY_TTL_SECONDS: int(3600, 60, 86_400),
   /**

@@ -103,6 +103,8 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     passwordAttempts: { limit: config.PASSWORD_ATTEMPTS_PER_LOGIN, windowSeconds: config.PASSWORD_ATTEMPTS_WINDOW_SECONDS },
     sendIntervalSeconds: config.CODE_SEND_INTERVAL_SECONDS,
     sendsPerDay: config.CODE_SENDS_PER_DAY,
+    sendsPerDayPerDestination: config.CODE_SENDS_PER_DAY_PER_DESTINATION,
+    maxKeys: config.MEMORY_LIMITS_MAX_KEYS,
   });
 
   const services: Services = {
@@ -116,11 +118,15 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     idempotency: redis
       ? new RedisIdempotencyStore(redis, `${prefix}idempotency:`, idempotencyOptions)
       : new MemoryIdempotencyStore(idempotencyOptions),
-    anonymousDatingLimit: createRateLimiter(redis, `${prefix}ratelimit:dating-anonymous:`, { limit: config.DATING_ANONYMOUS_PER_MINUTE, windowSeconds: 60 }),
-    authAttemptLimit: createRateLimiter(redis, `${prefix}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE }),
+    anonymousDatingLimit: createRateLimiter(redis, `${prefix}ratelimit:dating-anonymous:`, {
+      limit: config.DATING_ANONYMOUS_PER_MINUTE,
+      windowSeconds: 60,
+      maxKeys: config.MEMORY_LIMITS_MAX_KEYS,
+    }),
+    authAttemptLimit: createRateLimiter(redis, `${prefix}ratelimit:auth:`, { limit: config.AUTH_ATTEMPTS_PER_MINUTE, maxKeys: config.MEMORY_LIMITS_MAX_KEYS }),
     events: createAccountEvents(config, account, sessions, logger, metrics),
     accountLimits,
-    recoveryStore: redis ? new RedisRecoveryStore(redis, `${prefix}recovery:`) : new MemoryRecoveryStore(),
+    recoveryStore: redis ? new RedisRecoveryStore(redis, `${prefix}recovery:`) : new MemoryRecoveryStore(config.MEMORY_LIMITS_MAX_KEYS),
   };
   return {
     services,

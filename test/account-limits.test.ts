@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll, afterEach, vi } from 'vitest';
+import { MemoryRateLimiter } from '../src/infra/rate-limit.js';
+import { MemoryRecoveryStore } from '../src/infra/recovery-store.js';
 import { redisForTests } from './support/redis.js';
 import { gql, startGateway, startStack, type Stack, useStack } from './support/gateway.js';
 import { gatewayLogLines, waitUntil } from './support/harness.js';
@@ -174,23 +178,116 @@ describe('per-account limits', () => {
 });
 
 describe('the daily cap of codes', () => {
-  const t = useStack({ ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '2' });
+  const t = useStack({ ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '1', CODE_SENDS_PER_DAY: '2', CODE_SENDS_PER_DAY_PER_DESTINATION: '3' });
 
-  it('past CODE_SENDS_PER_DAY a destination gets no code until the day is over', async () => {
-    const user = await signUp(t.stack);
+  /** startPasswordRecovery for `login` from `address` until the daily cap refuses: the codes sent, and the refusal. */
+  async function sendUntilDailyCap(login: string, address: number, atMost = 10) {
     let sent = 0;
     let refusal: { extensions?: Record<string, any> } | undefined;
     // The 1 s interval refuses in between (a short retryAfterSeconds); the daily cap answers with the rest of the day.
-    const deadline = Date.now() + 15_000;
-    while (!refusal && Date.now() < deadline) {
-      const res = await t.stack.gql(START, { login: user.email });
+    const deadline = Date.now() + 20_000;
+    while (!refusal && sent < atMost && Date.now() < deadline) {
+      const res = await t.stack.gql(START, { login }, from(address));
       if (res.data?.startPasswordRecovery) sent++;
       else if (res.errors?.[0]?.extensions?.retryAfterSeconds > 3600) refusal = res.errors?.[0];
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(sent).toBe(2);
-    expect(refusal?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+    return { sent, refusal };
+  }
+
+  it('past CODE_SENDS_PER_DAY one address gets no code for the day, while the owner\'s address still does, up to CODE_SENDS_PER_DAY_PER_DESTINATION', async () => {
+    const user = await signUp(t.stack);
+    const attacker = await sendUntilDailyCap(user.email, 66);
+    expect(attacker.sent).toBe(2);
+    expect(attacker.refusal?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(attacker.refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+
+    // The owner, from another address, is not locked out: a code arrives.
+    const owner = await sendUntilDailyCap(user.email, 77, 1);
+    expect(owner).toEqual({ sent: 1, refusal: undefined });
+    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3);
+
+    // All addresses together: no more than the destination's ceiling (3) a day.
+    const third = await sendUntilDailyCap(user.email, 88);
+    expect(third.sent).toBe(0);
+    expect(third.refusal!.extensions!.retryAfterSeconds).toBeGreaterThan(80_000);
+  });
+});
+
+const unavailable = (result: { errors?: { extensions?: Record<string, any> }[] }) =>
+  result.errors?.[0]?.extensions?.code === 'LIMITS_UNAVAILABLE' && result.errors[0]!.extensions!.retryAfterSeconds > 0;
+const FULL_AT_TEN = { ...REAL_LIMITS, CODE_SEND_INTERVAL_SECONDS: '0', CODE_SENDS_PER_DAY: '1000', CODE_SENDS_PER_DAY_PER_DESTINATION: '1000', MEMORY_LIMITS_MAX_KEYS: '10' };
+
+describe('code attempts in memory when full (MEMORY_LIMITS_MAX_KEYS)', () => {
+  const t = useStack(FULL_AT_TEN);
+
+  it('a flood of other targets is refused instead of resetting a victim\'s count of wrong codes', async () => {
+    const { userId } = await register(t.stack);
+    const victim = [];
+    for (let i = 0; i < 6; i++) victim.push(await t.stack.gql(VERIFY, { input: { userId, emailCode: '000000' } }, from(i)));
+    expect(rateLimited(victim[5]!)).toBe(true);
+    // Nine more users fill the ten counts; from the tenth on, new targets wait for the oldest window (15 minutes).
+    const flood = [];
+    for (let i = 0; i < 15; i++) flood.push(await t.stack.gql(VERIFY, { input: { userId: `${userId}-other-${i}`, emailCode: '000000' } }, from(10 + i)));
+    expect(flood.slice(0, 9).some(unavailable)).toBe(false);
+    expect(flood.slice(9).every(unavailable)).toBe(true);
+    expect(flood[9]!.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(800);
+    await t.stack.account.resetCalls();
+    // The victim's count is still there: no fresh guesses.
+    expect(rateLimited(await t.stack.gql(VERIFY, { input: { userId, emailCode: '000000' } }, from(30)))).toBe(true);
+    expect(await t.stack.account.calls()).toEqual({});
+  });
+
+});
+
+describe('password recoveries in memory when full (MEMORY_LIMITS_MAX_KEYS)', () => {
+  const t = useStack(FULL_AT_TEN);
+
+  it('a flood of recoveries is refused instead of pushing out a pending one', async () => {
+    const user = await signUp(t.stack);
+    const started = await t.stack.gql(START, { login: user.email });
+    expect(started.data.startPasswordRecovery.__typename).toBe('StartPasswordRecoverySuccess');
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await t.stack.gql(START, { login: 'flood@example.com' }, from(40 + i)));
+    expect(answers.filter((a) => a.data?.startPasswordRecovery?.__typename === 'StartPasswordRecoverySuccess').length).toBeLessThan(10);
+    expect(unavailable(answers.at(-1)!)).toBe(true);
+    const code = await waitForCode(t.stack, user.email);
+    const done = await t.stack.gql(COMPLETE, { input: { recoveryToken: started.data.startPasswordRecovery.recoveryToken, code, newPassword: 'new password 1' } });
+    expect(done.data.completePasswordRecovery).toEqual({ __typename: 'AuthSuccess', user: { id: user.userId } });
+  });
+});
+
+describe('the in-memory stores when full', () => {
+  // Their clock is faked: a busy machine's pause cannot expire a window early.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a limit that fails closed refuses a new key until the oldest window ends, then reclaims the expired ones', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const limiter = new MemoryRateLimiter({ limit: 1, windowSeconds: 60, maxKeys: 2, whenFull: 'refuse' });
+    expect(await limiter.take('x')).toBe(0);
+    vi.setSystemTime(Date.now() + 10_000);
+    expect(await limiter.take('y')).toBe(0);
+    await expect(limiter.take('z')).rejects.toMatchObject({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 50 });
+    expect(await limiter.take('x')).toBe(50); // still counted
+    vi.setSystemTime(Date.now() + 50_000); // x's window ends
+    expect(await limiter.take('z')).toBe(0);
+    expect(await limiter.take('y')).toBe(10);
+    await expect(limiter.take('x')).rejects.toMatchObject({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 10 }); // full again: y and z are live
+  });
+
+  it('the recovery store refuses a new flow rather than drop a pending one, and updates known ones', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = new MemoryRecoveryStore(2);
+    await store.set('a', { login: 'a@example.com', state: 'pending' }, 60);
+    await store.set('b', { login: 'b@example.com', state: 'pending' }, 60);
+    await expect(store.set('c', { login: 'c@example.com', state: 'pending' }, 60)).rejects.toMatchObject({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 60 });
+    await store.set('a', { login: 'a@example.com', state: 'sent', upstreamToken: 't' }, 60);
+    expect(await store.get('a')).toMatchObject({ state: 'sent' });
+    vi.setSystemTime(Date.now() + 61_000);
+    await store.set('c', { login: 'c@example.com', state: 'pending' }, 60);
+    expect(await store.get('c')).toMatchObject({ state: 'pending' });
   });
 });
 
@@ -214,6 +311,32 @@ describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
     for (let i = 0; i < 10; i++) answers.push(await gql(urls[i % 2]!, VERIFY, { input: { userId, emailCode: '000000' } }, from(i)));
     expect(answers.filter(rateLimited)).toHaveLength(5);
     expect((await stack.account.calls())['user/auth/verify']).toBe(5);
+  });
+
+  it('Redis holds the recovery flow sealed: neither the login nor the upstream token in clear', async () => {
+    const user = await signUp(stack);
+    const upstreamToken = `upstream-recovery-token-${process.pid}-${Date.now()}`;
+    await stack.account.post('force', { path: 'user/auth/recovery', state: 200, data: { token: upstreamToken, type: 'email' } });
+    const started = await stack.gql(START, { login: user.email });
+    const recoveryToken: string = started.data.startPasswordRecovery.recoveryToken;
+    // resendCode waits for the upstream answer to be stored (then the 90 s interval answers).
+    const resent = await stack.gql(RESEND, { input: { purpose: 'PASSWORD_RECOVERY', recoveryToken } });
+    expect(resent.data.resendCode.__typename).toBe('CodeCooldown');
+    const redis = new Redis(redisForFile.url);
+    try {
+      const key = `${prefix}recovery:${createHash('sha256').update(recoveryToken).digest('base64url')}`;
+      const raw = (await redis.get(key))!;
+      expect(raw).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+      for (const secret of [user.email, upstreamToken, recoveryToken, 'upstreamToken', 'login']) expect(raw).not.toContain(secret);
+      const keys = await redis.keys(`${prefix}*`);
+      const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? redis.get(k) : '')));
+      for (const text of [...keys, ...values]) {
+        expect(text).not.toContain(user.email);
+        expect(text).not.toContain(upstreamToken);
+      }
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('password recovery started on one instance completes on the other', async () => {

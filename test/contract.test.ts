@@ -69,7 +69,7 @@ describe('the Account API probe against the emulator', () => {
     const results = byId(await probeAccount({ url: account.emulator.url }));
     expect(results['session-403']!.verdict).toBe('holds');
     expect(results['login-unknown-404']!.verdict).toBe('holds');
-    expect(results['user-shape']).toMatchObject({ verdict: 'skipped', detail: 'needs --login and --password of a test account' });
+    expect(results['user-shape']).toMatchObject({ verdict: 'skipped', detail: 'needs --login of a test account (and ACCOUNT_PROBE_PASSWORD)' });
   });
 
   it('reports each deviation with the path, the state and what the client would make of it', async () => {
@@ -113,21 +113,22 @@ describe('the Dating API probe against the emulator', () => {
 });
 
 describe('npm run contract', () => {
-  function runCli(args: string[]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/contract/cli.ts', ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  function runCli(args: string[], env: Record<string, string> = {}) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/contract/cli.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (out += chunk));
     return new Promise<{ code: number | null; out: string }>((resolve) => child.once('exit', (code) => resolve({ code, out })));
   }
 
-  it('prints what holds for both backends, exits 0, and never prints the password or the key', async () => {
+  it('takes the secrets from the environment, prints what holds for both backends, exits 0, and never prints the password or the key', async () => {
     const login = await testAccount();
-    const { code, out } = await runCli([
-      '--account-url', account.emulator.url, '--login', login, '--password', PASSWORD, '--allow-writes',
-      '--dating-url', `${dating.url}/wellhello`, '--dating-key', DATING_KEY,
-    ]);
+    const { code, out } = await runCli(
+      ['--account-url', account.emulator.url, '--login', login, '--allow-writes', '--dating-url', `${dating.url}/wellhello`],
+      { ACCOUNT_PROBE_PASSWORD: PASSWORD, DATING_API_KEY: DATING_KEY },
+    );
     expect(code, out).toBe(0);
+    expect(out).not.toContain('warning');
     expect(out).toContain(`Account API contract probe of ${account.emulator.url} (writes allowed)`);
     expect(out).toMatch(/HOLDS {2}settings-shape +user\/settings\/get answers the Settings object/);
     expect(out).toContain('23 hold, 0 fail, 0 skipped');
@@ -137,13 +138,30 @@ describe('npm run contract', () => {
     expect(out).not.toContain(DATING_KEY);
   });
 
+  it('still takes --password and --dating-key, with a warning that names the variable and not the value', async () => {
+    const login = await testAccount();
+    const { code, out } = await runCli([
+      '--account-url', account.emulator.url, '--login', login, '--password', PASSWORD,
+      '--dating-url', `${dating.url}/wellhello`, '--dating-key', DATING_KEY,
+    ]);
+    expect(code, out).toBe(0);
+    expect(out).toContain('warning: --password puts a secret on the command line (ps, shell history); set ACCOUNT_PROBE_PASSWORD instead');
+    expect(out).toContain('warning: --dating-key puts a secret on the command line (ps, shell history); set DATING_API_KEY instead');
+    expect(out).toContain('7 hold, 0 fail, 0 skipped');
+    expect(out).not.toContain(PASSWORD);
+    expect(out).not.toContain(DATING_KEY);
+  });
+
   it('exits 1 when a check fails (without printing the key it was given) and 2 on a usage error', async () => {
-    const wrong = await runCli(['--dating-url', `${dating.url}/wellhello`, '--dating-key', 'wrong-key-0815']);
+    const wrong = await runCli(['--dating-url', `${dating.url}/wellhello`], { DATING_API_KEY: 'wrong-key-0815' });
     expect(wrong.code).toBe(1);
     expect(wrong.out).toMatch(/FAILS {2}missing-400/);
     expect(wrong.out).not.toContain('wrong-key-0815');
     const usage = await runCli(['--login', 'a@example.com']);
     expect(usage.code).toBe(2);
-    expect(usage.out).toContain('usage: npm run contract');
+    expect(usage.out).toContain('usage: [ACCOUNT_PROBE_PASSWORD=…] [DATING_API_KEY=…] npm run contract');
+    const noPassword = await runCli(['--account-url', account.emulator.url, '--login', 'a@example.com']);
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.out).toContain('--login needs its password in ACCOUNT_PROBE_PASSWORD');
   });
 });

@@ -16,6 +16,14 @@ describe('operation limits', () => {
     expect(await t.stack.account.calls()).toEqual({});
   });
 
+  it('counts aliased __typename too, also through fragments', async () => {
+    refused(await t.stack.gql(`{ a: __typename b: __typename c: __typename d: __typename }`));
+    refused(await t.stack.gql(`{ a: __typename ...F } fragment F on Query { b: __typename c: __typename d: __typename }`));
+    const within = await t.stack.gql(`{ a: __typename b: __typename c: __typename }`);
+    expect(within).toMatchObject({ data: { a: 'Query', b: 'Query', c: 'Query' } });
+    expect(within.errors).toBeUndefined();
+  });
+
   it('refuses more mutations than allowed, also through fragments', async () => {
     const result = await t.stack.gql(
       `mutation { ...Two logout { __typename } }
@@ -32,5 +40,15 @@ describe('operation limits', () => {
     expect(within.errors).toBeUndefined();
     const introspection = await t.stack.gql(`{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }`);
     expect(introspection.errors).toBeUndefined();
+  });
+
+  it('a document the schema refuses keeps yoga\'s GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (README error model)', async () => {
+    const parse = await t.stack.gql(`{ viewer { `);
+    const validation = await t.stack.gql(`{ noSuchField }`);
+    for (const [result, code] of [[parse, 'GRAPHQL_PARSE_FAILED'], [validation, 'GRAPHQL_VALIDATION_FAILED']] as const) {
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code });
+      expect(result.data).toBeUndefined();
+    }
   });
 });

@@ -196,7 +196,7 @@ async function probeWithSession(options: AccountProbeOptions, call: Call, expect
   };
   const all = [...Object.values(checks), ...Object.values(writes)];
   if (options.login === undefined || options.password === undefined) {
-    return all.map((check) => skipped(check, 'needs --login and --password of a test account'));
+    return all.map((check) => skipped(check, 'needs --login of a test account (and ACCOUNT_PROBE_PASSWORD)'));
   }
 
   const login = await call(api.login.path, { login: options.login, password: options.password });

@@ -4,8 +4,8 @@ import { send } from './http.js';
 import { type CheckResult, verdictOf } from './report.js';
 
 /**
- * The Dating API v2 contract probe (`npm run contract -- --dating-url URL
- * --dating-key K`): checks one site against shared/UPSTREAM.md §2 with
+ * The Dating API v2 contract probe (`DATING_API_KEY=… npm run contract --
+ * --dating-url URL`): checks one site against shared/UPSTREAM.md §2 with
  * requests the site must refuse, so it never creates a user: each lacks
  * `email`, a required field. Answers are read with the gateway's own parsers
  * (src/upstream/dating/wire.ts). The key is sent only as `Authorization` and

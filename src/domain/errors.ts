@@ -145,14 +145,18 @@ export class RateLimited extends RequestError {
 }
 
 /**
- * A limit that must not fail open (code and password attempts, codes sent)
- * cannot count now because Redis fails: nothing was tried upstream; retry
- * after `retryAfterSeconds`.
+ * A limit that must not fail open (code and password attempts, codes sent,
+ * password recovery) cannot count now, because Redis fails or, without
+ * Redis, every in-memory count is live (MEMORY_LIMITS_MAX_KEYS): nothing was
+ * tried upstream; retry after `retryAfterSeconds`.
  */
 export class LimitsUnavailable extends RequestError {
   override readonly name = 'LimitsUnavailable';
-  constructor(readonly retryAfterSeconds: number) {
-    super('LIMITS_UNAVAILABLE', `Sign-in and code checks are unavailable for a moment. Try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Sign-in and code checks are unavailable for a moment. Try again in ${retryAfterSeconds} seconds.`,
+  ) {
+    super('LIMITS_UNAVAILABLE', message, { retryAfterSeconds });
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimited } from '../domain/errors.js';
 import { CodeCooldown, DomainOutcome, InvalidCode, type Channel } from '../domain/outcomes.js';
@@ -27,32 +27,32 @@ import type { Services } from '../services.js';
  * code (InvalidCode) or a sent code.
  */
 export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'config' | 'logger'> & {
+  /** The client's address: the daily cap of codes counts per destination and address block. */
+  clientIp: string;
   /** The operation's deadline; the `user/auth/recovery` call, which runs after the answer, goes without. */
   deadline?: Deadline;
 };
 
-/** RATE_LIMITED when a code went to this login less than the interval ago, or too many today. */
+/** RATE_LIMITED when a code went to this login less than the interval ago, or too many today (from this address block, or from all). */
 export async function startRecovery(services: RecoveryServices, login: string): Promise<{ recoveryToken: string; codeSentTo: Channel }> {
-  const wait = await services.accountLimits.codeSend('recovery', [login]);
+  const wait = await services.accountLimits.codeSend('recovery', [login], services.clientIp);
   if (wait > 0) throw new RateLimited(wait, 'A code was sent to this login recently. Try again later.');
   const recoveryToken = randomBytes(32).toString('base64url');
-  const key = tokenKey(recoveryToken);
-  await services.recoveryStore.set(key, { login, state: 'pending' }, services.config.PASSWORD_RECOVERY_TTL_SECONDS);
-  void askUpstream(services, key, login);
+  await services.recoveryStore.set(recoveryToken, { login, state: 'pending' }, services.config.PASSWORD_RECOVERY_TTL_SECONDS);
+  void askUpstream(services, recoveryToken, login);
   return { recoveryToken, codeSentTo: login.includes('@') ? 'EMAIL' : 'PHONE' };
 }
 
 /** The new session, or InvalidCode (wrong code, unknown or expired token, or no such login). */
 export async function completeRecovery(services: RecoveryServices, recoveryToken: string, code: string, newPassword: string) {
-  const key = tokenKey(recoveryToken);
-  const flow = await settled(services, key);
+  const flow = await settled(services, recoveryToken);
   if (!flow) return new InvalidCode();
   // Per login, from any address and through any of its tokens (CODE_ATTEMPTS_PER_TARGET).
   await services.accountLimits.codeAttempt(loginKey(flow.login));
   const result = await services.account.completeRecovery(flow.upstreamToken ?? decoyToken(), code, newPassword, services.deadline);
   if (result instanceof DomainOutcome) return flow.upstreamToken ? result : new InvalidCode();
   // The password is set: a failing delete (Redis down) only leaves a token that no longer works upstream.
-  await Promise.all([services.recoveryStore.delete(key).catch(() => undefined), services.accountLimits.codeAccepted(loginKey(flow.login))]);
+  await Promise.all([services.recoveryStore.delete(recoveryToken).catch(() => undefined), services.accountLimits.codeAccepted(loginKey(flow.login))]);
   return result;
 }
 
@@ -62,9 +62,9 @@ export async function completeRecovery(services: RecoveryServices, recoveryToken
  * expired token (the gateway's own: it says nothing about the login).
  */
 export async function resendRecoveryCode(services: RecoveryServices, recoveryToken: string): Promise<true | CodeCooldown | null> {
-  const flow = await settled(services, tokenKey(recoveryToken));
+  const flow = await settled(services, recoveryToken);
   if (!flow) return null;
-  const wait = await services.accountLimits.codeSend('recovery', [flow.login]);
+  const wait = await services.accountLimits.codeSend('recovery', [flow.login], services.clientIp);
   if (wait > 0) return new CodeCooldown(wait);
   if (!flow.upstreamToken) {
     await services.account.resendCode({ recoveryToken: decoyToken() }, services.deadline).catch(() => undefined);
@@ -75,7 +75,7 @@ export async function resendRecoveryCode(services: RecoveryServices, recoveryTok
   return result instanceof CodeCooldown ? result : true;
 }
 
-async function askUpstream(services: RecoveryServices, key: string, login: string): Promise<void> {
+async function askUpstream(services: RecoveryServices, recoveryToken: string, login: string): Promise<void> {
   let flow: RecoveryFlow;
   try {
     // No deadline: this runs after the answer went out, bounded by UPSTREAM_TIMEOUT_MS.
@@ -85,26 +85,25 @@ async function askUpstream(services: RecoveryServices, key: string, login: strin
     services.logger.warn('password recovery: the Account API call failed', { error: (error as Error).name });
     flow = { login, state: 'failed' };
   }
-  await services.recoveryStore.set(key, flow, services.config.PASSWORD_RECOVERY_TTL_SECONDS).catch((error: Error) => {
+  await services.recoveryStore.set(recoveryToken, flow, services.config.PASSWORD_RECOVERY_TTL_SECONDS).catch((error: Error) => {
     services.logger.error('password recovery: the outcome could not be stored', { error: error.name });
   });
 }
 
 /** The flow once the upstream call has answered; null when unknown, expired, or the start failed (start again). */
-async function settled(services: RecoveryServices, key: string): Promise<(RecoveryFlow & { state: 'sent' | 'none' }) | null> {
+async function settled(services: RecoveryServices, recoveryToken: string): Promise<(RecoveryFlow & { state: 'sent' | 'none' }) | null> {
   const deadline = Date.now() + services.config.UPSTREAM_TIMEOUT_MS + 1000;
   for (;;) {
-    const flow = await services.recoveryStore.get(key);
+    const flow = await services.recoveryStore.get(recoveryToken);
     if (!flow) return null;
     if (flow.state === 'sent' || flow.state === 'none') return flow as RecoveryFlow & { state: 'sent' | 'none' };
     if (flow.state === 'failed' || Date.now() > deadline) {
-      await services.recoveryStore.delete(key);
+      await services.recoveryStore.delete(recoveryToken);
       return null;
     }
     await sleep(50);
   }
 }
 
-const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 /** Same shape as ours; the Account API knows no such token and answers as for a wrong one. */
 const decoyToken = () => randomBytes(32).toString('base64url');

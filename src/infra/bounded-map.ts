@@ -16,3 +16,26 @@ export function makeRoom<K, V>(map: Map<K, V>, max: number, isExpired: (value: V
   }
   return map.size < max;
 }
+
+/**
+ * Room in a bounded map whose insertion order is its expiry order: every
+ * entry has the same lifetime and is deleted before it is set again (the
+ * in-memory rate limiter, the password recovery flows). Nothing happens
+ * below `max`; at `max`, expired entries are dropped from the oldest end,
+ * stopping at the first live one, so each costs O(1) however large the map.
+ * With `evictLive`, the oldest live entries go next (a general limit: its
+ * count starts again); without, the map stays full (a limit that fails
+ * closed refuses rather than forget a live count). True when one more entry fits.
+ */
+export function makeRoomOldestFirst<K, V>(map: Map<K, V>, max: number, isExpired: (value: V) => boolean, evictLive: boolean): boolean {
+  if (map.size < max) return true;
+  for (const [key, value] of map) {
+    if (map.size < max && !isExpired(value)) break;
+    if (!evictLive && !isExpired(value)) break;
+    map.delete(key);
+  }
+  return map.size < max;
+}
+
+/** The oldest entry of a map (insertion order), or undefined. */
+export const oldest = <K, V>(map: Map<K, V>): V | undefined => map.values().next().value;

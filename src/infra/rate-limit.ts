@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { makeRoom } from './bounded-map.js';
+import { makeRoomOldestFirst, oldest } from './bounded-map.js';
 import { LimitsUnavailable } from '../domain/errors.js';
 import { redisHealth } from './redis.js';
 
@@ -23,37 +23,51 @@ export interface RateLimitOptions {
   windowSeconds?: number;
 }
 
+/** What an in-memory limit does when it counts MEMORY_LIMITS_MAX_KEYS live windows and a new key comes. */
+export type WhenFull = 'evict' | 'refuse';
+
 export class MemoryRateLimiter implements RateLimiter {
+  /** In insertion order, which is expiry order: every window lasts as long, and a new one is inserted afresh. */
   readonly #windows = new Map<string, { count: number; endsAt: number }>();
   readonly #limit: number;
   readonly #windowMs: number;
+  readonly #whenFull: WhenFull;
   readonly maxKeys: number;
 
   constructor(
     options: RateLimitOptions & {
-      /**
-       * Keys tracked at most. Expired windows are swept first; when every
-       * window is live the oldest are dropped (their count starts again),
-       * so a flood of addresses cannot lock out new ones. Default 10 000.
-       */
+      /** Keys tracked at most (MEMORY_LIMITS_MAX_KEYS); expired windows are reclaimed first. Default 100 000. */
       maxKeys?: number;
+      /**
+       * When every window is live: `evict` drops the oldest (its count starts
+       * again), so a flood of addresses cannot lock out new ones (general
+       * limits, which fail open); `refuse` keeps every count and refuses the
+       * new key with LIMITS_UNAVAILABLE until the oldest window ends (limits
+       * that fail closed: a flood of other targets must not reset a victim's
+       * count). Default `evict`.
+       */
+      whenFull?: WhenFull;
     },
   ) {
     this.#limit = options.limit;
     this.#windowMs = (options.windowSeconds ?? 60) * 1000;
-    this.maxKeys = options.maxKeys ?? 10_000;
+    this.maxKeys = options.maxKeys ?? 100_000;
+    this.#whenFull = options.whenFull ?? 'evict';
   }
 
   async take(key: string): Promise<number> {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (!window || window.endsAt <= now) {
-      makeRoom(this.#windows, this.maxKeys, (w) => w.endsAt <= now, true);
+      this.#windows.delete(key);
+      if (!makeRoomOldestFirst(this.#windows, this.maxKeys, (w) => w.endsAt <= now, this.#whenFull === 'evict')) {
+        throw memoryFull(secondsUntil(oldest(this.#windows)!.endsAt, now));
+      }
       window = { count: 0, endsAt: now + this.#windowMs };
       this.#windows.set(key, window);
     }
     window.count += 1;
-    return window.count <= this.#limit ? 0 : Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    return window.count <= this.#limit ? 0 : secondsUntil(window.endsAt, now);
   }
 
   async reset(key: string) {
@@ -86,7 +100,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async take(key: string): Promise<number> {
     const [count, ttlMs] = (await this.redis.eval(TAKE, 1, this.prefix + key, String(this.#windowMs))) as [number, number];
-    return count <= this.#limit ? 0 : Math.max(1, Math.ceil(Math.max(ttlMs, 0) / 1000));
+    return count <= this.#limit ? 0 : Math.max(1, Math.ceil(ttlMs / 1000));
   }
 
   async reset(key: string) {
@@ -96,6 +110,13 @@ export class RedisRateLimiter implements RateLimiter {
   /** The connection is shared and closed by its owner. */
   async close() {}
 }
+
+/** A limit that fails closed is full of live counts (MEMORY_LIMITS_MAX_KEYS). */
+export const memoryFull = (retryAfterSeconds: number) =>
+  new LimitsUnavailable(retryAfterSeconds, `Too many sign-in and code checks are being counted. Try again in ${retryAfterSeconds} seconds.`);
+
+/** Whole seconds from `now` until `at`, at least 1. */
+export const secondsUntil = (at: number, now: number) => Math.max(1, Math.ceil((at - now) / 1000));
 
 /**
  * What a limit does while Redis fails (down, or slower than
@@ -144,14 +165,21 @@ class RedisFailurePolicy implements RateLimiter {
 
 /**
  * In Redis when the gateway has one (every instance shares the count), else
- * in memory; `whenRedisFails` says what happens while Redis fails.
+ * in memory; `whenRedisFails` says what happens while Redis fails, and also
+ * when the in-memory count is full: `open` drops the oldest count, `closed`
+ * refuses the new key (MemoryRateLimiter's `whenFull`).
  */
 export function createRateLimiter(
   redis: Redis | null,
   prefix: string,
-  options: RateLimitOptions & { whenRedisFails?: WhenRedisFails },
+  options: RateLimitOptions & {
+    whenRedisFails?: WhenRedisFails;
+    /** Keys an in-memory count keeps (MEMORY_LIMITS_MAX_KEYS); full, a limit that fails closed refuses. Default 100 000. */
+    maxKeys?: number;
+  },
 ): RateLimiter {
-  if (!redis) return new MemoryRateLimiter(options);
-  const fallback = (options.whenRedisFails ?? 'open') === 'open' ? new MemoryRateLimiter(options) : null;
+  const failClosed = options.whenRedisFails === 'closed';
+  if (!redis) return new MemoryRateLimiter({ ...options, whenFull: failClosed ? 'refuse' : 'evict' });
+  const fallback = failClosed ? null : new MemoryRateLimiter({ ...options, whenFull: 'evict' });
   return new RedisFailurePolicy(redis, new RedisRateLimiter(redis, prefix, options), fallback);
 }

@@ -27,7 +27,9 @@ export interface OperationLimitsOptions {
    */
   maxDepth?: number;
   /**
-   * Aliased fields of one operation, through its fragments: aliases multiply upstream calls (OPERATION_MAX_ALIASES).
+   * Aliased fields of one operation, through its fragments, `__typename` included
+   * (Armor leaves it out by default; 60 aliased `__typename` still cost work): aliases
+   * multiply upstream calls (OPERATION_MAX_ALIASES).
    * @default 30
    */
   maxAliases?: number;
@@ -74,7 +76,7 @@ export function useOperationLimits(options: OperationLimitsOptions = {}): Plugin
   const tokens = maxTokensPlugin({ n: limits.maxTokens, ...refusing(`The document has more than ${limits.maxTokens} tokens.`, 'throw') });
   const rules: ValidationRule[] = [
     maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...refusing(`The operation nests fields deeper than ${limits.maxDepth} levels.`) }),
-    maxAliasesRule({ n: limits.maxAliases, ...refusing(`The operation uses more than ${limits.maxAliases} aliases.`) }),
+    maxAliasesRule({ n: limits.maxAliases, allowList: [], ...refusing(`The operation uses more than ${limits.maxAliases} aliases.`) }),
     maxDirectivesRule({ n: limits.maxDirectives, ...refusing(`The operation uses more than ${limits.maxDirectives} directives.`) }),
     costLimitRule({ maxCost: limits.maxCost, flattenFragments: true, ...refusing(`The operation costs more than ${limits.maxCost}.`) }),
     (context) => mutationFieldsRule(context, limits.maxMutationFields),

@@ -108,12 +108,12 @@ builder.mutationField('requestAccountDeletion', (t) =>
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
-      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`]);
+      const wait = await ctx.accountLimits.codeSend('deletion', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`], ctx.clientIp);
       if (wait > 0) throw new RateLimited(wait, 'A deletion code was sent recently. Try again later.');
       const result = await ctx.account.requestDeletion(session, ctx.deadline);
       if (result instanceof DomainOutcome) return result;
       // A resendCode with this token alone waits out the same interval.
-      await ctx.accountLimits.codeSent('deletion', [`token:${result.token}`]);
+      await ctx.accountLimits.codeSent('deletion', [`token:${result.token}`], ctx.clientIp);
       return new DeletionRequested(result.token, result.channel);
     },
   }),

@@ -65,7 +65,7 @@ builder.mutationField('register', (t) =>
           // An email or phone gets one registration code per account the Account
           // API creates (a second register answers UserAlreadyExists); the codes
           // are counted so that resendCode waits out the interval after this one.
-          await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`));
+          await ctx.accountLimits.codeSent('registration', sentTo.map((channel) => `user:${userId}:${channel}`), ctx.clientIp);
           return new Registered(userId, sentTo);
         },
       }),
@@ -165,7 +165,7 @@ builder.mutationField('resendCode', (t) =>
             return resent ?? new ValidationError([{ path: ['recoveryToken'], message: 'Unknown or expired: start the password recovery again.' }]);
           }
           const { target, destination } = await resendTarget(ctx, parsed);
-          const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key]);
+          const wait = await ctx.accountLimits.codeSend(destination.purpose, [destination.key], ctx.clientIp);
           if (wait > 0) return new CodeCooldown(wait);
           return ctx.account.resendCode(target, ctx.deadline);
         },

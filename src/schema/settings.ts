@@ -156,7 +156,7 @@ async function countContactChangeCode(ctx: GatewayContext, session: string, patc
   const current = await ctx.loaders.settings.load(session);
   const changed = [patch.email !== current.email && patch.email, patch.phone !== current.phone && patch.phone].filter((d) => typeof d === 'string');
   if (changed.length === 0) return;
-  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`, ...changed]);
+  const wait = await ctx.accountLimits.codeSend('contact_change', [`user:${await ctx.sessions.userId(session, ctx.deadline)}`, ...changed], ctx.clientIp);
   if (wait > 0) throw new RateLimited(wait, 'A code was sent for a contact change recently. Try again later.');
 }
 
