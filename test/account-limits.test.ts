@@ -205,7 +205,7 @@ describe('the daily cap of codes', () => {
     // The owner, from another address, is not locked out: a code arrives.
     const owner = await sendUntilDailyCap(user.email, 77, 1);
     expect(owner).toEqual({ sent: 1, refusal: undefined });
-    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3);
+    await waitUntil(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3, 'three recovery codes to the email');
 
     // All addresses together: no more than the destination's ceiling (3) a day.
     const third = await sendUntilDailyCap(user.email, 88);
