@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from './support/harness.js';
+import { startNodeProcess } from './support/node-process.js';
 
 /**
  * The drain on SIGTERM of `npm start`'s entry, with its embedded emulators:
@@ -8,34 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
  * the emulators stopped last; the grace bounds the wait; a second signal
  * ends the process at once.
  */
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 async function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', () => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await until('GraphiQL ready', () => /GraphiQL ready at (http:\/\/\S+\/graphql)/.exec(stdout)?.[1]);
-  const opsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(stdout)![1]!;
-  const emulatorUrl = /bundled Account API emulator at (http:\/\/\S+?);/.exec(stdout)![1]!;
+  const app = startNodeProcess('src/main.ts', { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env });
+  const stdout = app.stdout;
+  const url = (await app.waitFor(/GraphiQL ready at (http:\/\/\S+\/graphql)/))[1]!;
+  const opsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(stdout())![1]!;
+  const emulatorUrl = /bundled Account API emulator at (http:\/\/\S+?);/.exec(stdout())![1]!;
   const slowNextLogin = async (ms: number) => {
     const res = await fetch(`${emulatorUrl}/_emulator/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'user/auth/login', kind: 'delay', ms }) });
     expect(res.ok).toBe(true);
@@ -47,7 +26,7 @@ async function startMain(env: Record<string, string>) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: 'mutation { login(input: { login: "nobody@example.com", password: "drain test 123" }) { __typename } }' }),
     });
-  return { child, exited, url, opsUrl, stdout: () => stdout, slowNextLogin, loginsSeen, login };
+  return { child: app.child, exited: app.exited, url, opsUrl, stdout, slowNextLogin, loginsSeen, login };
 }
 
 const refused = (url: string) =>
@@ -65,15 +44,17 @@ describe('SIGTERM', () => {
     await app.slowNextLogin(1500);
     let settled = false;
     const inFlight = app.login().finally(() => (settled = true));
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
 
     app.child.kill('SIGTERM');
-    const during = await until('readiness 503', async () => {
+    let during: Record<string, unknown> | undefined;
+    await waitUntil(async () => {
       const res = await fetch(`${app.opsUrl}/readiness`);
-      return res.status === 503 ? ((await res.json()) as Record<string, unknown>) : undefined;
-    });
+      if (res.status === 503) during = (await res.json()) as Record<string, unknown>;
+      return during !== undefined;
+    }, 'readiness 503');
     expect(during).toMatchObject({ status: 'not ready', draining: true });
-    expect(await until('new connections refused', async () => ((await refused(app.url)) ? true : undefined))).toBe(true);
+    await waitUntil(() => refused(app.url), 'new connections refused');
     expect(settled, 'the drain began while the request was in flight').toBe(false);
 
     const res = await inFlight;
@@ -89,7 +70,7 @@ describe('SIGTERM', () => {
     const app = await startMain({ SHUTDOWN_GRACE_MS: '300' });
     await app.slowNextLogin(10_000);
     const inFlight = app.login().then(() => 'answered', () => 'cut');
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
     app.child.kill('SIGTERM');
     expect(await inFlight).toBe('cut');
     expect(await app.exited).toBe(0);
@@ -100,9 +81,9 @@ describe('SIGTERM', () => {
     const app = await startMain({ SHUTDOWN_GRACE_MS: '60000' });
     await app.slowNextLogin(30_000);
     const inFlight = app.login().then(() => 'answered', () => 'cut');
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
     app.child.kill('SIGTERM');
-    await until('the drain to begin', () => (/"msg":"draining"/.test(app.stdout()) ? true : undefined));
+    await waitUntil(() => /"msg":"draining"/.test(app.stdout()), 'the drain to begin');
     app.child.kill('SIGINT');
     expect(await app.exited).toBe(1);
     expect(await inFlight).toBe('cut');
