@@ -411,7 +411,8 @@ const envSchema = z.object({
   /** Interface of the operations server. Default `127.0.0.1` (loopback): set it, e.g. `0.0.0.0`, for a scraper on another host. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /**
-   * On SIGTERM: how long HTTP requests in flight may take to finish, after
+   * On SIGTERM: how long HTTP requests and graphql-ws queries and mutations
+   * in flight may take to finish (one grace for both, at once), after
    * readiness turned 503 and new connections stopped; then the rest are cut.
    * Default 10000 ms.
    */

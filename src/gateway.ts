@@ -58,8 +58,8 @@ export interface Gateway {
   start(port?: number, host?: string): Promise<{ url: string; port: number; opsUrl: string }>;
   /**
    * The drain: readiness turns 503 and no new connection is accepted at
-   * once; subscriptions end; HTTP requests in flight get SHUTDOWN_GRACE_MS to
-   * finish, then the rest are cut; then upstream pools, Redis and the
+   * once; subscriptions end; HTTP requests and graphql-ws operations in
+   * flight get SHUTDOWN_GRACE_MS (together) to finish, then the rest are cut; then upstream pools, Redis and the
    * operations server close. Once, however often it is called.
    */
   stop(): Promise<void>;
@@ -159,12 +159,12 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
 
   const stop = async () => {
     readiness.startDraining();
-    const drained = drain.drain(config.SHUTDOWN_GRACE_MS);
-    // No subscription completes: graphql-ws sockets close with 1012 and the
+    // One grace for both, at once: HTTP requests and graphql-ws queries and
+    // mutations in flight get SHUTDOWN_GRACE_MS to be answered. No
+    // subscription completes: graphql-ws sockets close with 1012 and the
     // drain cuts SSE streams, so clients resume elsewhere with `after` (or
     // Last-Event-ID); then the upstream sockets and the bus close.
-    await graphqlWs.close();
-    const { cut } = await drained;
+    const [{ cut }] = await Promise.all([drain.drain(config.SHUTDOWN_GRACE_MS), graphqlWs.close(config.SHUTDOWN_GRACE_MS)]);
     if (cut > 0) logger.warn('shutdown grace over: requests still in flight were cut', { cut, graceMs: config.SHUTDOWN_GRACE_MS });
     await closeServices();
     await ops.close();

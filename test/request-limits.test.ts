@@ -23,20 +23,24 @@ describe('request and document limits', () => {
   it('a body past REQUEST_MAX_BODY_BYTES is 413, by its Content-Length or counted while it streams', async () => {
     await t.stack.account.resetCalls();
     const big = JSON.stringify({ query: `mutation { logout { __typename } }`, variables: { pad: 'x'.repeat(20_000) } });
+    const tooLarge = { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', requestId: expect.any(String) } }] };
     const declared = await post(big, { authorization: `Bearer ${t.user.token}` });
     expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual(tooLarge);
 
     // Chunked, no Content-Length: the cap is counted on the stream.
-    const streamed = await new Promise<number>((resolve, reject) => {
+    const streamed = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(t.stack.url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       });
       req.on('error', reject);
       for (let i = 0; i < 10; i++) req.write(big.slice(i * 2100, (i + 1) * 2100));
       req.end(big.slice(21_000));
     });
-    expect(streamed).toBe(413);
+    expect(streamed.status).toBe(413);
+    expect(JSON.parse(streamed.body)).toEqual(tooLarge);
     expect(await t.stack.account.calls()).toEqual({});
   });
 

@@ -1,12 +1,16 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { AccountEmulatorClient } from './support/emulators.js';
+import { gqlAt } from './support/gateway.js';
 import { waitUntil } from './support/harness.js';
 import { startNodeProcess } from './support/node-process.js';
+import { wsClient } from './support/subscriptions.js';
+import { signUp } from './support/users.js';
 
 /**
  * The drain on SIGTERM of `npm start`'s entry, with its embedded emulators:
- * readiness 503 at once, no new connection, the request in flight answered,
- * the emulators stopped last; the grace bounds the wait; a second signal
+ * readiness 503 at once, no new connection, the request in flight answered
+ * (over HTTP or graphql-ws, within one grace), the emulators stopped last; the grace bounds the wait; a second signal
  * ends the process at once.
  */
 async function startMain(env: Record<string, string>) {
@@ -26,7 +30,8 @@ async function startMain(env: Record<string, string>) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: 'mutation { login(input: { login: "nobody@example.com", password: "drain test 123" }) { __typename } }' }),
     });
-  return { child: app.child, exited: app.exited, url, opsUrl, stdout, slowNextLogin, loginsSeen, login };
+  const account = new AccountEmulatorClient(emulatorUrl);
+  return { child: app.child, exited: app.exited, url, opsUrl, account, stdout, slowNextLogin, loginsSeen, login };
 }
 
 const refused = (url: string) =>
@@ -64,6 +69,30 @@ describe('SIGTERM', () => {
     expect(await app.exited).toBe(0);
     expect(app.stdout()).toMatch(/"msg":"draining"/);
     expect(app.stdout()).not.toMatch(/requests still in flight were cut/);
+  });
+
+  it('answers a graphql-ws mutation in flight within the same grace, then closes the socket with 1012', async () => {
+    const app = await startMain({ SHUTDOWN_GRACE_MS: '15000' });
+    const user = await signUp({ gql: gqlAt(app.url), account: app.account });
+    const ws = wsClient(app.url, user.token);
+    // Longer than the second graphql-ws once had: the grace is SHUTDOWN_GRACE_MS, as over HTTP.
+    await app.slowNextLogin(1500);
+    let settled = false;
+    const inFlight = new Promise<unknown>((resolve, reject) => {
+      let result: unknown;
+      ws.client.subscribe(
+        { query: 'mutation { login(input: { login: "nobody@example.com", password: "drain test 123" }) { __typename } }' },
+        { next: (r) => (result = r), error: reject, complete: () => resolve(result) },
+      );
+    }).finally(() => (settled = true));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
+
+    app.child.kill('SIGTERM');
+    await waitUntil(() => /"msg":"draining"/.test(app.stdout()), 'the drain to begin');
+    expect(settled, 'the drain began while the mutation was in flight').toBe(false);
+    expect(await inFlight).toEqual({ data: { login: { __typename: 'InvalidCredentials' } } });
+    expect(await ws.closed).toBe(1012);
+    expect(await app.exited).toBe(0);
   });
 
   it('cuts what is still in flight when SHUTDOWN_GRACE_MS is over', async () => {

@@ -72,7 +72,9 @@ describe('accountEvents(after:)', () => {
     expect(resumed.typenames()).toEqual(['Notification']);
   });
 
-  it('over SSE each event has an `id:` line, and a reconnect with Last-Event-ID resumes after it', async () => {
+  // The reconnect a fetch-based SSE client makes (@microsoft/fetch-event-source resends the last `id:` as
+  // Last-Event-ID, with its Authorization): a browser EventSource would send the header but no session.
+  it('over SSE each event has an `id:` line, and a fetch reconnect with Authorization and Last-Event-ID resumes after it', async () => {
     const sse = await sseSubscribe(stack.url, ann.token);
     await subscriptionsReady(stack.gateway, 1);
     await socketsOf(stack.emulator.url, ann.userId, 1);

@@ -132,15 +132,35 @@ describe('subscription transports with real client libraries', () => {
     expect(open.status).toBe(400);
   });
 
-  it('graphql-sse, single connection mode: an operation must be JSON, declare its length and stay within the body limit', async () => {
+  it('graphql-sse, single connection mode: an operation must be JSON and within REQUEST_MAX_BODY_BYTES, by Content-Length or counted while chunked, refused as everywhere', async () => {
     const token = await (await fetch(stack.url, { method: 'PUT' })).text();
     const headers = { 'content-type': 'application/json', 'x-graphql-event-stream-token': token };
-    // A streamed body has no Content-Length.
-    const chunked = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(JSON.stringify({ query: SETTINGS_EVENTS }))), c.close()) });
-    const streamed = await fetch(stack.url, { method: 'POST', headers, body: chunked, duplex: 'half' } as RequestInit);
-    expect(streamed.status).toBe(411);
-    const huge = await fetch(stack.url, { method: 'POST', headers, body: JSON.stringify({ query: SETTINGS_EVENTS, padding: 'x'.repeat(26_000_000) }) });
-    expect(huge.status).toBe(413);
+    /** A POST with a streamed body (no Content-Length, chunked) of `text`, in pieces. */
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      const body = new ReadableStream({
+        start: (c) => {
+          for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.slice(i, i + 8192));
+          c.close();
+        },
+      });
+      return fetch(stack.url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+    };
+    const tooLarge = { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', requestId: expect.any(String) } }] };
+    // Within the limit (65536 by default), chunked is read as any body: the operation is taken.
+    const small = await chunked(JSON.stringify({ query: '{ __typename }', extensions: { operationId: 'small' } }));
+    expect(small.status).toBe(202);
+    const past = JSON.stringify({ query: '{ __typename }', extensions: { operationId: 'big' }, padding: 'x'.repeat(70_000) });
+    const streamed = await chunked(past);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toEqual(tooLarge);
+    const declared = await fetch(stack.url, { method: 'POST', headers, body: past });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual(tooLarge);
+    // The same refusal as a body past the limit elsewhere on the endpoint.
+    const elsewhere = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: past });
+    expect(elsewhere.status).toBe(413);
+    expect(await elsewhere.json()).toEqual(tooLarge);
     // JSON only, as everywhere: what a foreign page can POST without a preflight runs nothing.
     const form = await fetch(`${stack.url}?token=${token}`, { method: 'POST', headers: { 'content-type': 'text/plain;x=application/json' }, body: JSON.stringify({ query: SETTINGS_EVENTS, extensions: { operationId: 'form' } }) });
     expect(form.status).toBe(415);

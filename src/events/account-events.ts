@@ -49,8 +49,6 @@ export type EndedSessions = { session: string } | { allBut: string | null };
 /** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
 export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
-/** Recent session checks remembered for SUBSCRIPTIONS_SESSION_FRESH_MS, at most (the oldest go first). */
-const FRESH_CHECKS_MAX = 10_000;
 /** Ids and content keys one subscription remembers, at most. */
 const DEDUPE_ENTRIES = 512;
 /** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
@@ -76,10 +74,6 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
-  /** Recent session checks by session key (Map order = check order): reused for `sessionFreshMs`. */
-  readonly #fresh = new Map<string, { userId: string; checkedAt: number }>();
-  /** Session checks in flight, by session key: concurrent checks of one session share one call. */
-  readonly #checks = new Map<string, Promise<string>>();
   /** Gateway events on their way to the bus, per user, in order (#appendInOrder). */
   readonly #outbox = new Map<string, { tail: Promise<void>; size: number; retrying?: boolean }>();
   readonly #admission: AdmissionQueue;
@@ -122,37 +116,17 @@ export class AccountEvents {
 
   /**
    * The user id of a session for a new socket or subscription, checked with
-   * the Account API (SessionUsers.verify, which throws UNAUTHENTICATED for an
-   * ended session). A check at most `sessionFreshMs` old is reused (the
-   * subscribes that follow a socket's `connection_init`, a reconnect storm),
-   * concurrent checks of one session share one call, and calls wait their
-   * turn in the admission queue, failing with AdmissionTimeout
-   * (UPSTREAM_UNAVAILABLE) when their deadline passes. A session known to
-   * have ended is never reused (#forget).
+   * the Account API by the one session cache (SessionUsers.verify, which
+   * throws UNAUTHENTICATED for an ended session). A check at most
+   * `sessionFreshMs` old is reused (the subscribes that follow a socket's
+   * `connection_init`, a reconnect storm), concurrent checks of one session
+   * share one call, and calls wait their turn in the admission queue,
+   * failing with AdmissionTimeout (UPSTREAM_UNAVAILABLE) when their deadline
+   * passes. A session known to have ended is never reused (#forget).
    */
   async verifiedUserId(session: string): Promise<string> {
-    const key = sessionKey(session);
-    const fresh = this.#fresh.get(key);
-    if (fresh && fresh.checkedAt + this.#options.sessionFreshMs > Date.now()) return fresh.userId;
-    let check = this.#checks.get(key);
-    if (!check) {
-      const started: Promise<string> = this.#admission.run(() => this.sessions.verify(session)).then(({ id }) => {
-        // Not when the session ended meanwhile (#forget dropped the check).
-        if (this.#checks.get(key) === started && this.#options.sessionFreshMs > 0) {
-          this.#fresh.delete(key);
-          if (this.#fresh.size >= FRESH_CHECKS_MAX) this.#fresh.delete(this.#fresh.keys().next().value!);
-          this.#fresh.set(key, { userId: id, checkedAt: Date.now() });
-        }
-        return id;
-      });
-      check = started;
-      this.#checks.set(key, started);
-      const done = () => {
-        if (this.#checks.get(key) === started) this.#checks.delete(key);
-      };
-      started.then(done, done);
-    }
-    return check;
+    const reuse = { freshMs: this.#options.sessionFreshMs, admit: <T>(call: () => Promise<T>) => this.#admission.run(call) };
+    return (await this.sessions.verify(session, undefined, reuse)).id;
   }
 
   /**
@@ -363,8 +337,6 @@ export class AccountEvents {
   #forget(userId: string, message: BusMessage): void {
     const ended = (key: string) => endsSession(message, key);
     this.sessions.forget(userId, ended);
-    if (message.sessionKey !== undefined) this.#checks.delete(message.sessionKey);
-    for (const [key, fresh] of this.#fresh) if (fresh.userId === userId && ended(key)) this.#fresh.delete(key);
     this.#relay.sessionsEnded(userId, ended);
   }
 }

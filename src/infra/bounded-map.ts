@@ -1,6 +1,6 @@
 /**
  * Room in a bounded in-memory map (the in-memory rate limiter, the
- * idempotency store, the session → user cache of accountEvents). Nothing
+ * idempotency store, the session → user cache, SessionUsers). Nothing
  * happens while the map is below `max`; at `max`, expired entries go first;
  * with `evictLive`, then the oldest live ones (insertion order). True when
  * one more entry fits.

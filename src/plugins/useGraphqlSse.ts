@@ -4,7 +4,7 @@ import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type HandlerOptions } from 'graphql-
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { refusalOfNonJson } from './useJsonRequestsOnly.js';
-import { REQUEST_MAX_BODY_BYTES } from './useRequestBodyLimit.js';
+import { mustCountBody, refusalResponse, withCountedBody } from './useRequestBodyLimit.js';
 
 export interface GraphqlSseOptions {
   /**
@@ -25,11 +25,11 @@ export interface GraphqlSseOptions {
    */
   reservationTimeoutMs?: number;
   /**
-   * Largest operation body (`POST`), as useRequestBodyLimit bounds yoga's;
-   * graphql-sse reads bodies itself, so a POST must declare its length.
-   * @default REQUEST_MAX_BODY_BYTES (25 MB, yoga's own default)
+   * Largest operation body (`POST`): REQUEST_MAX_BODY_BYTES, bounded as
+   * useRequestBodyLimit bounds yoga's (same helpers, same 413): by its
+   * Content-Length, or counted while a chunked body streams.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes: number;
 }
 
 /**
@@ -54,8 +54,16 @@ export interface GraphqlSseOptions {
  * gateway's context like any HTTP request: `accountEvents` checks the
  * `Authorization` of each. Not for TRUSTED_DOCUMENTS: the mode carries raw
  * queries only (src/gateway.ts leaves it out then).
+ *
+ * Not yet observed as yoga's operations are: the answer ends in `onRequest`
+ * and `onSubscribe` runs the operation with `getEnveloped` itself, so
+ * useAccessLog (onParams → onResponse) writes no line for it and
+ * useRequestId (onResultProcess) adds no `requestId` to the errors sent on
+ * the stream; only the POST's `x-request-id` header and its log scope
+ * carry the id. To do with the per-operation hook graphql-ws gets (branch
+ * i10-follow), called from `onSubscribe` with the POST's request scope.
  */
-export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes = REQUEST_MAX_BODY_BYTES }: GraphqlSseOptions = {}): Plugin {
+export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes }: GraphqlSseOptions): Plugin {
   /** Reserved tokens not opened yet → when they lapse. */
   const pending = new Map<string, number>();
   /** The server context (node's `req`) of each request the handler is given. */
@@ -95,6 +103,19 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
     }
   };
 
+  /** A POST within the body limit (a chunked one read here, counted), or the refusal yoga gives a body past it. */
+  const bounded = async (request: Request, fetchAPI: Parameters<typeof withCountedBody>[2]): Promise<{ operation: Request } | { refusal: Response }> => {
+    if (request.method !== 'POST') return { operation: request };
+    try {
+      if (!mustCountBody(request, maxBodyBytes)) return { operation: request };
+      const body = await withCountedBody(request, maxBodyBytes, fetchAPI).arrayBuffer();
+      return { operation: new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body }) };
+    } catch (error) {
+      if (error instanceof GraphQLError) return { refusal: refusalResponse(error, fetchAPI) };
+      throw error;
+    }
+  };
+
   return {
     onYogaInit({ yoga }) {
       handler = createHandler<Record<string, unknown>>(
@@ -131,13 +152,13 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
       // The rules yoga's parsing applies elsewhere: JSON only (useJsonRequestsOnly), bounded bodies.
       const nonJson = refusalOfNonJson(request, fetchAPI);
       if (nonJson) return endResponse(nonJson);
-      if (request.method === 'POST') {
-        const declared = request.headers.get('content-length');
-        if (declared === null || !/^\d+$/.test(declared)) return endResponse(new Response(null, { status: 411, statusText: 'Length Required' }));
-        if (Number(declared) > maxBodyBytes) return endResponse(new Response(null, { status: 413, statusText: 'Content Too Large' }));
-      }
-      serverContexts.set(request, serverContext);
-      return dropLapsed().then(() => handler(request)).then(endResponse);
+      return bounded(request, fetchAPI).then(async (bounds) => {
+        if ('refusal' in bounds) return endResponse(bounds.refusal);
+        const { operation } = bounds;
+        serverContexts.set(operation, serverContext);
+        await dropLapsed();
+        endResponse(await handler(operation));
+      });
     },
   };
 }

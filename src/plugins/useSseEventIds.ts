@@ -2,10 +2,12 @@ import { getSSEProcessor, isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /**
  * Resumable `accountEvents` over SSE: each `next` message of a subscription
- * whose event carries an `id` gets an SSE `id:` line, so an EventSource that
- * loses its connection (a deploy cuts SSE streams without `complete`)
- * reconnects with `Last-Event-ID`, which `accountEvents` takes as `after`
- * (src/schema/events.ts). Everything else is yoga's own SSE processor,
+ * whose event carries an `id` gets an SSE `id:` line, so a fetch-based SSE
+ * client that loses its connection (a deploy cuts SSE streams without
+ * `complete`) and reconnects with `Last-Event-ID` (as
+ * `@microsoft/fetch-event-source` does; a browser EventSource cannot send
+ * the `Authorization` that `accountEvents` needs) resumes: `accountEvents`
+ * takes it as `after` (src/schema/events.ts). Everything else is yoga's own SSE processor,
  * untouched: its body is rewritten message by message, whatever its chunks.
  */
 export function useSseEventIds(): Plugin {

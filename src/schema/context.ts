@@ -25,7 +25,7 @@ export interface GatewayContext extends Services {
   deadline: Deadline;
   /** Per-request DataLoaders: each upstream resource is fetched once per request (within `deadline`). */
   loaders: AccountLoaders;
-  /** `Last-Event-ID` of an SSE reconnect (EventSource sends the last `id:` it got): `accountEvents`' `after` when the query gives none. */
+  /** `Last-Event-ID` of an SSE reconnect (a fetch-based SSE client resends the last `id:` it got): `accountEvents`' `after` when the query gives none. */
   lastEventId: string | null;
 }
 

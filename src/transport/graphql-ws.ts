@@ -15,6 +15,9 @@ import { sessionKey } from '../infra/session-key.js';
 import { OriginPolicy } from '../infra/origins.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
+/** How long a client gets to answer the 1012 close at shutdown, at least, even when the grace is spent. */
+const CLOSE_HANDSHAKE_MS = 1000;
+
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
 type GatewayYoga = YogaServerInstance<{ req: IncomingMessage }, {}>;
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
@@ -34,11 +37,14 @@ export interface GraphqlWsServer {
   /** Open sockets. */
   readonly sockets: number;
   /**
-   * Refuses new sockets, waits (at most `graceMs`) for running queries and
-   * mutations to end, then closes every socket with 1012: subscriptions are
-   * not completed, their clients resubscribe elsewhere with `after`.
+   * Refuses new sockets, waits (at most `graceMs`: SHUTDOWN_GRACE_MS, the
+   * grace HTTP requests get too) for running queries and mutations to be
+   * answered, then closes every socket with 1012: subscriptions are not
+   * completed, their clients resubscribe elsewhere with `after`. Sockets
+   * that have not answered the close within what is left of the grace (at
+   * least CLOSE_HANDSHAKE_MS) are terminated.
    */
-  close(graceMs?: number): Promise<void>;
+  close(graceMs: number): Promise<void>;
 }
 
 export interface GraphqlWsOptions {
@@ -147,14 +153,14 @@ export function serveGraphqlWs(
     get sockets() {
       return transport.sockets.size;
     },
-    close: async (graceMs = 1000) => {
+    close: async (graceMs) => {
       transport.stopAccepting();
       stopListening();
       warnings.flush();
       const deadline = Date.now() + graceMs;
       const busy = () => [...connections.values()].some((c) => [...c.requests].some((id) => id in c.ctx.subscriptions));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      await transport.close(CLOSE.serviceRestart, 'Service restart', graceMs);
+      await transport.close(CLOSE.serviceRestart, 'Service restart', Math.max(deadline - Date.now(), CLOSE_HANDSHAKE_MS));
     },
   };
 }

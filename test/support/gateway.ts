@@ -56,7 +56,7 @@ export function expectMember<P extends { __typename: string }, T extends P['__ty
 }
 
 /** `gql` bound to one gateway's URL. */
-function gqlAt(url: string): Gql {
+export function gqlAt(url: string): Gql {
   return ((document: string, variables?: Record<string, unknown>, options?: GqlOptions) => gql(url, document, variables, options)) as Gql;
 }
 
