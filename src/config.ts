@@ -199,9 +199,12 @@ const envSchema = z.object({
   /** Anonymous `createDatingUser` calls allowed per client IP and minute. Default 5. */
   DATING_ANONYMOUS_PER_MINUTE: int(5, 1, 10_000),
   /**
-   * Redis for state shared by gateway instances (idempotency keys, anonymous
-   * rate limits) and the pub/sub that brings `accountEvents` to every
-   * instance. Unset: kept in this process's memory. Default unset.
+   * Redis for the state gateway instances share: `joinDating` idempotency
+   * keys, the rate limits (per address: AUTH_ATTEMPTS_PER_MINUTE,
+   * DATING_ANONYMOUS_PER_MINUTE; per account: code and password attempts,
+   * codes sent), password recovery flows, and `accountEvents`: each user's
+   * event log (Streams, for `after`) and the pub/sub that brings it to every
+   * instance. Unset: all kept in this process's memory. Default unset.
    */
   REDIS_URL: optionalRedisUrl,
   /** Prefix of every Redis key and pub/sub channel the gateway uses. Default `gateway:`. */

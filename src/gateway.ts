@@ -6,6 +6,7 @@ import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
 import { HttpDrain } from './infra/http-drain.js';
+import { bindingPort } from './infra/listen.js';
 import type { Logger } from './infra/logger.js';
 import { Metrics } from './infra/metrics.js';
 import { createOpsServer } from './infra/ops-server.js';
@@ -49,6 +50,8 @@ export interface Gateway {
   /**
    * Listens on `port` (0 = a free one) and the operations server on
    * METRICS_PORT; resolves with the GraphQL URL and the operations server's.
+   * A port it cannot bind rejects with a PortUnavailableError naming PORT or
+   * METRICS_PORT (src/infra/listen.ts), and leaves neither port bound.
    */
   start(port?: number, host?: string): Promise<{ url: string; port: number; opsUrl: string }>;
   /**
@@ -185,15 +188,26 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     jsonLane,
     start: async (port = config.PORT, host = config.HOST) => {
       await servicesReady();
-      const bound = await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
-        server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-      const { url: opsUrl } = await ops.start(config.METRICS_PORT, config.METRICS_HOST);
+      const bound = await bindingPort({ port: 'PORT', host: 'HOST' }, port, host, () =>
+        new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          // A deep accept queue: a reconnect storm arrives faster than accept() runs, and an overflowing queue resets connections.
+          server.listen({ port, host, backlog: config.LISTEN_BACKLOG }, () => {
+            server.off('error', reject);
+            resolve((server.address() as AddressInfo).port);
+          });
+        }),
+      );
+      let opsUrl: string;
+      try {
+        ({ url: opsUrl } = await bindingPort({ port: 'METRICS_PORT', host: 'METRICS_HOST' }, config.METRICS_PORT, config.METRICS_HOST, () =>
+          ops.start(config.METRICS_PORT, config.METRICS_HOST),
+        ));
+      } catch (error) {
+        // Not half started: the public port is free again.
+        await new Promise((resolve) => server.close(resolve));
+        throw error;
+      }
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       return { url: `http://${shownHost}:${bound}/graphql`, port: bound, opsUrl };
     },

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startEmbeddedUpstreams } from './emulator/embedded.js';
 import { createGateway } from './gateway.js';
+import { PortUnavailableError } from './infra/listen.js';
 import { createLogger } from './infra/logger.js';
 import { Tracing } from './infra/tracing.js';
 
@@ -21,11 +22,21 @@ async function main() {
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
   const tracing = await Tracing.start({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
-  const upstreams = await startEmbeddedUpstreams(config, logger);
-  const gateway = createGateway(upstreams.config, { logger, tracing, inboxUrl: upstreams.inboxUrl });
-  const { url, opsUrl } = await gateway.start();
+  let started;
+  try {
+    const upstreams = await startEmbeddedUpstreams(config, logger);
+    const gateway = createGateway(upstreams.config, { logger, tracing, inboxUrl: upstreams.inboxUrl });
+    started = { upstreams, gateway, ...(await gateway.start()) };
+  } catch (error) {
+    if (!(error instanceof PortUnavailableError)) throw error;
+    // One line, as for a bad configuration: the user changes a variable, a stack trace would not help.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const { upstreams, gateway, url, opsUrl } = started;
   logger.info(`metrics at ${opsUrl}/metrics, readiness at ${opsUrl}/readiness`, { opsUrl, tracing: tracing !== null });
-  logger.info(`GraphiQL ready at ${url}`, { url });
+  if (upstreams.config.GRAPHIQL) logger.info(`GraphiQL ready at ${url}`, { url });
+  else logger.info(`GraphQL ready at ${url} (GraphiQL is off: GRAPHIQL=true turns it on)`, { url });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -1,6 +1,8 @@
 import type { Config } from './config.js';
 import { AccountEvents } from './events/account-events.js';
-import { MemoryEventBus, RedisEventBus, type EventBus } from './events/bus.js';
+import type { EventBus } from './events/bus.js';
+import { MemoryEventBus } from './events/memory-bus.js';
+import { RedisEventBus } from './events/redis-bus.js';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from './infra/idempotency.js';
 import type { Logger } from './infra/logger.js';
 import { AccountLimits } from './infra/account-limits.js';

@@ -7,7 +7,7 @@ import { MemoryRateLimiter } from '../src/infra/rate-limit.js';
 import { MemoryRecoveryStore } from '../src/infra/recovery-store.js';
 import { redisForTests } from './support/redis.js';
 import { gql, startGateway, startStack, type Stack, useStack } from './support/gateway.js';
-import { gatewayLogLines } from './support/harness.js';
+import { gatewayLogLines, waitUntil } from './support/harness.js';
 import { signUp, uniqueEmail, uniquePhone } from './support/users.js';
 
 /**
@@ -87,8 +87,8 @@ describe('per-account limits', () => {
     const answers = await Promise.all(Array.from({ length: 15 }, () => t.stack.gql(START, { login: phone })));
     expect(answers.filter((a) => a.data?.startPasswordRecovery.__typename === 'StartPasswordRecoverySuccess')).toHaveLength(1);
     expect(answers.filter(rateLimited)).toHaveLength(14);
-    await waitFor(async () => (await t.stack.account.calls())['user/auth/recovery'] === 1);
-    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === phone && m.purpose === 'recovery').length === 1);
+    await waitUntil(async () => (await t.stack.account.calls())['user/auth/recovery'] === 1, 'one recovery call upstream');
+    await waitUntil(async () => (await t.stack.account.messages()).filter((m) => m.to === phone && m.purpose === 'recovery').length === 1, 'one recovery code to the phone');
   });
 
   it('startPasswordRecovery answers alike for an existing and an unknown login, and completes only for the existing one', async () => {
@@ -205,7 +205,7 @@ describe('the daily cap of codes', () => {
     // The owner, from another address, is not locked out: a code arrives.
     const owner = await sendUntilDailyCap(user.email, 77, 1);
     expect(owner).toEqual({ sent: 1, refusal: undefined });
-    await waitFor(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3);
+    await waitUntil(async () => (await t.stack.account.messages()).filter((m) => m.to === user.email && m.purpose === 'recovery').length === 3, 'three recovery codes to the email');
 
     // All addresses together: no more than the destination's ceiling (3) a day.
     const third = await sendUntilDailyCap(user.email, 88);
@@ -295,7 +295,7 @@ const redisForFile = await redisForTests('account-limits');
 
 describe.skipIf(redisForFile.skip)('per-account limits through Redis', () => {
   let stack: Stack;
-  const prefix = `test:${process.pid}:${Date.now()}:limits:`;
+  const prefix = redisForFile.keyPrefix('limits');
   beforeAll(async () => {
     redisForFile.require();
     stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redisForFile.url, REDIS_KEY_PREFIX: prefix });
@@ -354,7 +354,7 @@ describe('Redis outage', () => {
   let redis: FlakyRedis;
   beforeAll(async () => {
     redis = await flakyRedis(redisForFile.skip ? null : redisForFile.url);
-    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `test:${process.pid}:${Date.now()}:outage:` });
+    stack = await startStack({ ...REAL_LIMITS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redisForFile.keyPrefix('outage') });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -383,14 +383,14 @@ describe('Redis outage', () => {
 
     if (!redis.canRecover) return;
     redis.up();
-    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+    await waitUntil(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined, 'a login answered again');
 
     // A Redis that takes commands but never answers: each fails after REDIS_COMMAND_TIMEOUT_MS (500 ms).
     redis.stall();
     const stalled = await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } });
     expect(stalled.errors?.[0]?.extensions).toEqual({ code: 'LIMITS_UNAVAILABLE', retryAfterSeconds: 5, requestId: expect.any(String) });
     redis.up();
-    await waitFor(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined);
+    await waitUntil(async () => (await stack.gql(LOGIN, { input: { login: user.email, password: 'outage pw 1' } })).data?.login !== undefined, 'a login answered again');
     const recoveries = () => gatewayLogLines().filter((l) => l.includes('"redis available again"') && l.includes('"connection":"gateway"'));
     // Down, up, stalled, up: two outages, each logged once, and two recoveries.
     expect(outages()).toHaveLength(2);
@@ -457,15 +457,7 @@ async function flakyRedis(targetUrl: string | null): Promise<FlakyRedis> {
   };
 }
 
-async function waitFor(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function waitForCode(stack: Stack, to: string): Promise<string> {
-  await waitFor(async () => (await stack.account.messages()).some((m) => m.to === to && m.purpose === 'recovery'));
+  await waitUntil(async () => (await stack.account.messages()).some((m) => m.to === to && m.purpose === 'recovery'), `a recovery code to ${to}`);
   return stack.account.code(to, 'recovery');
 }

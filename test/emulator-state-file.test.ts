@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defer } from './support/harness.js';
+import { defer, waitUntil } from './support/harness.js';
+import { type NodeProcess, startNodeProcess } from './support/node-process.js';
 
 /** The JSON log lines of a process's output. */
 const logLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -15,68 +14,24 @@ const logLines = (text: string) => text.split('\n').filter((line) => line.starts
  * same file; a corrupt file; the reset endpoint; loopback by default.
  */
 
-
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'emulator-state-'));
   defer(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
-async function until<T>(what: string, probe: () => T | Promise<T>, deadlineMs = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** tsx and the entry by absolute path, so a test can run them in another working directory. */
-const TSX = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
-
 /** This machine's first address that is not loopback, if it has one. */
 const outsideAddress = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 
-function run(entry: string, env: Record<string, string>, cwd = process.cwd()): Running {
-  const child = spawn(process.execPath, ['--import', TSX, resolve(entry)], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  defer(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    stop: async (signal = 'SIGTERM') => {
-      child.kill(signal);
-      return exited;
-    },
-  };
+/** `src/emulator/main.ts` or `src/main.ts` as a user runs it, the emulators on free ports. */
+function run(entry: string, env: Record<string, string>, cwd?: string): NodeProcess {
+  return startNodeProcess(entry, { EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env }, cwd);
 }
 
 /** `npm run emulator` on `file` (`undefined`: the default, in `cwd`); resolves with both URLs once it serves. */
 async function startEmulators(file: string | undefined, env: Record<string, string> = {}, cwd?: string) {
   const app = run('src/emulator/main.ts', { ...(file === undefined ? {} : { EMULATOR_STATE_FILE: file }), ...env }, cwd);
-  const ready = await until('the emulators', () => {
-    if (app.child.exitCode !== null) throw new Error(`npm run emulator exited:\n${app.stdout()}${app.stderr()}`);
-    return /Account API emulator at (http:\/\/[^\s]+) \(codes at [^)]+\); Dating API emulator at (http:\/\/[^\s]+) /.exec(app.stdout());
-  });
+  const ready = await app.waitFor(/Account API emulator at (http:\/\/[^\s]+) \(codes at [^)]+\); Dating API emulator at (http:\/\/[^\s]+) /);
   return { app, account: ready[1]!, dating: ready[2]! };
 }
 
@@ -163,10 +118,10 @@ describe('npm run emulator with EMULATOR_STATE_FILE', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user_id: bob.userId, kind: 'info', title: 'Hi', body: 'one' }),
     })).json() as { event_id: string };
-    await until('the state file to hold the user', async () => {
+    await waitUntil(async () => {
       const text = await readFile(file, 'utf8').catch(() => '');
       return text.includes(bob.userId) && text.includes(notified.event_id);
-    });
+    }, 'the state file to hold the user');
     await first.app.stop('SIGKILL');
 
     const second = await startEmulators(file);
@@ -236,10 +191,7 @@ describe('npm run emulator with EMULATOR_STATE_FILE', () => {
 describe('npm start with EMULATOR_STATE_FILE', () => {
   async function startGateway(file: string) {
     const app = run('src/main.ts', { PORT: '0', HOST: '127.0.0.1', EMULATOR_STATE_FILE: file });
-    const ready = await until('GraphiQL', () => {
-      if (app.child.exitCode !== null) throw new Error(`npm start exited:\n${app.stdout()}${app.stderr()}`);
-      return /GraphiQL ready at (http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(app.stdout());
-    });
+    const ready = await app.waitFor(/GraphiQL ready at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
     const inbox = /open the inbox of delivered codes at (http:\/\/127\.0\.0\.1:\d+)\/_emulator\/inbox/.exec(app.stdout());
     expect(inbox, app.stdout()).not.toBeNull();
     expect(app.stdout()).toContain(`the bundled emulators keep their state in ${file}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccountEvents } from '../src/events/account-events.js';
-import { decodeMessage, encodeMessage, endsSession, MemoryEventBus } from '../src/events/bus.js';
+import { decodeMessage, encodeMessage, endsSession } from '../src/events/bus.js';
+import { MemoryEventBus } from '../src/events/memory-bus.js';
 import { EventDedupe } from '../src/events/dedupe.js';
 import type { AccountEvent, EventOrigin } from '../src/domain/account-events.js';
 import { BoundedQueue } from '../src/events/queue.js';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { IdempotencyEntryUnreadable, MemoryIdempotencyStore, RedisIdempotencyStore, type Unlock } from '../src/infra/idempotency.js';
@@ -63,14 +62,10 @@ describe('MemoryIdempotencyStore.lock', () => {
 const redisForFile = await redisForTests('idempotency');
 
 describe.skipIf(redisForFile.skip)('RedisIdempotencyStore', () => {
-  const prefix = `test:${process.pid}:${randomUUID()}:`;
+  const prefix = redisForFile.keyPrefix('store');
   const redis = new Redis(redisForFile.url);
   const [one, two] = [new RedisIdempotencyStore(redis, prefix, { ttlSeconds: 60 }), new RedisIdempotencyStore(redis, prefix, { ttlSeconds: 60 })];
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  });
+  afterAll(() => redis.quit());
 
   it('locks across instances, and a crashed holder\'s lock ends after holdMs', async () => {
     redisForFile.require();

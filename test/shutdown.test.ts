@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AccountEmulatorClient } from './support/emulators.js';
 import { gqlAt } from './support/gateway.js';
+import { waitUntil } from './support/harness.js';
+import { startNodeProcess } from './support/node-process.js';
 import { wsClient } from './support/subscriptions.js';
 import { signUp } from './support/users.js';
 
@@ -12,34 +13,12 @@ import { signUp } from './support/users.js';
  * (over HTTP or graphql-ws, within one grace), the emulators stopped last; the grace bounds the wait; a second signal
  * ends the process at once.
  */
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 async function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', () => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await until('GraphiQL ready', () => /GraphiQL ready at (http:\/\/\S+\/graphql)/.exec(stdout)?.[1]);
-  const opsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(stdout)![1]!;
-  const emulatorUrl = /bundled Account API emulator at (http:\/\/\S+?);/.exec(stdout)![1]!;
+  const app = startNodeProcess('src/main.ts', { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', EMULATOR_ACCOUNT_PORT: '0', EMULATOR_DATING_PORT: '0', ...env });
+  const stdout = app.stdout;
+  const url = (await app.waitFor(/GraphiQL ready at (http:\/\/\S+\/graphql)/))[1]!;
+  const opsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(stdout())![1]!;
+  const emulatorUrl = /bundled Account API emulator at (http:\/\/\S+?);/.exec(stdout())![1]!;
   const slowNextLogin = async (ms: number) => {
     const res = await fetch(`${emulatorUrl}/_emulator/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'user/auth/login', kind: 'delay', ms }) });
     expect(res.ok).toBe(true);
@@ -52,7 +31,7 @@ async function startMain(env: Record<string, string>) {
       body: JSON.stringify({ query: 'mutation { login(input: { login: "nobody@example.com", password: "drain test 123" }) { __typename } }' }),
     });
   const account = new AccountEmulatorClient(emulatorUrl);
-  return { child, exited, url, opsUrl, account, stdout: () => stdout, slowNextLogin, loginsSeen, login };
+  return { child: app.child, exited: app.exited, url, opsUrl, account, stdout, slowNextLogin, loginsSeen, login };
 }
 
 const refused = (url: string) =>
@@ -70,15 +49,17 @@ describe('SIGTERM', () => {
     await app.slowNextLogin(1500);
     let settled = false;
     const inFlight = app.login().finally(() => (settled = true));
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
 
     app.child.kill('SIGTERM');
-    const during = await until('readiness 503', async () => {
+    let during: Record<string, unknown> | undefined;
+    await waitUntil(async () => {
       const res = await fetch(`${app.opsUrl}/readiness`);
-      return res.status === 503 ? ((await res.json()) as Record<string, unknown>) : undefined;
-    });
+      if (res.status === 503) during = (await res.json()) as Record<string, unknown>;
+      return during !== undefined;
+    }, 'readiness 503');
     expect(during).toMatchObject({ status: 'not ready', draining: true });
-    expect(await until('new connections refused', async () => ((await refused(app.url)) ? true : undefined))).toBe(true);
+    await waitUntil(() => refused(app.url), 'new connections refused');
     expect(settled, 'the drain began while the request was in flight').toBe(false);
 
     const res = await inFlight;
@@ -104,10 +85,10 @@ describe('SIGTERM', () => {
         { next: (r) => (result = r), error: reject, complete: () => resolve(result) },
       );
     }).finally(() => (settled = true));
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
 
     app.child.kill('SIGTERM');
-    await until('the drain to begin', () => (/"msg":"draining"/.test(app.stdout()) ? true : undefined));
+    await waitUntil(() => /"msg":"draining"/.test(app.stdout()), 'the drain to begin');
     expect(settled, 'the drain began while the mutation was in flight').toBe(false);
     expect(await inFlight).toEqual({ data: { login: { __typename: 'InvalidCredentials' } } });
     expect(await ws.closed).toBe(1012);
@@ -118,7 +99,7 @@ describe('SIGTERM', () => {
     const app = await startMain({ SHUTDOWN_GRACE_MS: '300' });
     await app.slowNextLogin(10_000);
     const inFlight = app.login().then(() => 'answered', () => 'cut');
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
     app.child.kill('SIGTERM');
     expect(await inFlight).toBe('cut');
     expect(await app.exited).toBe(0);
@@ -129,9 +110,9 @@ describe('SIGTERM', () => {
     const app = await startMain({ SHUTDOWN_GRACE_MS: '60000' });
     await app.slowNextLogin(30_000);
     const inFlight = app.login().then(() => 'answered', () => 'cut');
-    await until('the login to reach the Account API', async () => ((await app.loginsSeen()) > 0 ? true : undefined));
+    await waitUntil(async () => (await app.loginsSeen()) > 0, 'the login to reach the Account API');
     app.child.kill('SIGTERM');
-    await until('the drain to begin', () => (/"msg":"draining"/.test(app.stdout()) ? true : undefined));
+    await waitUntil(() => /"msg":"draining"/.test(app.stdout()), 'the drain to begin');
     app.child.kill('SIGINT');
     expect(await app.exited).toBe(1);
     expect(await inFlight).toBe('cut');

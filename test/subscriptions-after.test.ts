@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MemoryEventBus, type BusMessage } from '../src/events/bus.js';
+import type { BusMessage } from '../src/events/bus.js';
+import { MemoryEventBus } from '../src/events/memory-bus.js';
 import { socketsOf } from './support/emulators.js';
 import { type Stack, startStack } from './support/gateway.js';
 import { waitUntil } from './support/harness.js';

@@ -23,7 +23,7 @@ const redisForFile = await redisForTests('subscriptions-redis');
 const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS: _heartbeat, ...ENV } = FAST_ENV;
 
 describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Redis', () => {
-  const prefix = `test-${process.pid}-${Date.now()}:`;
+  const prefix = redisForFile.keyPrefix('events');
   const env = { ...ENV, REDIS_URL: redisForFile.url, REDIS_KEY_PREFIX: prefix, UPSTREAM_PUSH_RECONNECT_MAX_MS: '100' };
   const envB = { ...env, UPSTREAM_PUSH_RECONNECT_MIN_MS: '60000', UPSTREAM_PUSH_RECONNECT_MAX_MS: '60000' };
   const secrets: string[] = [];

@@ -50,6 +50,16 @@ async function gatewayBehindProxy(env: Record<string, string>, name: string) {
 
 const accountUpstream = (gateway: Gateway) => gateway.services.account.upstreams[0]!;
 
+/**
+ * The least `retryAfterSeconds` an answer given by `answeredAt` may carry
+ * when the circuit opened no earlier than `openedNoEarlierThan`, with
+ * UPSTREAM_BREAKER_HALF_OPEN_MS `halfOpenMs`: the wait left, in whole seconds
+ * rounded up. Computed from when the circuit opened, however slow the machine.
+ */
+function leastRetryAfter(openedNoEarlierThan: number, halfOpenMs: number, answeredAt: number): number {
+  return Math.max(1, Math.ceil((openedNoEarlierThan + halfOpenMs - answeredAt) / 1000));
+}
+
 function codes(result: GraphQLResult) {
   return result.errors?.map((e) => e.extensions?.code);
 }
@@ -59,12 +69,19 @@ describe('circuit breaker', () => {
     const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '5', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000', UPSTREAM_RETRY_BACKOFF_MS: '1' }, 'breaker-50');
     proxy.failAll();
     const results = [];
-    for (let i = 0; i < 50; i++) results.push(await g.query(VIEWER));
+    const answeredAt: number[] = [];
+    let openedNoEarlierThan: number | undefined;
+    for (let i = 0; i < 50; i++) {
+      const sentAt = Date.now();
+      results.push(await g.query(VIEWER));
+      answeredAt.push(Date.now());
+      if (openedNoEarlierThan === undefined && g.circuit() === 'open') openedNoEarlierThan = sentAt;
+    }
     expect(results.every((r) => codes(r)?.join() === 'UPSTREAM_UNAVAILABLE')).toBe(true);
     // Query 1: the call and 2 retries; query 2: 2 calls, then the circuit opens; queries 3-50: none.
     expect(proxy.count('user/get')).toBe(5);
-    const refused = results.slice(2);
-    expect(refused.every((r) => (r.errors?.[0]?.extensions?.retryAfterSeconds ?? 0) >= 59)).toBe(true);
+    const refused = results.slice(2).map((r, i) => ({ retryAfterSeconds: r.errors?.[0]?.extensions?.retryAfterSeconds, least: leastRetryAfter(openedNoEarlierThan!, 60_000, answeredAt[i + 2]!) }));
+    expect(refused.filter((r) => !(typeof r.retryAfterSeconds === 'number' && r.retryAfterSeconds >= r.least && r.retryAfterSeconds <= 60))).toEqual([]);
     expect(results[0]!.errors?.[0]?.extensions?.retryAfterSeconds, 'a failure the API answered carries no retryAfterSeconds').toBeUndefined();
     expect(g.circuit()).toBe('open');
     expect(gatewayLogLines().some((l) => l.includes('circuit opened') && l.includes('breaker-50'))).toBe(true);
@@ -102,9 +119,16 @@ describe('circuit breaker', () => {
     expect((await g.query(VIEWER)).data?.viewer?.id).toBe(user.userId);
     await proxy.refuse();
     try {
-      for (let i = 0; i < 3; i++) expect(codes(await g.query(VIEWER))).toEqual(['UPSTREAM_UNAVAILABLE']);
+      let sentAt = 0;
+      for (let i = 0; i < 3; i++) {
+        sentAt = Date.now();
+        expect(codes(await g.query(VIEWER))).toEqual(['UPSTREAM_UNAVAILABLE']);
+      }
+      // It opened during the third query: no earlier than it was sent.
       expect(g.circuit()).toBe('open');
-      expect((await g.query(VIEWER)).errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+      const retryAfterSeconds = (await g.query(VIEWER)).errors?.[0]?.extensions?.retryAfterSeconds;
+      expect(retryAfterSeconds).toBeGreaterThanOrEqual(leastRetryAfter(sentAt, 60_000, Date.now()));
+      expect(retryAfterSeconds).toBeLessThanOrEqual(60);
     } finally {
       await proxy.accept();
     }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { bindingPort } from '../infra/listen.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 import { INBOX_PATH } from './account/inbox.js';
 import { startAccountEmulator } from './account/server.js';
@@ -36,24 +37,22 @@ export async function startEmbeddedUpstreams(config: Config, logger: Logger): Pr
   const stateFile = anyEmulated ? await openStateFile(config.EMULATOR_STATE_FILE, emulatorLog) : undefined;
   const host = config.EMULATOR_HOST;
   if (!config.ACCOUNT_API_URL) {
-    const emulator = await startAccountEmulator({
-      port: config.EMULATOR_ACCOUNT_PORT,
-      host,
-      logger: emulatorLog.child({ component: 'account-emulator' }),
-      stateFile,
-    });
+    const port = config.EMULATOR_ACCOUNT_PORT;
+    const emulator = await bindingPort({ port: 'EMULATOR_ACCOUNT_PORT', host: 'EMULATOR_HOST' }, port, host, () =>
+      startAccountEmulator({ port, host, logger: emulatorLog.child({ component: 'account-emulator' }), stateFile }),
+    );
     closers.push(emulator.close);
     resolved.ACCOUNT_API_URL = emulator.url;
     inboxUrl = `${emulator.url}${INBOX_PATH}`;
     logger.info(`ACCOUNT_API_URL is not set: started the bundled Account API emulator at ${emulator.url}; open the inbox of delivered codes at ${inboxUrl} (they are also logged on stderr)`);
   }
   if (!config.DATING_SITES) {
-    const emulator = await startDatingEmulator({
-      port: config.EMULATOR_DATING_PORT,
-      host,
-      sites: DEMO_DATING_SITES,
-      logger: emulatorLog.child({ component: 'dating-emulator' }),
-      stateFile,
+    const port = config.EMULATOR_DATING_PORT;
+    const emulator = await bindingPort({ port: 'EMULATOR_DATING_PORT', host: 'EMULATOR_HOST' }, port, host, () =>
+      startDatingEmulator({ port, host, sites: DEMO_DATING_SITES, logger: emulatorLog.child({ component: 'dating-emulator' }), stateFile }),
+    ).catch(async (error: unknown) => {
+      await Promise.all(closers.map((close) => close()));
+      throw error;
     });
     closers.push(emulator.close);
     resolved.DATING_SITES = emulator.sites.map((site) => ({

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { beforeAll, expect } from 'vitest';
@@ -9,6 +9,7 @@ import { INBOX_PATH } from '../../src/emulator/account/inbox.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { AccountEmulatorClient, DatingEmulatorClient, startAccountEmulatorForTests, startDatingEmulatorForTests } from './emulators.js';
 import { captureLogger, defer, keepLogLines, rememberSecret, rememberSecretsIn } from './harness.js';
+import { startNodeProcess } from './node-process.js';
 import { signUp, type SignedUpUser } from './users.js';
 
 /**
@@ -183,55 +184,28 @@ export async function spawnGateway(stack: Stack, env: Record<string, string> = {
   const upstreams: Record<string, string> = { ACCOUNT_API_URL: stack.emulator.url };
   if (stack.env.DATING_SITES) upstreams.DATING_SITES = stack.env.DATING_SITES;
   else upstreams.EMULATOR_DATING_PORT = '0';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', ...upstreams, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const output = () => `${stdout}${stderr}`;
+  const app = startNodeProcess('src/main.ts', { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', EMULATOR_STATE_FILE: 'off', ...upstreams, ...env });
+  const output = () => `${app.stdout()}${app.stderr()}`;
   const stop = async (graceMs = 5000) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
+    await app.stop('SIGTERM', graceMs);
   };
   // Its gateway log is stdout (embedded emulators log their outbox to stderr).
-  defer(() => keepLogLines(stdout));
+  defer(() => keepLogLines(app.stdout()));
   defer(stop);
 
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => fail(`did not serve within ${readyMs} ms`), readyMs);
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`gateway process ${why}:\n${output()}`));
-    };
-    const check = () => {
-      const ready = /GraphiQL ready at (http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(stdout);
-      if (!ready || settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      resolve(ready[1]!);
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => fail(`exited with ${code} before serving`));
-  });
+  let url: string;
+  try {
+    url = (await app.waitFor(/Graph(?:iQL|QL) ready at (http:\/\/127\.0\.0\.1:\d+\/graphql)/, 'stdout', readyMs))[1]!;
+  } catch (error) {
+    app.child.kill('SIGKILL');
+    throw new Error(`gateway process did not serve: ${(error as Error).message.split('\n')[0]}\n${output()}`);
+  }
 
   return {
     url,
-    child,
-    exited,
-    alive: () => child.exitCode === null && child.signalCode === null,
+    child: app.child,
+    exited: app.exited,
+    alive: app.alive,
     output,
     gql: gqlAt(url),
     stop,

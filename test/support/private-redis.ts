@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,35 @@ export interface PrivateRedis {
   /** Stops it (SIGTERM: it flushes the AOF), then calls `whileDown`, then starts it again and waits until it answers. */
   restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RedisServerForTests {
+  /** Why `redis-server` cannot run here, or null when it can. */
+  problem: string | null;
+  /** Skip the tests that need it: it is missing and `CI` is unset. */
+  skip: boolean;
+  /** For `beforeAll`: throws (under CI) when it is missing. */
+  require(): void;
+}
+
+/**
+ * Whether the `redis-server` binary runs here (Debian's redis-server
+ * package; .ci/run installs it). When it does not, the tests of `file` that
+ * need a private Redis are skipped with the reason printed, unless `CI` is
+ * set: then they fail.
+ */
+export function redisServerForTests(file: string): RedisServerForTests {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 10_000 });
+  const problem = probe.error ? probe.error.message : probe.status === 0 ? null : `redis-server --version exited with ${probe.status ?? probe.signal}`;
+  const skip = problem !== null && !process.env.CI;
+  if (skip) console.warn(`${file}: skipping the tests with a Redis of their own, redis-server does not run (${problem}); install it with \`apt-get install redis-server\`; under CI they fail instead`);
+  return {
+    problem,
+    skip,
+    require: () => {
+      if (problem !== null) throw new Error(`redis-server does not run (${problem}); CI is set, so this fails instead of skipping`);
+    },
+  };
 }
 
 /** Null when `redis-server` cannot be started here. */

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { defer } from './harness.js';
 
 /**
  * The Redis of the tests that need one: `REDIS_URL` (default
@@ -17,6 +19,13 @@ export interface RedisForTests {
   skip: boolean;
   /** For `beforeAll`: throws (under CI) when Redis is unreachable. */
   require(): void;
+  /**
+   * A REDIS_KEY_PREFIX of its own (`test:<file>:<name>:<pid>:<uuid>:`):
+   * every key under it, and no other, is deleted with the leftovers (after
+   * the file when called while collecting or in a `beforeAll`, after the test
+   * when called in one), so runs leave nothing in the shared Redis.
+   */
+  keyPrefix(name: string): string;
 }
 
 /** Probes the tests' Redis once; prints why the tests of `file` are skipped, if they are. */
@@ -32,7 +41,25 @@ export async function redisForTests(file: string): Promise<RedisForTests> {
     require: () => {
       if (problem !== null) throw new Error(`Redis at ${url} is unreachable (${problem}); CI is set, so this fails instead of skipping`);
     },
+    keyPrefix: (name) => {
+      const prefix = `test:${file}:${name}:${process.pid}:${randomUUID()}:`;
+      if (problem === null) defer(() => deleteKeys(url, prefix));
+      return prefix;
+    },
   };
+}
+
+/** Deletes every key that starts with `prefix` (SCAN, not KEYS: the Redis is shared). */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    for await (const keys of redis.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Null when Redis at `url` answers PING, else why not. */
