@@ -12,12 +12,10 @@ import { Metrics } from './infra/metrics.js';
 import { createOpsServer } from './infra/ops-server.js';
 import { corsFor, OriginPolicy } from './infra/origins.js';
 import { requestIdOf } from './infra/request-id.js';
-import { runInRequestScope } from './infra/request-scope.js';
+import { enterScope, RequestScope, scopeOf } from './infra/request-scope.js';
 import type { Tracing } from './infra/tracing.js';
-import { useAccessLog } from './plugins/useAccessLog.js';
+import { useAccessLog, writeAccessLine } from './plugins/useAccessLog.js';
 import { useBadUserInputCode } from './plugins/useBadUserInputCode.js';
-import { useOperationMetrics } from './plugins/useOperationMetrics.js';
-import { useRequestId } from './plugins/useRequestId.js';
 import { useTracing } from './plugins/useTracing.js';
 import { useGraphqlSse } from './plugins/useGraphqlSse.js';
 import { useMultipartSubscriptions } from './plugins/useMultipartSubscriptions.js';
@@ -85,9 +83,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
   const graphiql = { ...teachingGraphiQLOptions({ title: 'Account & Dating gateway', inboxUrl }), subscriptionsProtocol: 'SSE' as const };
   // One list for both paths: yoga's, and the JSON lane in front of it (it runs these plugins' HTTP hooks too).
   const plugins = [
-    useRequestId(),
-    useAccessLog({ logger: logger.child({ component: 'access' }), metrics }),
-    useOperationMetrics(metrics),
+    useAccessLog({ metrics }),
     useJsonRequestsOnly(),
     useSseEventIds(),
     // GraphiQL subscribes over SSE: its headers tab (Authorization) travels only
@@ -142,20 +138,36 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
   const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
+
+  const accessLog = { logger: logger.child({ component: 'access' }), metrics };
   const server = createServer((req, res) => {
     const id = requestIdOf(req, config.TRUSTED_PROXIES);
     res.setHeader('x-request-id', id);
+    enterScope(req, new RequestScope(id));
     drain.track(req, res);
-    runInRequestScope({ id, upstreamCalls: 0 }, tracing ? () => tracing.http(req, res, () => route(req, res)) : () => route(req, res));
+    if (tracing) tracing.http(req, res, () => route(req, res));
+    else route(req, res);
   });
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/readiness' || req.url?.startsWith('/readiness?')) void readiness.respond(res);
     else if (!jsonLane?.take(req, res)) void yoga(req, res);
   };
-  const drain = new HttpDrain(server, { started: () => metrics.httpRequestStarted(), ended: () => metrics.httpRequestEnded() });
+  const drain = new HttpDrain(server, {
+    started: () => metrics.httpRequestStarted(),
+    // The access line once the response has ended (an SSE stream: when it closes).
+    ended: (req, res) => {
+      metrics.httpRequestEnded();
+      const scope = scopeOf(req);
+      if (scope) writeAccessLine(accessLog, scope, res.statusCode);
+    },
+  });
   const ops = createOpsServer(metrics, readiness);
   // Subscriptions over graphql-ws on the same port and path (SSE is yoga's own).
-  const graphqlWs = serveGraphqlWs(server, yoga, services, { documentFor: trusted && ((payload) => trusted.documentFor(payload)) });
+  const graphqlWs = serveGraphqlWs(server, yoga, services, {
+    documentFor: trusted && ((payload) => trusted.documentFor(payload)),
+    accessLog,
+    socketIdOf: (req) => requestIdOf(req, config.TRUSTED_PROXIES),
+  });
 
   const stop = async () => {
     readiness.startDraining();

@@ -73,7 +73,7 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
     ? connectRedis({ url: config.REDIS_URL, logger, name: 'gateway', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, metrics })
     : null;
 
-  const readiness = new Readiness({ probeAccount: () => account.probe(), redis });
+  const readiness = new Readiness({ probeAccount: () => account.probe(), redis, circuits: () => ({ account: account.upstreams, others: dating.upstreams }) });
   const account = new AccountClient({
     ...upstream,
     baseUrl: config.ACCOUNT_API_URL,

@@ -3,6 +3,8 @@ import { Scrape } from './support/prometheus.js';
 import { gql, startGateway, useStack } from './support/gateway.js';
 import { gatewayLogLines } from './support/harness.js';
 import { uniqueEmail } from './support/users.js';
+import { ACCOUNT_EVENTS, subscriptionsReady, wsClient } from './support/subscriptions.js';
+import { waitUntil } from './support/harness.js';
 
 /** Request ids, the access log and /metrics, through HTTP and the log (docs/deploy.md). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -65,6 +67,46 @@ describe('access log', () => {
     expect(lines[1]).toMatchObject({ operation: 'Viewer', type: 'query', status: 200, errors: [], upstreamCalls: 1 });
     expect(lines[2]).toMatchObject({ operation: null, type: 'query', errors: ['GRAPHQL_VALIDATION_FAILED'], upstreamCalls: 0 });
     expect(gatewayLogLines().some((l) => l.includes(login))).toBe(false);
+  });
+});
+
+describe('graphql-ws operations', () => {
+  const t = useStack();
+  const WS_ID = /^[0-9a-f]{8}-[0-9a-f-]{27}:\d+$/;
+
+  it('each get a request id (socket id : operation number) on their errors and log lines, and an access line when they end', async () => {
+    const { client } = wsClient(t.stack.url, t.user.token);
+    const run = (query: string) =>
+      new Promise<{ data?: any; errors?: any[] }>((resolve) => {
+        let result: { data?: any; errors?: any[] } = {};
+        client.subscribe({ query }, { next: (r) => (result = r as typeof result), error: (errors) => resolve({ errors: errors as any[] }), complete: () => resolve(result) });
+      });
+    const before = accessLines().length;
+
+    const viewer = await run(VIEWER);
+    expect(viewer.data?.viewer?.id).toBe(t.user.userId);
+    const invalid = await run('query Broken { viewer { nope } }');
+    const failedId = invalid.errors?.[0]?.extensions?.requestId as string;
+    expect(invalid.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(failedId).toMatch(WS_ID);
+
+    const stop = client.subscribe({ query: ACCOUNT_EVENTS }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    await subscriptionsReady(t.stack.gateway, 1);
+    stop();
+    await waitUntil(() => accessLines().slice(before).some((l) => l.type === 'subscription'), 'the access line of the ended subscription');
+
+    const lines = accessLines().slice(before);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ operation: 'Viewer', type: 'query', status: null, errors: [], upstreamCalls: 1, requestId: expect.stringMatching(WS_ID) });
+    expect(lines[1]).toMatchObject({ operation: 'Broken', type: 'query', errors: ['GRAPHQL_VALIDATION_FAILED'], upstreamCalls: 0, requestId: failedId });
+    expect(lines[2]).toMatchObject({ operation: 'AccountEvents', type: 'subscription', errors: [], requestId: expect.stringMatching(WS_ID) });
+    expect(lines[2]!.ms).toEqual(expect.any(Number));
+    // One socket: one socket id, operations numbered in order.
+    const ids = lines.map((l) => String(l.requestId));
+    expect(new Set(ids.map((id) => id.split(':')[0])).size).toBe(1);
+    expect(ids.map((id) => Number(id.split(':')[1]))).toEqual([1, 2, 3]);
+    // The upstream call of the query is logged under the query's id.
+    expect(linesWith(ids[0]!).map((l) => l.msg)).toContain('upstream call');
   });
 });
 

@@ -14,20 +14,20 @@ export class HttpDrain {
 
   constructor(
     private readonly server: Server,
-    private readonly hooks: { started?: () => void; ended?: () => void } = {},
+    private readonly hooks: { started?: () => void; ended?: (req: IncomingMessage, res: ServerResponse) => void } = {},
   ) {}
 
   get inFlight(): number {
     return this.#inFlight.size;
   }
 
-  track(_req: IncomingMessage, res: ServerResponse): void {
+  track(req: IncomingMessage, res: ServerResponse): void {
     if (this.#draining) res.setHeader('connection', 'close');
     this.#inFlight.add(res);
     this.hooks.started?.();
     res.once('close', () => {
       this.#inFlight.delete(res);
-      this.hooks.ended?.();
+      this.hooks.ended?.(req, res);
       if (this.#inFlight.size === 0) this.#onIdle?.();
     });
   }

@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
-import { currentRequest } from './request-scope.js';
 
 /**
  * The gateway's structured logger, on pino: one JSON object per line, or
- * pino-pretty's coloured lines when stdout is a terminal. Every line of an
- * HTTP request carries its `requestId`.
+ * pino-pretty's coloured lines when stdout is a terminal. A request's lines
+ * carry its `requestId` as a field: the request's context has a child
+ * logger with it (src/schema/context.ts), upstream calls take it from the
+ * operation's Deadline (src/infra/request-scope.ts says why not
+ * AsyncLocalStorage).
  *
  * Redaction happens in pino's log formatter, before anything is written:
  * values under keys that can hold a secret (passwords, codes, tokens,
@@ -101,7 +103,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         level: (label) => ({ level: label }),
         log: redactFields,
       },
-      mixin: requestIdOfLine,
     },
     destination(options),
   );
@@ -109,11 +110,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 const redactFields = (fields: LogFields) => redact(fields) as LogFields;
-
-function requestIdOfLine(): LogFields {
-  const request = currentRequest();
-  return request ? { requestId: request.id } : {};
-}
 
 function destination(options: LoggerOptions): DestinationStream {
   if (options.write) {

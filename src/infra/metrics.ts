@@ -37,8 +37,13 @@ export class Metrics {
   readonly #operationNames: ReadonlySet<string>;
   readonly #errorCodes = new Set<string>();
 
-  /** Filled by the operation plugin (src/plugins/useOperationMetrics.ts, @graphql-yoga/plugin-prometheus). */
-  readonly operationDuration = { name: 'gateway_graphql_operation_duration_seconds', help: 'GraphQL operations, parse to last result, by operation name and type', labelNames: ['operation_name', 'operation_type'] as const, buckets: DURATION_BUCKETS };
+  readonly #operations = new Histogram({
+    name: 'gateway_graphql_operation_duration_seconds',
+    help: 'GraphQL operations, request to response end (a subscription: to its end), by operation name and type',
+    labelNames: ['operation_name', 'operation_type'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
 
   readonly #errors = new Counter({ name: 'gateway_graphql_errors_total', help: 'Errors in GraphQL responses, by error code (extensions.code)', labelNames: ['code'] as const, registers: [this.registry] });
   readonly #upstream = new Histogram({
@@ -65,6 +70,11 @@ export class Metrics {
   operationLabel(name: string | null | undefined): string {
     if (!name || name === 'Anonymous') return 'anonymous';
     return this.#operationNames.has(name) ? name : 'other';
+  }
+
+  /** One operation ended (the access log line's figures); `name` is bucketed by operationLabel. */
+  operation(name: string | null, type: string | null, seconds: number): void {
+    this.#operations.observe({ operation_name: this.operationLabel(name), operation_type: type ?? 'unknown' }, seconds);
   }
 
   graphqlError(code: unknown): void {

@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type HandlerOptions } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { refusalOfNonJson } from './useJsonRequestsOnly.js';
+import { scopeOf } from '../infra/request-scope.js';
 import { mustCountBody, refusalResponse, withCountedBody } from './useRequestBodyLimit.js';
 
 export interface GraphqlSseOptions {
@@ -57,11 +59,11 @@ export interface GraphqlSseOptions {
  *
  * Not yet observed as yoga's operations are: the answer ends in `onRequest`
  * and `onSubscribe` runs the operation with `getEnveloped` itself, so
- * useAccessLog (onParams → onResponse) writes no line for it and
- * useRequestId (onResultProcess) adds no `requestId` to the errors sent on
- * the stream; only the POST's `x-request-id` header and its log scope
- * carry the id. To do with the per-operation hook graphql-ws gets (branch
- * i10-follow), called from `onSubscribe` with the POST's request scope.
+ * useAccessLog's onResultProcess adds no `requestId` to the errors sent on
+ * the stream; only the POST's `x-request-id` header carries the id, and the
+ * access line of the POST says little of the operation. To do as graphql-ws
+ * does (src/transport/graphql-ws.ts): a RequestScope per operation,
+ * passed as `requestScope` into `getEnveloped` from `onSubscribe`.
  */
 export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes }: GraphqlSseOptions): Plugin {
   /** Reserved tokens not opened yet → when they lapse. */
@@ -104,14 +106,14 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
   };
 
   /** A POST within the body limit (a chunked one read here, counted), or the refusal yoga gives a body past it. */
-  const bounded = async (request: Request, fetchAPI: Parameters<typeof withCountedBody>[2]): Promise<{ operation: Request } | { refusal: Response }> => {
+  const bounded = async (request: Request, fetchAPI: Parameters<typeof withCountedBody>[2], requestId?: string): Promise<{ operation: Request } | { refusal: Response }> => {
     if (request.method !== 'POST') return { operation: request };
     try {
       if (!mustCountBody(request, maxBodyBytes)) return { operation: request };
       const body = await withCountedBody(request, maxBodyBytes, fetchAPI).arrayBuffer();
       return { operation: new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body }) };
     } catch (error) {
-      if (error instanceof GraphQLError) return { refusal: refusalResponse(error, fetchAPI) };
+      if (error instanceof GraphQLError) return { refusal: refusalResponse(error, fetchAPI, requestId) };
       throw error;
     }
   };
@@ -152,7 +154,7 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
       // The rules yoga's parsing applies elsewhere: JSON only (useJsonRequestsOnly), bounded bodies.
       const nonJson = refusalOfNonJson(request, fetchAPI);
       if (nonJson) return endResponse(nonJson);
-      return bounded(request, fetchAPI).then(async (bounds) => {
+      return bounded(request, fetchAPI, scopeOf((serverContext as { req?: IncomingMessage }).req)?.id).then(async (bounds) => {
         if ('refusal' in bounds) return endResponse(bounds.refusal);
         const { operation } = bounds;
         serverContexts.set(operation, serverContext);

@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { currentRequest } from '../infra/request-scope.js';
 
 const CONTENT_LENGTH = /^\d+$/;
 const tooLarge = () => createGraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
@@ -48,11 +47,10 @@ export function withCountedBody(request: Request, limit: number, fetchAPI: Fetch
 /**
  * The response yoga gives a refusal thrown while it parses a request, for
  * a route that answers outside yoga's parsing (useGraphqlSse): the error's
- * HTTP status, its message and code, and the request id (useRequestId).
+ * HTTP status, its message and code, and the request's id.
  */
-export function refusalResponse(error: GraphQLError, fetchAPI: Pick<FetchAPI, 'Response'>): Response {
+export function refusalResponse(error: GraphQLError, fetchAPI: Pick<FetchAPI, 'Response'>, requestId?: string): Response {
   const { http, ...extensions } = error.extensions as { http?: { status?: number } } & Record<string, unknown>;
-  const requestId = currentRequest()?.id;
   const body = { errors: [{ message: error.message, extensions: requestId ? { ...extensions, requestId } : extensions }] };
   return new fetchAPI.Response(JSON.stringify(body), { status: http?.status ?? 400, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }

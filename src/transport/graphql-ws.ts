@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -13,6 +14,8 @@ import type { Logger } from '../infra/logger.js';
 import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import { sessionKey } from '../infra/session-key.js';
 import { OriginPolicy } from '../infra/origins.js';
+import { RequestScope } from '../infra/request-scope.js';
+import { withRequestId, writeAccessLine, type AccessLogOptions } from '../plugins/useAccessLog.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
 /** How long a client gets to answer the 1012 close at shutdown, at least, even when the grace is spent. */
@@ -52,6 +55,17 @@ export interface GraphqlWsOptions {
   path?: string;
   /** TRUSTED_DOCUMENTS: the document a `subscribe` payload names; throws the RequestError that refuses it. */
   documentFor?: (payload: SubscribePayload) => string;
+  /** Where each operation's access line goes (src/plugins/useAccessLog.ts); none without. */
+  accessLog?: AccessLogOptions;
+  /** The id of a socket, from its upgrade request (src/infra/request-id.ts); each operation's id is `<socket id>:<n>`. Default: a new UUID. */
+  socketIdOf?: (req: IncomingMessage) => string;
+}
+
+/** The operations of one socket, each with its request scope until it completes or fails. */
+interface SocketOperations {
+  readonly id: string;
+  started: number;
+  readonly scopes: Map<string, RequestScope>;
 }
 
 /**
@@ -66,7 +80,7 @@ export function serveGraphqlWs(
   server: Server,
   yoga: GatewayYoga,
   services: Pick<Services, 'config' | 'sessions' | 'logger' | 'events'>,
-  { path = '/graphql', documentFor }: GraphqlWsOptions = {},
+  { path = '/graphql', documentFor, accessLog, socketIdOf = () => randomUUID() }: GraphqlWsOptions = {},
 ): GraphqlWsServer {
   const config: Config = services.config;
   const logger: Logger = services.logger.child({ component: 'graphql-ws' });
@@ -74,6 +88,24 @@ export function serveGraphqlWs(
   const warnings = new RepeatedWarnings(logger);
   const connections = new Map<WebSocket, Connection>();
   const origins = new OriginPolicy(config.CORS_ORIGINS);
+
+  // Each operation is a request of its own: an id on its log lines and errors, an access line when it ends.
+  const operations = new WeakMap<WsContext, SocketOperations>();
+  const startOperation = (ctx: WsContext, id: string) => {
+    let socket = operations.get(ctx);
+    if (!socket) operations.set(ctx, (socket = { id: socketIdOf(ctx.extra.request), started: 0, scopes: new Map() }));
+    const scope = new RequestScope(`${socket.id}:${++socket.started}`);
+    socket.scopes.set(id, scope);
+    return scope;
+  };
+  const scopeOfOperation = (ctx: WsContext, id: string) => operations.get(ctx)?.scopes.get(id);
+  const endOperation = (ctx: WsContext, id: string) => {
+    const scopes = operations.get(ctx)?.scopes;
+    const scope = scopes?.get(id);
+    if (!scope) return;
+    scopes!.delete(id);
+    if (accessLog) writeAccessLine(accessLog, scope, null);
+  };
 
   /** Closes with 4403 once no operation runs any more (their SessionExpired and complete go out first). */
   const closeWhenIdle = (conn: Connection, tries = 0) => {
@@ -115,6 +147,7 @@ export function serveGraphqlWs(
       },
       onSubscribe: async (ctx, id, payload) => {
         const { socket } = ctx.extra;
+        const scope = startOperation(ctx, id);
         const conn = connections.get(socket);
         if (!conn || conn.ended) {
           socket.close(CLOSE.sessionEnded, 'Forbidden');
@@ -125,11 +158,24 @@ export function serveGraphqlWs(
           socket.close(CLOSE.tooManyOperations, 'Too many operations');
           return [new GraphQLError('Too many operations on this connection.')];
         }
-        const args = await executionArgs(yoga, ctx, payload, logger, documentFor);
+        const args = await executionArgs(yoga, ctx, payload, scope, logger, documentFor);
         if (!Array.isArray(args) && getOperationAST((args as ExecutionArgs).document, payload.operationName)?.operation !== 'subscription') conn.requests.add(id);
         return args;
       },
+      // Errors carry the operation's request id, and their codes go into its access line.
+      onNext: (ctx, id, _payload, _args, result) => {
+        const scope = result.errors?.length ? scopeOfOperation(ctx, id) : undefined;
+        return scope && accessLog ? withRequestId(result, scope, accessLog.metrics) : undefined;
+      },
+      onError: (ctx, id, _payload, errors) => {
+        const scope = scopeOfOperation(ctx, id);
+        if (!scope || !accessLog) return;
+        const tagged = withRequestId({ errors }, scope, accessLog.metrics).errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : e));
+        endOperation(ctx, id);
+        return tagged as GraphQLError[];
+      },
       onComplete: (ctx, id) => {
+        endOperation(ctx, id);
         const conn = connections.get(ctx.extra.socket);
         conn?.requests.delete(id);
         if (conn?.ended) closeWhenIdle(conn);
@@ -175,6 +221,7 @@ async function executionArgs(
   yoga: GatewayYoga,
   ctx: WsContext,
   payload: SubscribePayload,
+  scope: RequestScope,
   logger: Logger,
   documentFor?: (payload: SubscribePayload) => string,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
@@ -186,6 +233,7 @@ async function executionArgs(
       socket: ctx.extra.socket,
       params: payload,
       connectionParams: ctx.connectionParams ?? {},
+      requestScope: scope,
     });
     const document = parse(documentFor ? documentFor(payload) : payload.query);
     const errors = validate(schema, document);
@@ -200,7 +248,7 @@ async function executionArgs(
     };
   } catch (error) {
     if (error instanceof GraphQLError) return [error];
-    logger.error('graphql-ws operation could not start', { error: error instanceof Error ? error.name : 'unknown' });
+    logger.error('graphql-ws operation could not start', { requestId: scope.id, error: error instanceof Error ? error.name : 'unknown' });
     return [new GraphQLError('Unexpected error.')];
   }
 }

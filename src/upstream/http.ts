@@ -13,6 +13,7 @@ import {
   UpstreamUnreachable,
 } from '../domain/errors.js';
 import type { Deadline } from '../infra/deadline.js';
+import type { RequestScope } from '../infra/request-scope.js';
 import { RepeatedWarnings } from '../infra/repeated-warnings.js';
 import type { Logger } from '../infra/logger.js';
 
@@ -75,7 +76,7 @@ export interface UpstreamHttpOptions extends UpstreamLimits {
  * `start` may add headers to it and returns what is called once it ends.
  */
 export interface UpstreamObserver {
-  start(call: { upstream: string; method: string; path: string; headers: Record<string, string> }): (end: UpstreamCallEnd) => void;
+  start(call: { upstream: string; method: string; path: string; headers: Record<string, string>; request: RequestScope | undefined }): (end: UpstreamCallEnd) => void;
 }
 export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' | 'circuit_open' | 'shed' };
 
@@ -216,7 +217,7 @@ export class UpstreamHttp implements UpstreamState {
       let outcome: UpstreamResponse | Error;
       const observer = this.#options.observer;
       const call = observer ? { ...req, headers: { ...req.headers } } : req;
-      const ended = observer?.start({ upstream: this.name, method: req.method ?? 'POST', path: req.path, headers: call.headers! });
+      const ended = observer?.start({ upstream: this.name, method: req.method ?? 'POST', path: req.path, headers: call.headers!, request: req.deadline?.request });
       try {
         outcome = await this.#attempt(call, attempt);
       } catch (error) {
@@ -296,8 +297,8 @@ export class UpstreamHttp implements UpstreamState {
       (res) => {
         this.#active -= 1;
         const ms = Math.round(performance.now() - started);
-        if (res.status >= 500) this.#warnings.warn('upstream answered 5xx', { upstream: this.name, path: req.path, status: res.status }, { ms, attempt });
-        else this.#options.logger.debug('upstream call', { upstream: this.name, path: req.path, status: res.status, ms, attempt });
+        if (res.status >= 500) this.#warnings.warn('upstream answered 5xx', { upstream: this.name, path: req.path, status: res.status }, { ms, attempt, requestId: req.deadline?.request?.id });
+        else this.#options.logger.debug('upstream call', { upstream: this.name, path: req.path, status: res.status, ms, attempt, requestId: req.deadline?.request?.id });
         return res;
       },
       (error: unknown) => {
@@ -308,6 +309,7 @@ export class UpstreamHttp implements UpstreamState {
           ms: Math.round(performance.now() - started),
           limitMs,
           attempt,
+          requestId: req.deadline?.request?.id,
         });
         throw failure;
       },

@@ -1,6 +1,5 @@
 import type { UpstreamObserver } from './http.js';
 import { endpointLabel, type Metrics, type UpstreamOutcome } from '../infra/metrics.js';
-import { currentRequest } from '../infra/request-scope.js';
 import type { Tracing } from '../infra/tracing.js';
 
 export interface UpstreamObserverOptions {
@@ -18,8 +17,7 @@ export interface UpstreamObserverOptions {
  */
 export function observeUpstream({ metrics, tracing, onAnswer }: UpstreamObserverOptions): UpstreamObserver {
   return {
-    start({ upstream, method, path, headers }) {
-      const request = currentRequest();
+    start({ upstream, method, path, headers, request }) {
       if (request) request.upstreamCalls += 1;
       const endpoint = endpointLabel(path);
       const endSpan = tracing?.upstream(upstream, method, endpoint, headers);

@@ -70,8 +70,10 @@ export function baselineTarget(rev: string): Target {
   const dir = `.tmp/baseline-${rev.replace(/[^\w.-]/g, '_')}`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  // That commit's src/, driven by today's bench code.
-  execSync(`git archive ${JSON.stringify(rev)} src schema | tar -x -C ${JSON.stringify(dir)}`);
+  // That commit's tree (src/ and all it reads at run time: schema/operations/, the
+  // manifest, package.json's "type"), driven by today's bench code.
+  execSync(`git archive ${JSON.stringify(rev)} | tar -x -C ${JSON.stringify(dir)}`);
+  rmSync(`${dir}/test`, { recursive: true, force: true });
   cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
   symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
   return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
