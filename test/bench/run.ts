@@ -12,15 +12,16 @@
  *
  * Environment (defaults are the full run):
  *   BENCH_ROUNDS=3  BENCH_ROUND_SECONDS=5  BENCH_CONNECTIONS=50  BENCH_MEMORY_SECONDS=60
- *   BENCH_TARGETS=stub,apollo,mercurius,gateway  BENCH_WORKLOADS=products,dashboard,__typename
+ *   BENCH_TARGETS=stub,apollo,mercurius,gateway (and gateway-source: src/ under tsx, against the compiled build)  BENCH_WORKLOADS=products,dashboard,__typename
  *   BENCH_BASELINE=<git rev> (adds the gateway at that commit as a target, and the ratios to it)
  *   BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=32" (node flags of the gateway's process only, e.g. against the baseline)
+ *   BENCH_GATEWAY_SOURCE=1 (the gateway's src/ under tsx instead of its compiled build, dist/, which `npm start` runs)
  *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (CPU profiles of the gateway and the baseline over the timed rounds, to .tmp/profiles, summarized per request)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { measure, type Measurement } from './load.js';
 import { summarizeProfile } from './profile.js';
-import { baselineTarget, startTarget, TARGETS, type RunningTarget } from './targets.js';
+import { baselineTarget, buildGateway, startTarget, TARGETS, type RunningTarget } from './targets.js';
 import { SESSION, WORKLOADS } from './workloads.js';
 
 const env = process.env;
@@ -36,7 +37,7 @@ const settings = {
   roundSeconds: num('BENCH_ROUND_SECONDS', 5),
   connections: num('BENCH_CONNECTIONS', 50),
   memorySeconds: num('BENCH_MEMORY_SECONDS', 60),
-  targets: list('BENCH_TARGETS', TARGETS.map((t) => t.name)),
+  targets: list('BENCH_TARGETS', TARGETS.filter((t) => t.name !== 'gateway-source').map((t) => t.name)),
   baseline: env.BENCH_BASELINE,
   workloads: list('BENCH_WORKLOADS', WORKLOADS.map((w) => w.name)),
   results: env.BENCH_RESULTS ?? 'bench-results.json',
@@ -48,6 +49,7 @@ const MUST = { minRatioToApollo: 2, maxP99RatioToApollo: 1, maxHeapGrowthMiB: 16
 const MUST_WORKLOADS = ['products', 'dashboard'];
 
 const workloads = WORKLOADS.filter((w) => settings.workloads.includes(w.name));
+if (settings.targets.includes('gateway') && env.BENCH_GATEWAY_SOURCE !== '1') buildGateway();
 const targets = [...TARGETS.filter((t) => settings.targets.includes(t.name)), ...(settings.baseline ? [baselineTarget(settings.baseline)] : [])];
 
 // The stub is every target's upstream, so it starts first and stays up.
@@ -171,7 +173,7 @@ function ratiosOf(summary: ReturnType<typeof summarize>) {
   const out: Record<string, Record<string, { requests: number; p99: number; cpuPerRequest: number }>> = {};
   const gateway = summary.gateway;
   if (!gateway) return out;
-  for (const peer of ['apollo', 'mercurius', 'baseline']) {
+  for (const peer of ['apollo', 'mercurius', 'baseline', 'gateway-source']) {
     for (const [workload, mine] of Object.entries(gateway)) {
       const theirs = summary[peer]?.[workload];
       if (!theirs) continue;

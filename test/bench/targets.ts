@@ -2,10 +2,11 @@
  * The bench's targets, each a file under targets/ run in a child process of
  * its own (node --import tsx, with --expose-gc), and how each is asked a
  * workload. The stub is the upstream of all others and, as a target, the
- * limit of the setup: its own `user/products/get`.
+ * limit of the setup: its own `user/products/get`. The gateway runs its
+ * compiled build, as `npm start` does (buildGateway first).
  */
-import { execSync, fork, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, execSync, fork, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Request } from './load.js';
 import type { Workload } from './workloads.js';
@@ -20,6 +21,13 @@ export interface Target {
   request(workload: Workload, session: string): Request;
   /** One request with its parsed answer, to check before timing. */
   probe(url: string, workload: Workload, session: string): Promise<any>;
+  /** More environment of its process. */
+  env?: Record<string, string>;
+}
+
+/** The gateway's compiled build in `dir` (dist/), made when missing or older than its sources. */
+export function buildGateway(dir = '.'): void {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** What a browser sends along. */
@@ -60,6 +68,8 @@ export const TARGETS: Target[] = [
   graphql('apollo', 'Apollo Server 5 + datasource-rest'),
   graphql('mercurius', 'Mercurius 16 + Fastify 5, jit: 1'),
   graphql('gateway', 'this gateway'),
+  // Not in the default run: the same gateway from src/ under tsx, to show what the compiled build gains.
+  { ...graphql('gateway-source', 'this gateway, src/ under tsx'), file: 'targets/gateway.ts', env: { BENCH_GATEWAY_SOURCE: '1' } },
 ];
 
 /**
@@ -76,7 +86,14 @@ export function baselineTarget(rev: string): Target {
   rmSync(`${dir}/test`, { recursive: true, force: true });
   cpSync('test/bench', `${dir}/test/bench`, { recursive: true });
   symlinkSync(resolve('node_modules'), `${dir}/node_modules`);
-  return { ...graphql('baseline', `the gateway at ${rev}`), file: resolve(dir, 'test/bench/targets/gateway.ts') };
+  // Compiled as the gateway is; a tree from before the build existed runs from its sources.
+  const compiled = existsSync(`${dir}/scripts/build.mjs`);
+  if (compiled) buildGateway(dir);
+  return {
+    ...graphql('baseline', `the gateway at ${rev}${compiled ? '' : ' (src/ under tsx)'}`),
+    file: resolve(dir, 'test/bench/targets/gateway.ts'),
+    env: compiled ? {} : { BENCH_GATEWAY_SOURCE: '1' },
+  };
 }
 
 export interface RunningTarget {
@@ -96,7 +113,7 @@ export function startTarget(target: Target, upstreamUrl: string, { nodeArgs = []
   const execArgv = ['--import', 'tsx', '--expose-gc', ...nodeArgs];
   const child: ChildProcess = fork(target.file.startsWith('/') ? target.file : new URL(target.file, import.meta.url), [], {
     execArgv,
-    env: { ...process.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
+    env: { ...process.env, ...target.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
