@@ -1,8 +1,17 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
-/** `YYYY-MM-DD` that names a real calendar day. */
-export const isCalendarDate = (value: string) =>
-  /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** `YYYY-MM-DD` that names a real calendar day (proleptic Gregorian, as `Date`), without building a Date: it runs on every `birthday` answered. */
+export const isCalendarDate = (value: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+};
 
 export const dateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',

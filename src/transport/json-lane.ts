@@ -89,7 +89,7 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     if (body === undefined) return; // the client left mid-body
     const params = regularParams(body);
     if (params === undefined) return delegate(req, res, body);
-    const request = laneRequest(req, body, params, fetchAPI) as unknown as Request;
+    const request = new LaneRequest(req, body, params, fetchAPI) as unknown as Request;
     const serverContext = { req, res, waitUntil };
     // One payload for the onRequest and onRequestParse hooks: methods on its prototype, no closures per request.
     const payload = new RequestHookPayload(request, serverContext, fetchAPI);
@@ -226,6 +226,17 @@ class ResultHookPayload {
  */
 function acceptedMediaType(accept: string | undefined): string | undefined {
   if (accept === undefined) return 'application/json';
+  // Clients send a handful of distinct Accept headers: each is read once.
+  const known = acceptCache.get(accept);
+  if (known !== undefined) return known || undefined;
+  const chosen = mediaTypeOf(accept);
+  if (acceptCache.size < 256) acceptCache.set(accept, chosen ?? '');
+  return chosen;
+}
+/** Verdicts of acceptedMediaType by Accept header ('': yoga's to answer). */
+const acceptCache = new Map<string, string>();
+
+function mediaTypeOf(accept: string): string | undefined {
   let chosen: string | undefined;
   for (const entry of accept.replace(/\s/g, '').toLowerCase().split(',')) {
     const match = JSON_MEDIA_TYPE.exec(entry);
@@ -255,25 +266,33 @@ function regularParams(body: Buffer): Params | undefined {
 
 /**
  * What yoga's hooks read of a request, without a fetch body stream: method,
- * url, headers (yoga's fetch Headers over the node ones), json() and text()
- * of the body already read.
+ * url, headers (yoga's fetch Headers over the node ones, made when first
+ * read), json() and text() of the body already read.
  */
-function laneRequest(req: IncomingMessage, body: Buffer, params: Params, fetchAPI: GatewayYoga['fetchAPI']) {
-  let headers: Headers | undefined;
-  let url: string | undefined;
-  return {
-    method: 'POST',
-    get url() {
-      return (url ??= urlOf(req));
-    },
-    get headers() {
-      return (headers ??= new fetchAPI.Headers(req.headers as HeadersInit));
-    },
-    body: null,
-    bodyUsed: true,
-    json: () => Promise.resolve(params),
-    text: () => Promise.resolve(body.toString('utf8')),
-  };
+class LaneRequest {
+  readonly method = 'POST';
+  readonly body = null;
+  readonly bodyUsed = true;
+  #headers: Headers | undefined;
+  #url: string | undefined;
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly raw: Buffer,
+    private readonly params: Params,
+    private readonly fetchAPI: GatewayYoga['fetchAPI'],
+  ) {}
+  get url(): string {
+    return (this.#url ??= urlOf(this.req));
+  }
+  get headers(): Headers {
+    return (this.#headers ??= new this.fetchAPI.Headers(this.req.headers as HeadersInit));
+  }
+  json(): Promise<Params> {
+    return Promise.resolve(this.params);
+  }
+  text(): Promise<string> {
+    return Promise.resolve(this.raw.toString('utf8'));
+  }
 }
 
 function urlOf(req: IncomingMessage): string {

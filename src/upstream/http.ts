@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
@@ -76,6 +75,8 @@ export interface UpstreamHttpOptions extends UpstreamLimits {
  * `start` may add headers to it and returns what is called once it ends.
  */
 export interface UpstreamObserver {
+  /** Whether `start` may add headers (a trace's `traceparent`): then each call gets a copy of its headers to add to. */
+  readonly addsHeaders: boolean;
   start(call: { upstream: string; method: string; path: string; headers: Record<string, string>; request: RequestScope | undefined }): (end: UpstreamCallEnd) => void;
 }
 export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' | 'circuit_open' | 'shed' };
@@ -216,8 +217,8 @@ export class UpstreamHttp implements UpstreamState {
     for (let attempt = 0; ; attempt++) {
       let outcome: UpstreamResponse | Error;
       const observer = this.#options.observer;
-      const call = observer ? { ...req, headers: { ...req.headers } } : req;
-      const ended = observer?.start({ upstream: this.name, method: req.method ?? 'POST', path: req.path, headers: call.headers!, request: req.deadline?.request });
+      const call = observer?.addsHeaders ? { ...req, headers: { ...req.headers } } : req;
+      const ended = observer?.start({ upstream: this.name, method: req.method ?? 'POST', path: req.path, headers: call.headers ?? {}, request: req.deadline?.request });
       try {
         outcome = await this.#attempt(call, attempt);
       } catch (error) {
@@ -283,16 +284,12 @@ export class UpstreamHttp implements UpstreamState {
   #send(req: UpstreamRequest, limitMs: number, attempt: number): Promise<UpstreamResponse> {
     const cut = limitMs < this.#options.timeoutMs ? 'deadline' : 'timeout';
     const started = performance.now();
-    // undici takes an EventEmitter as its abort signal: far cheaper than an AbortController per call.
-    const abort = new EventEmitter();
     this.#active += 1;
     return new Promise<UpstreamResponse>((resolve, reject) => {
+      const exchange = new Exchange(this.name, this.#options.maxBodyBytes, resolve, reject);
       // Settles the call at its limit even while it waits in the pool's queue, where undici would keep it until a connection frees.
-      const timer = setTimeout(() => {
-        abort.emit('abort');
-        reject(cut === 'timeout' ? new UpstreamTimeout(this.name) : new UpstreamDeadlinePassed(this.name, true));
-      }, limitMs);
-      this.#exchange(req, abort).then(resolve, reject).finally(() => clearTimeout(timer));
+      exchange.timer = setTimeout(() => exchange.cancel(cut === 'timeout' ? new UpstreamTimeout(this.name) : new UpstreamDeadlinePassed(this.name, true)), limitMs);
+      this.#pool.dispatch({ method: req.method ?? 'POST', path: `${this.#prefix}/${req.path.replace(/^\/+/, '')}`, headers: req.headers, body: req.body }, exchange);
     }).then(
       (res) => {
         this.#active -= 1;
@@ -314,31 +311,6 @@ export class UpstreamHttp implements UpstreamState {
         throw failure;
       },
     );
-  }
-
-  async #exchange(req: UpstreamRequest, signal: EventEmitter): Promise<UpstreamResponse> {
-    const { name, maxBodyBytes } = this.#options;
-    const res = await this.#pool.request({
-      method: req.method ?? 'POST',
-      path: `${this.#prefix}/${req.path.replace(/^\/+/, '')}`,
-      headers: req.headers,
-      body: req.body,
-      signal,
-    });
-    const declared = Number(res.headers['content-length'] ?? 0);
-    if (declared > maxBodyBytes) {
-      discard(res.body);
-      throw new UpstreamAnswerTooLarge(name, res.statusCode);
-    }
-    const text = await readText(res.body, maxBodyBytes);
-    if (text === undefined) throw new UpstreamAnswerTooLarge(name, res.statusCode);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new UpstreamAnswerNotJson(name, res.statusCode);
-    }
-    return { status: res.statusCode, json, headers: res.headers };
   }
 
   #classify(error: unknown): UpstreamUnavailable | UpstreamTimeout {
@@ -380,24 +352,84 @@ export class UpstreamHttp implements UpstreamState {
 }
 
 /**
- * A body as text, or undefined (and the body dropped) past `maxBytes`. Read
- * with 'data' events: an async iterator costs a promise per chunk and more
- * per call, at every upstream call.
+ * One call's handler of undici's dispatch API: status, headers and the body
+ * as text, parsed as JSON at the end, settled once. Cheaper than
+ * `pool.request` (no body stream, no async resource, no abort signal per
+ * call): this runs for every upstream call. `cancel` settles it at once and
+ * aborts the request, at once when it has a connection, else as soon as
+ * undici hands it one.
  */
-function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        discard(body);
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    body.once('error', reject);
-  });
+class Exchange implements Dispatcher.DispatchHandler {
+  timer: NodeJS.Timeout | undefined;
+  #status = 0;
+  #headers: Record<string, string | string[]> = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #abort: ((reason?: Error) => void) | undefined;
+  #settled = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly maxBodyBytes: number,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  cancel(error: Error): void {
+    if (this.#settle()) this.reject(error);
+    this.#abort?.(error);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#settled) abort(new UpstreamUnavailable(this.name, 'cancelled'));
+    else this.#abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    this.#status = status;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+      const value = rawHeaders[i + 1]!.toString('latin1');
+      const known = this.#headers[name];
+      this.#headers[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+    }
+    if (Number(this.#headers['content-length'] ?? 0) > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, status));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#settled) return true;
+    this.#size += chunk.length;
+    if (this.#size > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, this.#status));
+    else this.#chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (!this.#settle()) return;
+    const chunks = this.#chunks;
+    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.reject(new UpstreamAnswerNotJson(this.name, this.#status));
+      return;
+    }
+    this.resolve({ status: this.#status, json, headers: this.#headers });
+  }
+
+  onError(error: Error): void {
+    if (this.#settle()) this.reject(error);
+  }
+
+  /** True the first time: the call is settled now. */
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.timer);
+    return true;
+  }
 }
 
 /** What an observer is told of a failed attempt. */
@@ -405,10 +437,4 @@ function failureKind(error: Error): 'timeout' | 'unavailable' | 'circuit_open' |
   if (error instanceof UpstreamHeldBack) return error.reason === 'circuit open' ? 'circuit_open' : 'shed';
   if (error instanceof UpstreamTimeout || error instanceof UpstreamDeadlinePassed) return 'timeout';
   return 'unavailable';
-}
-
-/** Drops a body mid-stream; the connection is closed, and the abort is expected. */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }) {
-  body.on('error', () => {});
-  body.destroy();
 }

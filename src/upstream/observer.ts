@@ -17,6 +17,7 @@ export interface UpstreamObserverOptions {
  */
 export function observeUpstream({ metrics, tracing, onAnswer }: UpstreamObserverOptions): UpstreamObserver {
   return {
+    addsHeaders: tracing !== null,
     start({ upstream, method, path, headers, request }) {
       if (request) request.upstreamCalls += 1;
       const endpoint = endpointLabel(path);

@@ -38,6 +38,13 @@ const CONSENT_KEYS: Record<ConsentName, string> = {
   biometrics: 'restriction_5',
 };
 
+/** The consents of a settings object as it travels: absent or null is not given. */
+function consentsFromWire(wire: Record<string, unknown>): Consents {
+  const consents = {} as Consents;
+  for (const name of CONSENT_NAMES) consents[name] = (wire[CONSENT_KEYS[name]] as boolean | null | undefined) ?? false;
+  return consents;
+}
+
 /** A block reason on the wire: 1 to 5, in the order of BLOCK_REASONS. */
 export const blockReasonToWire = (r: BlockReason): number => BLOCK_REASONS.indexOf(r) + 1;
 
@@ -49,7 +56,12 @@ const dateOfTimestamp = (seconds: number) => new Date(seconds * 1000).toISOStrin
 /** Unix timestamp (seconds) of midnight UTC of a `YYYY-MM-DD` date. */
 export const timestampOfDate = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000);
 
-const text = z.string().nullish().transform((v) => v ?? null);
+/**
+ * A text field that may be absent or null; each object's transform reads
+ * both as null (`?? null`): a transform per field would cost more than the
+ * whole object's checks, on every read.
+ */
+const text = z.string().nullish();
 
 export const sessionWire = z
   .object({ token: z.string().min(1), expires_at: z.iso.datetime({ offset: true }) })
@@ -72,12 +84,12 @@ export const userWire = z
   .transform((u): { user: AccountUser; session: Session | null } => ({
     user: {
       id: u.id,
-      email: u.email,
-      phone: u.phone,
+      email: u.email ?? null,
+      phone: u.phone ?? null,
       emailVerified: u.email_verified,
       phoneVerified: u.phone_verified,
-      name: u.name,
-      surname: u.surname,
+      name: u.name ?? null,
+      surname: u.surname ?? null,
       language: u.lang ?? null,
       modules: u.modules,
       createdAt: new Date(u.created_at),
@@ -104,17 +116,17 @@ export const settingsWire = z
     phone: text,
   })
   .transform((s): Settings => ({
-    firstName: s.first_name,
-    lastName: s.last_name,
-    avatar: s.avatar,
+    firstName: s.first_name ?? null,
+    lastName: s.last_name ?? null,
+    avatar: s.avatar ?? null,
     sex: sexFromWire(s.sex ?? -1),
     news: s.news ?? false,
-    consents: Object.fromEntries(CONSENT_NAMES.map((name) => [name, s[CONSENT_KEYS[name] as keyof typeof s] ?? false])) as Consents,
+    consents: consentsFromWire(s),
     language: s.lang ?? null,
     birthday: s.birthday == null ? null : dateOfTimestamp(s.birthday),
     datingModel: s.dating?.model ?? null,
-    email: s.email,
-    phone: s.phone,
+    email: s.email ?? null,
+    phone: s.phone ?? null,
   }));
 export function settingsPatchToWire(p: SettingsPatch): Record<string, unknown> {
   const wire: Record<string, unknown> = {
