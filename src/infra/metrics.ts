@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 
 /**
  * The gateway's Prometheus metrics, one registry per gateway, served on the
@@ -37,21 +37,19 @@ export class Metrics {
   readonly #operationNames: ReadonlySet<string>;
   readonly #errorCodes = new Set<string>();
 
-  readonly #operations = new Histogram({
+  readonly #operations = new LeanHistogram(this.registry, {
     name: 'gateway_graphql_operation_duration_seconds',
     help: 'GraphQL operations, request to response end (a subscription: to its end), by operation name and type',
-    labelNames: ['operation_name', 'operation_type'] as const,
+    labelNames: ['operation_name', 'operation_type'],
     buckets: DURATION_BUCKETS,
-    registers: [this.registry],
   });
 
   readonly #errors = new Counter({ name: 'gateway_graphql_errors_total', help: 'Errors in GraphQL responses, by error code (extensions.code)', labelNames: ['code'] as const, registers: [this.registry] });
-  readonly #upstream = new Histogram({
+  readonly #upstream = new LeanHistogram(this.registry, {
     name: 'gateway_upstream_request_duration_seconds',
     help: 'Upstream HTTP calls by upstream, endpoint (path template) and outcome',
-    labelNames: ['upstream', 'endpoint', 'outcome'] as const,
+    labelNames: ['upstream', 'endpoint', 'outcome'],
     buckets: DURATION_BUCKETS,
-    registers: [this.registry],
   });
   readonly #circuit = new Gauge({ name: 'gateway_upstream_circuit_state', help: 'Circuit breaker of an upstream: 0 closed, 1 half-open, 2 open', labelNames: ['upstream'] as const, registers: [this.registry] });
   readonly #inFlight = new Gauge({ name: 'gateway_http_requests_in_flight', help: 'HTTP requests being answered on the public port (SSE streams included)', registers: [this.registry] });
@@ -74,7 +72,7 @@ export class Metrics {
 
   /** One operation ended (the access log line's figures); `name` is bucketed by operationLabel. */
   operation(name: string | null, type: string | null, seconds: number): void {
-    this.#operations.observe({ operation_name: this.operationLabel(name), operation_type: type ?? 'unknown' }, seconds);
+    this.#operations.observe(seconds, this.operationLabel(name), type ?? 'unknown');
   }
 
   graphqlError(code: unknown): void {
@@ -87,7 +85,7 @@ export class Metrics {
   }
 
   upstreamCall(upstream: string, endpoint: string, outcome: UpstreamOutcome, seconds: number): void {
-    this.#upstream.observe({ upstream, endpoint, outcome }, seconds);
+    this.#upstream.observe(seconds, upstream, endpoint, outcome);
   }
 
   /** For the upstream circuit breaker: report each state change. */
@@ -126,6 +124,69 @@ export class Metrics {
   /** The text exposition format. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/**
+ * A histogram exposed exactly as prom-client's Histogram is (`_bucket` per
+ * `le`, `+Inf`, `_sum`, `_count`), for the two observed on every request
+ * (once per operation, once per upstream call). prom-client checks and
+ * hashes a labels object on every observe, a few µs each; here the label
+ * values come in `labelNames` order and find their series by one string key.
+ */
+class LeanHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  readonly #labelNames: readonly string[];
+  readonly #buckets: readonly number[];
+  readonly #series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
+
+  constructor(registry: Registry, options: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[] }) {
+    this.name = options.name;
+    this.help = options.help;
+    this.#labelNames = options.labelNames;
+    this.#buckets = options.buckets;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** One observation; `labelValues` in the order of `labelNames`. */
+  observe(value: number, ...labelValues: string[]): void {
+    const key = labelValues.join('\u0000');
+    let series = this.#series.get(key);
+    if (!series) {
+      const labels: Record<string, string> = {};
+      this.#labelNames.forEach((name, i) => (labels[name] = labelValues[i] ?? ''));
+      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    const buckets = this.#buckets;
+    let i = 0;
+    while (i < buckets.length && value > buckets[i]!) i++;
+    if (i < buckets.length) series.counts[i]! += 1;
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** What prom-client's registry exposes (buckets cumulative, as Prometheus reads them). */
+  get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const { labels, counts, sum, count } of this.#series.values()) {
+      let cumulative = 0;
+      this.#buckets.forEach((le, i) => {
+        cumulative += counts[i]!;
+        values.push({ labels: { le, ...labels }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', ...labels }, value: count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.#series.clear();
   }
 }
 

@@ -118,6 +118,9 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       await (result as AsyncIterableIterator<unknown>).return?.();
       return respond(new fetchAPI.Response(null, { status: 406, statusText: 'Not Acceptable', headers: { accept: 'text/event-stream; charset=utf-8' } }), request, serverContext, res);
     }
+    // A result without errors is answered as yoga's processRegularResult answers it (200, its
+    // media type, the result's own stringify), without a fetch Response when no hook reads one.
+    if (hooks.onResponse.length === 0 && isPlainResult(result)) return writeJson(res, mediaType, (result.stringify ?? JSON.stringify)(result));
     return respond(await processRegularResult(result, fetchAPI, mediaType), request, serverContext, res);
   };
 
@@ -308,6 +311,25 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer | undefi
     req.once('error', () => resolve(undefined));
     req.once('aborted', () => resolve(undefined));
   });
+}
+
+/**
+ * A single result that yoga's result processing passes through as it is:
+ * no errors (their status and internals are yoga's to work out) and no
+ * `extensions.http`. yoga answers it with 200 and JSON.
+ */
+function isPlainResult(result: ExecutionResult): result is PlainResult {
+  if (Array.isArray(result)) return false;
+  const single = result as PlainResult;
+  return !single.errors?.length && !(single.extensions as { http?: unknown } | undefined)?.http;
+}
+type PlainResult = ExecutionResult & { errors?: readonly unknown[]; extensions?: unknown; stringify?: (result: unknown) => string };
+
+/** A 200 JSON answer, with the headers yoga's processRegularResult gives it. */
+function writeJson(res: ServerResponse, mediaType: string, body: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(200, { 'Content-Type': `${mediaType}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
 }
 
 /** A fetch Response of yoga's, in one write when its body is text. */
