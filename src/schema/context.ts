@@ -70,7 +70,8 @@ export function createContext(services: Services, { req, request, connectionPara
     userAgent: cleanUserAgent(header('user-agent')),
     deadline,
     loaders: createLoaders(services.account, services.sessions, deadline),
-    lastEventId: request?.headers.get('last-event-id') ?? null,
+    // HTTP only (an SSE reconnect); over graphql-ws `req` is the upgrade request, whose headers mean nothing here.
+    lastEventId: connectionParams ? null : header('last-event-id'),
   });
 }
 

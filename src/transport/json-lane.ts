@@ -93,12 +93,15 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     const serverContext = { req, res, waitUntil };
     // One payload for the onRequest and onRequestParse hooks: methods on its prototype, no closures per request.
     const payload = new RequestHookPayload(request, serverContext, fetchAPI);
+    // A hook that answers at once is not awaited: each await is a turn of the microtask queue.
     for (const hook of hooks.onRequest) {
-      await hook(payload as never);
+      const pending = hook(payload as never);
+      if (pending) await pending;
       if (payload.early) return respond(payload.early, request, serverContext, res);
     }
     for (const hook of hooks.onRequestParse) {
-      await hook(payload as never);
+      const pending = hook(payload as never);
+      if (pending) await pending;
       if (payload.early) return respond(payload.early, request, serverContext, res);
     }
     let result: ExecutionResult;
@@ -110,7 +113,10 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     }
     if (hooks.onResultProcess.length > 0) {
       const processing = new ResultHookPayload(request, result, serverContext);
-      for (const hook of hooks.onResultProcess) await hook(processing as never);
+      for (const hook of hooks.onResultProcess) {
+        const pending = hook(processing as never);
+        if (pending) await pending;
+      }
       result = processing.result;
     }
     if (isAsyncIterable(result)) {
