@@ -20,21 +20,21 @@ export interface BadUserInputCodeOptions {
 
 export function useBadUserInputCode({ suggestions = true }: BadUserInputCodeOptions = {}): Plugin {
   const clean = (message: string) => (suggestions ? withoutValues(message) : withoutSuggestions(withoutValues(message)));
-  return {
-    onExecute: () => ({
-      onExecuteDone: ({ result, setResult }) => {
-        if (!('errors' in result) || !result.errors?.length || result.data !== undefined) return;
-        setResult({
-          ...result,
-          errors: result.errors.map((error) =>
-            error.path === undefined && error.extensions?.code === undefined
-              ? new GraphQLError(clean(error.message), { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
-              : error,
-          ),
-        });
-      },
-    }),
+  // One hook object for every operation, not one per execution.
+  const done: ReturnType<NonNullable<Plugin['onExecute']>> = {
+    onExecuteDone: ({ result, setResult }) => {
+      if (!('errors' in result) || !result.errors?.length || result.data !== undefined) return;
+      setResult({
+        ...result,
+        errors: result.errors.map((error) =>
+          error.path === undefined && error.extensions?.code === undefined
+            ? new GraphQLError(clean(error.message), { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } })
+            : error,
+        ),
+      });
+    },
   };
+  return { onExecute: () => done };
 }
 
 /**

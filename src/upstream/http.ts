@@ -362,7 +362,7 @@ export class UpstreamHttp implements UpstreamState {
 class Exchange implements Dispatcher.DispatchHandler {
   timer: NodeJS.Timeout | undefined;
   #status = 0;
-  #headers: Record<string, string | string[]> = {};
+  #rawHeaders: Buffer[] = [];
   #chunks: Buffer[] = [];
   #size = 0;
   #abort: ((reason?: Error) => void) | undefined;
@@ -387,13 +387,14 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, rawHeaders: Buffer[]): boolean {
     this.#status = status;
+    this.#rawHeaders = rawHeaders;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
-      const value = rawHeaders[i + 1]!.toString('latin1');
-      const known = this.#headers[name];
-      this.#headers[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+      const name = rawHeaders[i]!;
+      if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') {
+        if (Number(rawHeaders[i + 1]!.toString('latin1')) > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, status));
+        break;
+      }
     }
-    if (Number(this.#headers['content-length'] ?? 0) > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, status));
     return true;
   }
 
@@ -416,7 +417,16 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.reject(new UpstreamAnswerNotJson(this.name, this.#status));
       return;
     }
-    this.resolve({ status: this.#status, json, headers: this.#headers });
+    const raw = this.#rawHeaders;
+    let headers: Record<string, string | string[]> | undefined;
+    // The headers as an object only when read (a Dating API 429's Retry-After): most answers' never are.
+    this.resolve({
+      status: this.#status,
+      json,
+      get headers() {
+        return (headers ??= headersOf(raw));
+      },
+    });
   }
 
   onError(error: Error): void {
@@ -430,6 +440,18 @@ class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.timer);
     return true;
   }
+}
+
+/** undici's raw headers as an object: names lower-cased, a repeated name's values in an array. */
+function headersOf(raw: Buffer[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const known = headers[name];
+    headers[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+  }
+  return headers;
 }
 
 /** What an observer is told of a failed attempt. */
