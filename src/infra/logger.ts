@@ -98,7 +98,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level: options.level ?? 'info',
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: {
         level: (label) => ({ level: label }),
         log: redactFields,
@@ -110,6 +110,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 const redactFields = (fields: LogFields) => redact(fields) as LogFields;
+
+/** pino's isoTime, made once per millisecond: under load many lines share one (an access line per request). */
+let timeMs = 0;
+let timeField = '';
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== timeMs) {
+    timeMs = now;
+    timeField = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return timeField;
+}
 
 function destination(options: LoggerOptions): DestinationStream {
   if (options.write) {

@@ -45,10 +45,13 @@ export function useGraphiQL({ path = '/graphql', render }: GraphiQLOptions): Plu
 
   return {
     // Not async: every other request passes at once, without a promise.
-    onRequest({ request, url, endResponse, fetchAPI }) {
+    onRequest(payload) {
+      const { request } = payload;
       if (request.method !== 'GET' || !request.headers.get('accept')?.includes('text/html')) return;
-      if (url.pathname !== path && url.pathname !== `${path}/`) return;
-      return answer(request, endResponse, fetchAPI);
+      // `url` only now: reading it parses the URL.
+      const { pathname } = payload.url;
+      if (pathname !== path && pathname !== `${path}/`) return;
+      return answer(request, payload.endResponse, payload.fetchAPI);
     },
   };
 

@@ -148,9 +148,11 @@ export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 
         yoga.fetchAPI,
       );
     },
-    onRequest({ request, serverContext, endResponse, fetchAPI }) {
-      if (new URL(request.url).pathname !== endpoint) return;
+    onRequest(payload) {
+      const { request, serverContext, endResponse, fetchAPI } = payload;
+      // Cheapest first: every GraphQL request passes here (`url` is parsed once, for all hooks).
       if (request.method !== 'PUT' && tokenOf(request.headers, request.url) === null) return;
+      if (payload.url.pathname !== endpoint) return;
       // The rules yoga's parsing applies elsewhere: JSON only (useJsonRequestsOnly), bounded bodies.
       const nonJson = refusalOfNonJson(request, fetchAPI);
       if (nonJson) return endResponse(nonJson);
@@ -173,5 +175,5 @@ function refused(errors: readonly GraphQLError[]): ExecutionResult {
 }
 
 function tokenOf(headers: { get(name: string): string | null | undefined }, url: string | undefined): string | null {
-  return headers.get(TOKEN_HEADER_KEY) || new URL(url ?? '', 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY) || null;
+  return headers.get(TOKEN_HEADER_KEY) || (url?.includes('?') ? new URL(url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY) : null) || null;
 }

@@ -252,7 +252,8 @@ export class AccountClient {
   async #call<T, S extends States>(ep: Endpoint<T, S>, params: Record<string, unknown>, session?: string, deadline?: Deadline): Promise<T | OutcomeOf<S>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (session !== undefined) headers.authorization = `Bearer ${session}`;
-    const body = JSON.stringify(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
+    // JSON leaves out undefined fields.
+    const body = JSON.stringify(params);
     const res = await this.#http.request({ path: ep.path, headers, body, idempotent: ep.idempotent, deadline });
     // A 5xx is the API's trouble, logged (sampled) by UpstreamHttp; any other status but 200 is off contract.
     if (res.status >= 500) throw new UpstreamUnavailable(UPSTREAM, `HTTP ${res.status}`);
