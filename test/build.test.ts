@@ -27,7 +27,7 @@ describe('npm start', () => {
     for (let i = 0; i < 4000 && !/GraphiQL ready at/.test(stdout) && child.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const url = /GraphiQL ready at (http:\/\/\S+\/graphql)/.exec(stdout)?.[1];
     expect(url, `${stdout}\n${stderr}`).toBeDefined();
-    expect(stdout).toMatch(/> node dist\/main\.js|> exec node dist\/main\.js/);
+    expect(stdout).toMatch(/> exec node (--[\w-]+=\S+ )*dist\/main\.js/);
     expect(readFileSync('dist/client/generated/persisted-documents.json', 'utf8')).toBe(readFileSync('src/client/generated/persisted-documents.json', 'utf8'));
 
     const manifest = JSON.parse(readFileSync('dist/client/generated/persisted-documents.json', 'utf8')) as Record<string, string>;

@@ -24,6 +24,14 @@ function familyOf(name: string, scrape: Scrape): string {
   return scrape.families.get(base)?.type === 'HISTOGRAM' ? base : name;
 }
 
+describe('docs/deploy.md', () => {
+  it("starts the gateway with npm start's own command (its node flags included)", () => {
+    const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toMatch(/^exec node .*dist\/main\.js$/);
+    expect(readFileSync('docs/deploy.md', 'utf8')).toContain(`In production start \`${start.replace(/^exec /, '')}\` directly`);
+  });
+});
+
 describe('.env.example', () => {
   const lines = envExample.split('\n').map((line) => assignment.exec(line.trim())).filter((m) => m !== null);
 

@@ -14,7 +14,7 @@
  *   BENCH_ROUNDS=3  BENCH_ROUND_SECONDS=5  BENCH_CONNECTIONS=50  BENCH_MEMORY_SECONDS=60
  *   BENCH_TARGETS=stub,apollo,mercurius,gateway (and gateway-source: src/ under tsx, against the compiled build)  BENCH_WORKLOADS=products,dashboard,__typename
  *   BENCH_BASELINE=<git rev> (adds the gateway at that commit as a target, and the ratios to it)
- *   BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=32" (node flags of the gateway's process only, e.g. against the baseline)
+ *   BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=16" (more node flags of the gateway's process only, after those of its npm start, e.g. against the baseline)
  *   BENCH_GATEWAY_SOURCE=1 (the gateway's src/ under tsx instead of its compiled build, dist/, which `npm start` runs)
  *   BENCH_RESULTS=bench-results.json  BENCH_PROFILE=1 (CPU profiles of the gateway and the baseline over the timed rounds, to .tmp/profiles, summarized per request)
  */

@@ -6,7 +6,7 @@
  * compiled build, as `npm start` does (buildGateway first).
  */
 import { execFileSync, execSync, fork, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Request } from './load.js';
 import type { Workload } from './workloads.js';
@@ -23,6 +23,14 @@ export interface Target {
   probe(url: string, workload: Workload, session: string): Promise<any>;
   /** More environment of its process. */
   env?: Record<string, string>;
+  /** Node flags of its process (the gateway: those of its npm start). */
+  nodeFlags?: string[];
+}
+
+/** The node flags `npm start` runs the gateway of `dir` with (package.json's start script): the bench runs it the same way. */
+export function startFlags(dir = '.'): string[] {
+  const start = (JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  return /^(?:exec )?node (.*)dist\/main\.js$/.exec(start)?.[1]?.split(' ').filter((flag) => flag.startsWith('--')) ?? [];
 }
 
 /** The gateway's compiled build in `dir` (dist/), made when missing or older than its sources. */
@@ -67,9 +75,9 @@ export const TARGETS: Target[] = [
   },
   graphql('apollo', 'Apollo Server 5 + datasource-rest'),
   graphql('mercurius', 'Mercurius 16 + Fastify 5, jit: 1'),
-  graphql('gateway', 'this gateway'),
+  { ...graphql('gateway', 'this gateway'), nodeFlags: startFlags() },
   // Not in the default run: the same gateway from src/ under tsx, to show what the compiled build gains.
-  { ...graphql('gateway-source', 'this gateway, src/ under tsx'), file: 'targets/gateway.ts', env: { BENCH_GATEWAY_SOURCE: '1' } },
+  { ...graphql('gateway-source', 'this gateway, src/ under tsx'), file: 'targets/gateway.ts', env: { BENCH_GATEWAY_SOURCE: '1' }, nodeFlags: startFlags() },
 ];
 
 /**
@@ -93,6 +101,7 @@ export function baselineTarget(rev: string): Target {
     ...graphql('baseline', `the gateway at ${rev}${compiled ? '' : ' (src/ under tsx)'}`),
     file: resolve(dir, 'test/bench/targets/gateway.ts'),
     env: compiled ? {} : { BENCH_GATEWAY_SOURCE: '1' },
+    nodeFlags: startFlags(dir),
   };
 }
 
@@ -110,7 +119,7 @@ export interface RunningTarget {
 }
 
 export function startTarget(target: Target, upstreamUrl: string, { nodeArgs = [] as string[] } = {}): Promise<RunningTarget> {
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...nodeArgs];
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(target.nodeFlags ?? []), ...nodeArgs];
   const child: ChildProcess = fork(target.file.startsWith('/') ? target.file : new URL(target.file, import.meta.url), [], {
     execArgv,
     env: { ...process.env, ...target.env, BENCH_UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' },
