@@ -1,40 +1,74 @@
-import { useGraphQlJit } from '@envelop/graphql-jit';
-import { type DocumentNode, type GraphQLSchema, getOperationAST, getVariableValues, isAbstractType } from 'graphql';
-import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import { type DocumentNode, type ExecutionArgs, type GraphQLSchema, getOperationAST, getVariableValues, isAbstractType, type VariableDefinitionNode } from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+
+/** One operation of a document, compiled, with what each request needs of it. */
+interface Compiled {
+  variables: readonly VariableDefinitionNode[];
+  execute: (args: ExecutionArgs) => unknown;
+}
 
 /**
  * Queries and mutations run as code compiled by graphql-jit, once per
- * document (yoga's parse cache hands back the same DocumentNode for the same
- * text). A document graphql-jit cannot compile runs on graphql-js's own
- * executor, as do subscriptions: never an error for being uncompilable.
- * Variables that do not coerce also take graphql-js's path, so their errors
- * read as graphql-js words them (with the scalar's own reason), which
- * useBadUserInputCode then strips of values.
+ * operation of a document (yoga's parse cache hands back the same
+ * DocumentNode for the same text), keyed by the document and the operation
+ * name: a document of several operations (GraphiQL sends its whole editor)
+ * runs the one its request names. An operation graphql-jit cannot compile
+ * runs on graphql-js's own executor, as do subscriptions: never an error for
+ * being uncompilable. Variables that do not coerce also take graphql-js's
+ * path, so their errors read as graphql-js words them (with the scalar's own
+ * reason), which useBadUserInputCode then strips of values.
+ *
+ * Our own plugin, not `@envelop/graphql-jit`: that one keeps one compiled
+ * query per document whatever the operation name (operation B of a document
+ * answered with operation A's result), and compiled each new document twice
+ * here (once to learn whether it compiles).
  */
 export function useCompiledExecution(): Plugin {
-  const compiles = new WeakMap<DocumentNode, Map<string | null, boolean>>();
+  const compiled = new WeakMap<DocumentNode, Map<string | null, Compiled | null>>();
   const prepared = new WeakSet<GraphQLSchema>();
-  return useGraphQlJit({}, {
-    enableIf: ({ schema, document, operationName, variableValues }) => {
-      if (!prepared.has(schema)) {
-        passAbstractType(schema);
-        prepared.add(schema);
-      }
-      const byOperation = compiles.get(document) ?? new Map<string | null, boolean>();
-      compiles.set(document, byOperation);
-      let ok = byOperation.get(operationName ?? null);
-      const operation = getOperationAST(document, operationName);
-      if (ok === undefined) {
-        ok = operation?.operation !== 'subscription' && isCompiledQuery(compileQuery(schema, document, operationName ?? undefined));
-        byOperation.set(operationName ?? null, ok);
-      }
-      const variables = operation?.variableDefinitions ?? [];
-      return ok && (variables.length === 0 || !getVariableValues(schema, variables, variableValues ?? {}).errors);
+
+  const compiledFor = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Compiled | null => {
+    let byOperation = compiled.get(document);
+    if (!byOperation) compiled.set(document, (byOperation = new Map()));
+    const name = operationName ?? null;
+    let entry = byOperation.get(name);
+    if (entry === undefined) {
+      entry = compile(schema, document, name);
+      byOperation.set(name, entry);
+    }
+    return entry;
+  };
+
+  const compile = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null): Compiled | null => {
+    if (!prepared.has(schema)) {
+      passAbstractType(schema);
+      prepared.add(schema);
+    }
+    const operation = getOperationAST(document, operationName);
+    if (!operation || operation.operation === 'subscription') return null;
+    const query = compileQuery(schema, document, operationName ?? undefined);
+    if (!isCompiledQuery(query)) return null;
+    return { variables: operation.variableDefinitions ?? [], execute: (args) => withStringify(query, query.query(args.rootValue, args.contextValue, args.variableValues)) };
+  };
+
+  return {
+    onExecute({ args, setExecuteFn }) {
+      const entry = compiledFor(args.schema, args.document, args.operationName);
+      if (!entry) return;
+      if (entry.variables.length > 0 && getVariableValues(args.schema, entry.variables, args.variableValues ?? {}).errors) return;
+      setExecuteFn(entry.execute as never);
     },
-    onError: () => {},
-  }) as Plugin;
+  };
 }
+
+/** The result with the compiled query's serializer, which yoga's result processing uses. */
+function withStringify(query: CompiledQuery, result: ReturnType<CompiledQuery['query']>) {
+  const tag = (r: Awaited<typeof result>) => Object.assign(r, { stringify: query.stringify });
+  return isThenable(result) ? result.then(tag) : tag(result as Awaited<typeof result>);
+}
+
+const isThenable = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * graphql-jit calls `resolveType(value, context, info)` without the fourth
