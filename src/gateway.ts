@@ -27,6 +27,7 @@ import { useSseEventIds } from './plugins/useSseEventIds.js';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments.js';
 import { useCompiledExecution } from './plugins/useCompiledExecution.js';
 import { useRequestBodyLimit } from './plugins/useRequestBodyLimit.js';
+import { useValidationCache } from './plugins/useValidationCache.js';
 import { createContext } from './schema/context.js';
 import { schema } from './schema/index.js';
 import { createServices, type Services } from './services.js';
@@ -115,6 +116,8 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
       }),
     // After useCompiledExecution: the operation span wraps whichever executor runs.
     tracing && useTracing(tracing),
+    // Last: after every plugin that adds a validation rule.
+    useValidationCache(),
   ].filter((plugin): plugin is Plugin => Boolean(plugin));
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
@@ -130,6 +133,8 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     parserAndValidationCache: {
       documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
       errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+      // useValidationCache instead (rules compared by identity, not by their names joined every request).
+      validationCache: false,
     },
     // Served by useGraphiQL (compressed, cached) instead.
     graphiql: false,
