@@ -42,6 +42,19 @@ describe('operation limits', () => {
     expect(introspection.errors).toBeUndefined();
   });
 
+  it('a refused document is refused alike every time it comes again (validation results are cached by document)', async () => {
+    for (const document of ['{ a: __typename b: __typename c: __typename d: __typename }', '{ noSuchField }']) {
+      const answers = [];
+      for (let i = 0; i < 3; i++) {
+        const { status, errors, data } = await t.stack.gql(document);
+        answers.push({ status, data, errors: errors?.map(({ message, extensions }) => ({ message, code: extensions?.code, reason: extensions?.reason })) });
+      }
+      expect(answers[0]!.errors?.length, document).toBeGreaterThan(0);
+      expect(answers[1], document).toEqual(answers[0]);
+      expect(answers[2], document).toEqual(answers[0]);
+    }
+  });
+
   it('a document the schema refuses keeps yoga\'s GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (README error model)', async () => {
     const parse = await t.stack.gql(`{ viewer { `);
     const validation = await t.stack.gql(`{ noSuchField }`);
