@@ -39,3 +39,18 @@ export function makeRoomOldestFirst<K, V>(map: Map<K, V>, max: number, isExpired
 
 /** The oldest entry of a map (insertion order), or undefined. */
 export const oldest = <K, V>(map: Map<K, V>): V | undefined => map.values().next().value;
+
+/**
+ * `compute` remembered by its string argument, for pure functions of a few
+ * distinct inputs on a hot path (log keys, Accept headers, upstream paths):
+ * the first `max` inputs are kept, any later one is computed every time.
+ */
+export function memoized<V>(compute: (key: string) => V, max: number): (key: string) => V {
+  const known = new Map<string, V>();
+  return (key) => {
+    if (known.has(key)) return known.get(key)!;
+    const value = compute(key);
+    if (known.size < max) known.set(key, value);
+    return value;
+  };
+}

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { memoized } from './bounded-map.js';
 
 /**
  * The gateway's structured logger, on pino: one JSON object per line, or
@@ -41,15 +42,7 @@ function scrub(text: string): string {
 }
 
 /** Verdicts of SECRET_KEY by key: log lines use few distinct keys. */
-const secretKeys = new Map<string, boolean>();
-function isSecretKey(key: string): boolean {
-  let secret = secretKeys.get(key);
-  if (secret === undefined) {
-    secret = SECRET_KEY.test(key);
-    if (secretKeys.size < 10_000) secretKeys.set(key, secret);
-  }
-  return secret;
-}
+const isSecretKey = memoized((key) => SECRET_KEY.test(key), 10_000);
 
 /** Whether `redact` would leave `value` as it is: plain data with no secret key or text. */
 function isClean(value: unknown, depth: number): boolean {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { memoized } from './bounded-map.js';
 
 /**
  * The gateway's Prometheus metrics, one registry per gateway, served on the
@@ -190,18 +191,14 @@ class LeanHistogram {
   }
 }
 
-/** Labels of the paths seen so far (a fixed set of endpoints; paths with ids stop being kept past the bound). */
-const endpointLabels = new Map<string, string>();
-
-/** An upstream path as a bounded label: no query, ids and long tokens as `:id`. */
-export function endpointLabel(path: string): string {
-  let label = endpointLabels.get(path);
-  if (label !== undefined) return label;
-  const bare = path.split('?', 1)[0]!.replace(/^\/+/, '');
-  label = bare
-    .split('/')
-    .map((segment) => (/^\d+$/.test(segment) || /^[0-9a-f-]{16,}$/i.test(segment) || segment.length > 40 ? ':id' : segment))
-    .join('/');
-  if (endpointLabels.size < 1000) endpointLabels.set(path, label);
-  return label;
-}
+/** An upstream path as a bounded label: no query, ids and long tokens as `:id` (each path worked out once: a fixed set of endpoints). */
+export const endpointLabel = memoized(
+  (path: string): string =>
+    path
+      .split('?', 1)[0]!
+      .replace(/^\/+/, '')
+      .split('/')
+      .map((segment) => (/^\d+$/.test(segment) || /^[0-9a-f-]{16,}$/i.test(segment) || segment.length > 40 ? ':id' : segment))
+      .join('/'),
+  1000,
+);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAsyncIterable } from '@envelop/core';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, processRegularResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { memoized } from '../infra/bounded-map.js';
 import type { Logger } from '../infra/logger.js';
 
 /** `createYoga<{ req }>` of src/gateway.ts (`{}`: yoga's default user context). */
@@ -234,16 +235,10 @@ class ResultHookPayload {
  * parameters, other charsets): yoga's to answer.
  */
 function acceptedMediaType(accept: string | undefined): string | undefined {
-  if (accept === undefined) return 'application/json';
-  // Clients send a handful of distinct Accept headers: each is read once.
-  const known = acceptCache.get(accept);
-  if (known !== undefined) return known || undefined;
-  const chosen = mediaTypeOf(accept);
-  if (acceptCache.size < 256) acceptCache.set(accept, chosen ?? '');
-  return chosen;
+  return accept === undefined ? 'application/json' : mediaTypeOfAccept(accept);
 }
-/** Verdicts of acceptedMediaType by Accept header ('': yoga's to answer). */
-const acceptCache = new Map<string, string>();
+/** Clients send a handful of distinct Accept headers: each is read once. */
+const mediaTypeOfAccept = memoized(mediaTypeOf, 256);
 
 function mediaTypeOf(accept: string): string | undefined {
   let chosen: string | undefined;
