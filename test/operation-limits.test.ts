@@ -55,7 +55,7 @@ describe('operation limits', () => {
     }
   });
 
-  it('a document the schema refuses keeps yoga\'s GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (README error model)', async () => {
+  it('a document the schema refuses keeps yoga\'s GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (docs/api.md error model)', async () => {
     const parse = await t.stack.gql(`{ viewer { `);
     const validation = await t.stack.gql(`{ noSuchField }`);
     for (const [result, code] of [[parse, 'GRAPHQL_PARSE_FAILED'], [validation, 'GRAPHQL_VALIDATION_FAILED']] as const) {

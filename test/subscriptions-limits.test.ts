@@ -6,7 +6,7 @@ import { socketsOf } from './support/emulators.js';
 import { type SignedUpUser, signUp } from './support/users.js';
 import { ACCOUNT_EVENTS, FAST_ENV, notify, type Recorder, subscribe, subscriptionsReady, wsClient } from './support/subscriptions.js';
 
-/** The documented limits of graphql-ws sockets and their close codes (README, "Subscriptions"). */
+/** The documented limits of graphql-ws sockets and their close codes (docs/subscriptions.md, "Close codes"). */
 describe('subscription limits', () => {
   let stack: Stack;
   let user: SignedUpUser;

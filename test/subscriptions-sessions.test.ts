@@ -76,7 +76,7 @@ describe('ended sessions and accountEvents', () => {
     return { a, aEvents, b, bEvents, bSse };
   }
 
-  /** The subscription ended as README says: SessionExpired, complete, and a graphql-ws socket closed with 4403. */
+  /** The subscription ended as docs/subscriptions.md says: SessionExpired, complete, and a graphql-ws socket closed with 4403. */
   async function endedAtOnce(ws: ReturnType<typeof wsClient>, events: ReturnType<typeof subscribe>, what: string) {
     expect(await within(ws.closed, AT_ONCE_MS, `${what}: the socket closed`)).toBe(4403);
     expect(events.typenames()).toEqual(['SessionExpired']);

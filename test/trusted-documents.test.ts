@@ -109,7 +109,7 @@ describe('TRUSTED_DOCUMENTS on', () => {
     expect(reservation.status).toBe(405);
   });
 
-  it('Apollo Client 4 and urql 6 run the generated documents by their embedded hash (README "Frontends")', async () => {
+  it('Apollo Client 4 and urql 6 run the generated documents by their embedded hash (docs/frontends.md)', async () => {
     const { client } = await signUpByHash();
     const authorization = `Bearer ${client.session.current}`;
     const embeddedHash = (document: unknown) => hashOf(document as object).replace(/^sha256:/, '');

@@ -15,7 +15,7 @@ import { DatingRefused, deserializeOutcome, JoinDatingInProgress, JoinDatingOutc
  * joinDating, the one workflow across both APIs: under the caller's
  * idempotency key and a per-user lock, activate the `dating` product (unless
  * active), create the user on the dating site, and undo the activation when
- * the site created nobody. README "joinDating" tells the choices.
+ * the site created nobody. docs/api.md "joinDating" tells the choices.
  */
 
 /** The Account API product joinDating activates (shared/UPSTREAM.md §1, onboarding flow). */
