@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES } from '../src/config.js';
 
 /**
  * The docs a clone carries hold together: the README fits a newcomer's few
@@ -102,6 +103,24 @@ describe.each(PAGES)('%s', (page) => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+/**
+ * Names in capitals that are not gateway settings: error codes and reasons,
+ * the variables of the benchmarks, the contract probe, the tests and the
+ * OpenTelemetry SDK.
+ */
+const NOT_SETTINGS = /^(BAD_USER_INPUT|RATE_LIMITED|LIMITS_UNAVAILABLE|UPSTREAM_UNAVAILABLE|UPSTREAM_TIMEOUT|GRAPHQL_PARSE_FAILED|GRAPHQL_VALIDATION_FAILED|INTROSPECTION_DISABLED|OPERATION_LIMIT|PERSISTED_QUERY_ONLY|PERSISTED_QUERY_NOT_FOUND|REQUEST_ENTITY_TOO_LARGE|UNSUPPORTED_MEDIA_TYPE|INTERNAL_SERVER_ERROR|PASSWORD_RECOVERY|ACCOUNT_PROBE_PASSWORD|DATING_API_KEY|CHROMIUM_PATH|(BENCH|STORM|OTEL)_[A-Z0-9_]+)$/;
+
+/** The generated reference and the upgrade notes may name settings that are gone; the other pages name only live ones. */
+const NAMING_LIVE_SETTINGS = PAGES.filter((page) => !['docs/configuration.md', 'docs/upgrading.md'].includes(page));
+
+describe.each(NAMING_LIVE_SETTINGS)('%s names settings', (page) => {
+  it('only ones the gateway reads (src/config.ts)', () => {
+    const names = [...readFileSync(page, 'utf8').matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)].map((m) => m[1]!);
+    const settings = new Set<string>(CONFIG_VARIABLES);
+    expect([...new Set(names.filter((name) => !settings.has(name) && !NOT_SETTINGS.test(name)))]).toEqual([]);
   });
 });
 
