@@ -5,7 +5,8 @@ import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { Deadline } from '../src/infra/deadline.js';
 import { mayHaveCreatedUser } from '../src/upstream/dating/client.js';
-import { UpstreamHttp, upstreamInTrouble } from '../src/upstream/http.js';
+import { upstreamInTrouble } from '../src/upstream/failures.js';
+import { UpstreamHttp } from '../src/upstream/http.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { gql, type GraphQLResult, type Stack, startGateway, startStack } from './support/gateway.js';
 import { defer, gatewayLogLines, silentLogger, waitUntil } from './support/harness.js';
@@ -331,7 +332,7 @@ describe('which failed calls may have reached the upstream', () => {
   it('maybe created: a reset connection, a timeout, an unreadable 2xx; surely not: a refused connection, the gateway holding back, a 5xx answer', async () => {
     const reset = client();
     expect(await failureOf(reset, 'reset')).toMatchObject({ kind: 'UpstreamUnreachable', trouble: true, mayHaveCreated: true });
-    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ kind: 'UpstreamHeldBack', trouble: false, mayHaveCreated: false });
+    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ kind: 'UpstreamCircuitOpen', trouble: false, mayHaveCreated: false });
     await reset.close();
 
     for (const [path, kind, trouble, mayHaveCreated] of [
@@ -350,7 +351,7 @@ describe('which failed calls may have reached the upstream', () => {
 
     const busy = client();
     const holding = failureOf(busy, 'hang');
-    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ kind: 'UpstreamHeldBack', error: { reason: 'queue full' }, mayHaveCreated: false });
+    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ kind: 'UpstreamQueueFull', mayHaveCreated: false });
     await holding;
     expect(await failureOf(busy, 'html201', Deadline.after(0)), 'no time left').toMatchObject({ kind: 'UpstreamDeadlinePassed', error: { code: 'UPSTREAM_TIMEOUT', sent: false }, trouble: false, mayHaveCreated: false });
     await busy.close();
