@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { UpstreamAnswerNotJson, UpstreamAnswerTooLarge, UpstreamUnavailable } from '../domain/errors.js';
+import { UpstreamAnswerNotJson, UpstreamAnswerTooLarge, UpstreamDeadlinePassed, UpstreamTimeout, UpstreamUnavailable } from '../domain/errors.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -19,8 +19,8 @@ export interface UpstreamResponse {
  * connection, else as soon as undici hands it one.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
-  /** The call's time limit, cleared when it settles. */
-  timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #cut: 'timeout' | 'deadline' = 'timeout';
   #controller: Dispatcher.DispatchController | undefined;
   #status = 0;
   #headers: IncomingHttpHeaders | undefined;
@@ -34,6 +34,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (res: UpstreamResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {}
+
+  /**
+   * Settles the call after `ms` with `cut`'s error, even while it waits in the
+   * pool's queue, where undici would keep it until a connection frees.
+   */
+  limit(ms: number, cut: 'timeout' | 'deadline'): void {
+    this.#cut = cut;
+    this.#timer = setTimeout(Exchange.#expire, ms, this);
+  }
+
+  /** The timer's callback, one for every call (no closure per call). */
+  static #expire(exchange: Exchange): void {
+    exchange.cancel(exchange.#cut === 'timeout' ? new UpstreamTimeout(exchange.name) : new UpstreamDeadlinePassed(exchange.name, true));
+  }
 
   cancel(error: Error): void {
     if (this.#settle()) this.reject(error);
@@ -81,7 +95,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    clearTimeout(this.timer);
+    clearTimeout(this.#timer);
     return true;
   }
 }

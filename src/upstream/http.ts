@@ -72,7 +72,8 @@ export interface UpstreamObserver {
   readonly addsHeaders: boolean;
   start(call: { upstream: string; method: string; path: string; headers: Record<string, string>; request: RequestScope | undefined }): (end: UpstreamCallEnd) => void;
 }
-export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' | 'circuit_open' | 'shed' };
+/** How an attempt ended: the status the upstream answered, or how it failed. */
+export type UpstreamCallEnd = number | 'timeout' | 'unavailable' | 'circuit_open' | 'shed';
 
 export interface UpstreamRequest {
   method?: 'POST' | 'GET';
@@ -189,7 +190,7 @@ export class UpstreamHttp implements UpstreamState {
       } catch (error) {
         outcome = error as Error;
       }
-      ended?.(outcome instanceof Error ? { failure: failureKind(outcome) } : { status: outcome.status });
+      ended?.(outcome instanceof Error ? failureKind(outcome) : outcome.status);
       if (attempt < retries && retryable(outcome, req.deadline)) {
         const delay = (backoff ??= new Backoff(this.#backoff!)).next();
         // No retry unless the deadline leaves time for the wait and an attempt.
@@ -232,8 +233,7 @@ export class UpstreamHttp implements UpstreamState {
     this.#active += 1;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const exchange = new Exchange(this.name, this.#options.maxBodyBytes, resolve, reject);
-      // Settles the call at its limit even while it waits in the pool's queue, where undici would keep it until a connection frees.
-      exchange.timer = setTimeout(() => exchange.cancel(cut === 'timeout' ? new UpstreamTimeout(this.name) : new UpstreamDeadlinePassed(this.name, true)), limitMs);
+      exchange.limit(limitMs, cut);
       this.#pool.dispatch({ method: req.method ?? 'POST', path: `${this.#prefix}/${req.path.replace(/^\/+/, '')}`, headers: req.headers, body: req.body }, exchange);
     }).then(
       (res) => {
