@@ -102,7 +102,6 @@ export interface UpstreamState {
   onCircuitChange(listener: (state: CircuitStatus) => void): () => void;
 }
 
-
 /**
  * Whether an idempotent call is worth sending again after `outcome`: a 5xx,
  * a refused or broken connection, and a timeout when a deadline bounds the
