@@ -34,7 +34,7 @@ export interface UpstreamLimits {
   /** Retries of idempotent calls. Unset: none. */
   retries?: {
     max: number;
-    /** About the delay before the first retry; later ones grow (infra/backoff.ts), up to `backoffMs * 2 ** max`. */
+    /** Scale of the waits (infra/backoff.ts): the first retry waits up to 1.4x it, the second up to 2.8x, none more than `backoffMs * 2 ** max`. */
     backoffMs: number;
   };
 }
