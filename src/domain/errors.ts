@@ -50,9 +50,9 @@ export class BadUserInput extends RequestError {
 
 /**
  * The upstream is unreachable, answered 5xx or something off-contract. The
- * subclasses below name each failure (code tells them apart by class) with
- * its typed facts (`errno`, `status`, `retryAfterSeconds`); `reason` is for
- * the log only, never read by code.
+ * subclasses below name each failure with its typed facts (`errno`,
+ * `status`, `retryAfterSeconds`): code tells failures apart by class and
+ * those fields; `reason` is for the log only, never read by code.
  */
 export class UpstreamUnavailable extends RequestError {
   override readonly name: string = 'UpstreamUnavailable';
