@@ -45,6 +45,23 @@ export interface Services {
   recoveryStore: RecoveryStore;
 }
 
+/**
+ * joinDating's lifetimes, from the upstream timeout: the one place they are
+ * computed: src/flows/join-dating.ts waits and locks with them, the
+ * idempotency store below keeps a key in flight for `keyInFlightSeconds`.
+ * - `waitMs`: how long a call waits for its key, or for another join of the
+ *   same user: twice the upstream timeout, 15 s at most.
+ * - `holdMs`: the longest hold of the per-user lock: four upstream calls
+ *   (fresh user, activate, create, deactivate), each bounded by the
+ *   timeout, plus slack.
+ * - `keyInFlightSeconds`: the in-flight marker of a key outlives a wait plus a hold.
+ */
+export function joinDatingLifetimes(upstreamTimeoutMs: number) {
+  const waitMs = Math.min(2 * upstreamTimeoutMs, 15_000);
+  const holdMs = 4 * upstreamTimeoutMs + 10_000;
+  return { waitMs, holdMs, keyInFlightSeconds: Math.ceil((waitMs + holdMs) / 1000) };
+}
+
 export interface ServicesHandle {
   services: Services;
   /** Resolves once Redis is ready (the limits that fail closed need it), or after 2 s without it. */
@@ -92,9 +109,7 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
   }
   const idempotencyOptions = {
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
-    // joinDating holds a key while it waits for its per-user lock (up to two
-    // upstream timeouts) and then makes up to four upstream calls.
-    inFlightSeconds: Math.ceil((6 * config.UPSTREAM_TIMEOUT_MS) / 1000) + 10,
+    inFlightSeconds: joinDatingLifetimes(config.UPSTREAM_TIMEOUT_MS).keyInFlightSeconds,
   };
 
   const accountLimits = new AccountLimits(redis, {
