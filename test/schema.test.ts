@@ -3,9 +3,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
-import { buildSchema, findBreakingChanges, findDangerousChanges, Kind, parse, type OperationTypeNode } from 'graphql';
+import { buildSchema, findBreakingChanges, findDangerousChanges, isEnumType, Kind, parse, visit, type OperationTypeNode } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { codegenConfig } from '../codegen.js';
+import { codegenConfig, printedSchema } from '../codegen.js';
 import { schema } from '../src/schema/index.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -67,5 +67,17 @@ describe('the public API', () => {
     const before = buildSchema(baselineSdl());
     const changes = [...findBreakingChanges(before, schema), ...findDangerousChanges(before, schema)];
     expect(changes.map((c) => `${c.type}: ${c.description}`)).toEqual([]);
+  });
+
+  it('says behaviour, not the gateway\'s settings: no description names an environment variable', () => {
+    const enumValues = new Set(Object.values(schema.getTypeMap()).flatMap((type) => (isEnumType(type) ? type.getValues().map((v) => v.name) : [])));
+    const named: string[] = [];
+    visit(parse(printedSchema), {
+      enter: (node) => {
+        const description = 'description' in node ? node.description?.value : undefined;
+        for (const word of description?.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) ?? []) if (!enumValues.has(word)) named.push(word);
+      },
+    });
+    expect(named).toEqual([]);
   });
 });
