@@ -18,7 +18,7 @@ import { DatingClient } from './upstream/dating/client.js';
 import { upstreamLimits } from './upstream/http.js';
 import { observeUpstream } from './upstream/observer.js';
 
-/** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
+/** What lives as long as the gateway: clients, shared state, config, logger. Resolvers see the part they use (ResolverServices, schema/context.ts). */
 export interface Services {
   config: Config;
   logger: Logger;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import type { DatingGender, NewDatingUser } from '../domain/dating.js';
 import { DatingUserCreated } from '../domain/dating.js';
 import { RateLimited } from '../domain/errors.js';
@@ -48,7 +49,8 @@ export interface JoinDatingRequest {
   deadline: Deadline;
 }
 
-export type JoinDatingDeps = Pick<Services, 'config' | 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
+export type JoinDatingDeps = Pick<Services, 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
+  config: Pick<Config, 'UPSTREAM_TIMEOUT_MS'>;
   /** The account's user and products changed (the request's cached copies are stale). */
   accountChanged(): void;
 };
