@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { requireSession, userOfEndingSession } from './context.js';
 import type { AccountUser, Session } from '../domain/account.js';
-import { DomainOutcome } from '../domain/outcomes.js';
+import { DomainOutcome, InvalidCode, InvalidCredentials, UserDeactivated, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import {
-  InvalidCodeType,
-  InvalidCredentialsType,
-  UserDeactivatedType,
-  UserNotFoundType,
-  ValidationErrorType,
-  VerificationRequiredType,
-} from './outcome-types.js';
 import { SessionType, UserType } from './user.js';
 import { anyPassword } from './validation.js';
 
@@ -30,15 +22,15 @@ const SignedInType = builder.objectType(SignedIn, {
   }),
 });
 
-export const AuthPayload = builder.unionType('AuthPayload', {
+export const AuthPayload = builder.errorUnion('AuthPayload', {
   types: [
     SignedInType,
-    ValidationErrorType,
-    VerificationRequiredType,
-    InvalidCredentialsType,
-    InvalidCodeType,
-    UserNotFoundType,
-    UserDeactivatedType,
+    ValidationError,
+    VerificationRequired,
+    InvalidCredentials,
+    InvalidCode,
+    UserNotFound,
+    UserDeactivated,
   ],
 });
 
@@ -83,7 +75,7 @@ class LoggedOut {
 }
 builder.mutationField('logout', (t) =>
   t.field({
-    type: builder.unionType('LogoutPayload', {
+    type: builder.errorUnion('LogoutPayload', {
       types: [
         builder.objectType(LoggedOut, {
           name: 'LogoutSuccess',
