@@ -1,3 +1,4 @@
+// Hand-written, not @pothos/plugin-validation: it validates in an arg mapper before any resolver code, so the session check, the attempt count and the anonymous sign-up admission could no longer come first, and the site rule needs each gateway's configured sites.
 import { z } from 'zod';
 import { ValidationError } from '../domain/outcomes.js';
 import { LANGUAGES } from '../domain/account.js';
@@ -6,9 +7,6 @@ import { isCalendarDate } from './scalars.js';
 /**
  * Input rules checked before any upstream call, so bad input costs the
  * upstream nothing and the client learns every bad field at once.
- * Hand-written beside @pothos/plugin-validation, which checks in an arg mapper before any
- * resolver code: the session check, the attempt count and the anonymous sign-up admission
- * could no longer come first, and the site rule needs each gateway's configured sites.
  */
 
 /** The parsed input, or a thrown ValidationError with every bad field: the payload union answers it (plugin-errors). */
