@@ -23,15 +23,7 @@ const SignedInType = builder.objectType(SignedIn, {
 });
 
 export const AuthPayload = builder.errorUnion('AuthPayload', {
-  types: [
-    SignedInType,
-    ValidationError,
-    VerificationRequired,
-    InvalidCredentials,
-    InvalidCode,
-    UserNotFound,
-    UserDeactivated,
-  ],
+  types: [SignedInType, ValidationError, VerificationRequired, InvalidCredentials, InvalidCode, UserNotFound, UserDeactivated],
 });
 
 /** A successful sign-in as a payload member. */
