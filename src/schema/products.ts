@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { requireSession, type GatewayContext, publishChange } from './context.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
+import { ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
 import { changedUser, UserType } from './user.js';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { InvalidCode, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { publishChange, requireSession, type GatewayContext } from './context.js';
 import { RateLimited } from '../domain/errors.js';
-import type { Channel } from '../domain/outcomes.js';
+import { type Channel, InvalidCode, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
