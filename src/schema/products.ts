@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSession, type GatewayContext, publishChange } from './context.js';
+import { requireSession, type GatewayContext } from './context.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { builder } from './builder.js';
@@ -103,11 +103,10 @@ const DeactivateProductPayload = builder.unionType('DeactivateProductPayload', {
   types: [ProductDeactivatedType, ProductNotFoundType, ValidationErrorType],
 });
 
-/** After a change: the loaders are refreshed and ProductsUpdated published. */
-async function productsChanged(ctx: GatewayContext, session: string, activeProductIds: string[]): Promise<void> {
+/** After a change: the loaders are refreshed (other devices get the Account API's ProductsUpdated echo). */
+async function productsChanged(ctx: GatewayContext, session: string, _activeProductIds: string[]): Promise<void> {
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
-  await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds });
 }
 
 builder.mutationField('activateProduct', (t) =>
