@@ -49,6 +49,13 @@ export type SessionEndedListener = (userId: string, ended: (key: string) => bool
 
 /** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
 const UNKNOWN_CURSOR: Cursor = { epoch: '', position: '0-0' };
+/**
+ * How long a new subscription waits for its user's push socket to open: the
+ * first socket of a user resumes from nothing, so an upstream event before it
+ * opened (the echo of a change made through another device meanwhile) is
+ * never sent on it.
+ */
+const PUSH_OPEN_WAIT_MS = 2000;
 /** Waits before reading again what a subscription may have missed, when the read failed. */
 const RESYNC_RETRY = { initialMs: 200, maxMs: 5000 };
 
@@ -173,7 +180,16 @@ export class AccountEvents {
     }
     subscription.begin(read);
     if (subscription.queue.closed) return subscription.queue;
-    release = this.#relay.acquire(userId, session);
+    const relay = this.#relay.acquire(userId, session);
+    // Live once the user's push socket is open (or a while later at most, e.g. while the upstream refuses sockets): a change made meanwhile reaches the subscription as the upstream's echo.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([relay.opened, new Promise((resolve) => (timer = setTimeout(resolve, PUSH_OPEN_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (subscription.queue.closed) {
+      relay.release();
+      return subscription.queue;
+    }
+    release = relay.release;
     this.#active += 1;
     this.#options.metrics?.subscriptionStarted();
     return subscription.queue;

@@ -27,8 +27,13 @@ export class UpstreamRelay {
     this.#warnings = new RepeatedWarnings(options.logger);
   }
 
-  /** Registers a subscription of `userId` signed in with `session`; the answer releases it. */
-  acquire(userId: string, session: string): () => void {
+  /**
+   * Registers a subscription of `userId` signed in with `session`; `release`
+   * releases it. `opened` resolves once the user's push socket has been open
+   * on this instance (at once when it is): from then on every upstream event
+   * reaches the log, or is replayed to it after a reconnect.
+   */
+  acquire(userId: string, session: string): { release: () => void; opened: Promise<void> } {
     let relay = this.#users.get(userId);
     if (!relay) {
       relay = new UserRelay(userId, this.options, this.#warnings);
@@ -37,13 +42,14 @@ export class UpstreamRelay {
     relay.add(session);
     const owner = relay;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       if (owner.remove(session) > 0) return;
       owner.close();
       if (this.#users.get(userId) === owner) this.#users.delete(userId);
     };
+    return { release, opened: owner.opened };
   }
 
   /**

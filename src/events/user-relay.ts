@@ -54,6 +54,9 @@ export class UserRelay {
   #appending: Promise<void> = Promise.resolve();
   /** A socket whose append failed: nothing more of it is appended (it is being replaced, and resumes from #lastId). */
   #broken: WebSocket | null = null;
+  #markOpened: () => void = () => undefined;
+  /** Resolves when a push socket of this relay first opens (see UpstreamRelay.acquire). */
+  readonly opened = new Promise<void>((resolve) => (this.#markOpened = resolve));
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #sessionCheckTimer: NodeJS.Timeout | undefined;
@@ -158,6 +161,7 @@ export class UserRelay {
     socket.on('open', () => {
       this.#backoff.reset();
       if (resumeAfter !== null) socket.send(resumeFrame(resumeAfter));
+      this.#markOpened();
       this.#logger.debug('push socket open', { resumed: resumeAfter !== null });
       this.options.metrics?.pushSocketOpened();
       socket.once('close', () => this.options.metrics?.pushSocketClosed());
