@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateSettingsDocument } from '../src/client/generated/graphql.js';
 import { socketsOf } from './support/emulators.js';
+import { WAIT_MS } from './support/harness.js';
 import { type GatewayProcess, spawnGateway, type Stack, startStack } from './support/gateway.js';
 import { redisForTests } from './support/redis.js';
 import { FAST_ENV, idsInOrder, notify, subscribe, wsClient } from './support/subscriptions.js';
@@ -19,6 +20,35 @@ const { SUBSCRIPTIONS_SESSION_CHECK_SECONDS: _check, UPSTREAM_PUSH_HEARTBEAT_MS:
 
 /** What a subscriber saw: notification titles, and `settings:<firstName>` for a settings change. */
 const labels = (events: any[]) => events.map((e) => (e.__typename === 'Notification' ? e.title : e.__typename === 'SettingsUpdated' ? `settings:${e.settings.firstName}` : e.__typename));
+
+describe('accountEvents through push socket drops', () => {
+  it('the user\'s push socket dropped 30 times while notifications stream: every event once, in the Account API\'s order', async () => {
+    // The emulator's default hold: a socket's events wait for its first frame, which the relay sends at once (resume_after, or null).
+    const stack = await startStack(FAST_ENV);
+    const user = await signUp(stack);
+    const events = subscribe(wsClient(stack.url, user.token).client);
+    await socketsOf(stack.emulator.url, user.userId, 1);
+    const sent: string[] = [];
+    let producing = true;
+    const producer = (async () => {
+      for (let i = 0; producing; i += 1) {
+        await notify(stack, user.userId, `n${i}`);
+        sent.push(`n${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    for (let drop = 0; drop < 30; drop += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await stack.account.dev('POST', 'drop', { user_id: user.userId });
+    }
+    producing = false;
+    await producer;
+    await notify(stack, user.userId, 'last');
+    await events.untilNotification('last', WAIT_MS);
+    expect(labels(events.events)).toEqual([...sent, 'last']);
+    expect(idsInOrder(events.events, user.userId)).toBe(true);
+  });
+});
 
 describe.skipIf(redisForFile.skip)('accountEvents in the Account API\'s order', () => {
   let stack: Stack;

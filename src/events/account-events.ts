@@ -179,6 +179,7 @@ export class AccountEvents {
       throw new UpstreamUnavailable('event bus', 'read failed');
     }
     subscription.begin(read);
+    if (subscription.resyncDue) this.#resync(subscription); // the bus reconnected while it read: read what it may have missed
     if (subscription.queue.closed) return subscription.queue;
     const relay = this.#relay.acquire(userId, session);
     // Live once the user's push socket is open (or a while later at most, e.g. while the upstream refuses sockets): a change made meanwhile reaches the subscription as the upstream's echo.
@@ -251,6 +252,7 @@ export class AccountEvents {
 
   /** Reads back what `subscription` may have missed while live delivery was down (it held live entries back meanwhile), then goes on live. */
   #resync(subscription: Subscription, backoff = new Backoff(RESYNC_RETRY)): void {
+    subscription.resyncDue = false;
     const cursor = subscription.pause();
     if (!cursor) return;
     this.#bus.read(subscription.userId, cursor).then(

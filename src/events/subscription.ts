@@ -46,9 +46,20 @@ export class Subscription {
     else this.#take(entry);
   }
 
-  /** Holds live entries back until the next `begin`; answers where to read from (null before the first begin). */
+  /**
+   * Live delivery came back after a gap: true once a read-back was due
+   * before the first `begin` (the gap may postdate the first read), for
+   * the subscriber to read again once begun.
+   */
+  resyncDue = false;
+
+  /** Holds live entries back until the next `begin`; answers where to read from (null before the first begin: `resyncDue` is set). */
   pause(): Cursor | null {
-    if (!this.#cursor || this.queue.closed) return null;
+    if (this.queue.closed) return null;
+    if (!this.#cursor) {
+      this.resyncDue = true;
+      return null;
+    }
     this.#pending ??= [];
     return this.#cursor;
   }

@@ -160,7 +160,8 @@ export class UserRelay {
     this.#beat(socket);
     socket.on('open', () => {
       this.#backoff.reset();
-      if (resumeAfter !== null) socket.send(resumeFrame(resumeAfter));
+      // Always a first frame, at once: the upstream holds the socket's events until it comes (or a while), so replay and live never interleave.
+      socket.send(resumeFrame(resumeAfter));
       this.#markOpened();
       this.#logger.debug('push socket open', { resumed: resumeAfter !== null });
       this.options.metrics?.pushSocketOpened();

@@ -263,7 +263,7 @@ const schedule = (async () => {
   log('Redis back');
   await at(0.1);
   log('fault: a burst of 5xx from the Account API (user/settings/set, user/auth/websocket, user/get)');
-  await Promise.all([fault('user/settings/set', 30), fault('user/auth/websocket', 30), fault('user/get', 30)]);
+  await Promise.all([fault('user/settings/set', 8), fault('user/auth/websocket', 8), fault('user/get', 8)]);
   await at(0.15);
   log('fault: A SIGKILLed');
   const a = instances[0]!;
@@ -335,8 +335,35 @@ console.log(`\n-- soak: ${SECONDS} s, ${USERS} users x ${SUBS} subscriptions, tw
 console.log(`events sent: ${sent} (+${uncertain} renames whose answer was lost, ${mutationsFailed} renames failed or unanswered in all)`);
 console.log(`deliveries expected: ${result.expected}; delivered: ${result.delivered}`);
 console.log(`missing: ${result.missing}; duplicated: ${result.duplicated}; out of order: ${result.outOfOrder}; EventsMissed: ${result.eventsMissed}; unknown: ${result.unexpected}`);
-console.log(`app reconnects: ${apps.reduce((n, a) => n + a.reconnects, 0)}`);
+console.log(`app socket reconnect attempts: ${apps.reduce((n, a) => n + a.reconnects, 0)}`);
 
+if (result.missing > 0) {
+  // Where each missing event was lost: before the user's log (upstream to relay) or after it (log to subscriber).
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  const inLog = new Map<string, Set<string>>();
+  const lost = { beforeLog: 0, afterLog: 0 };
+  const examples: string[] = [];
+  for (const app of apps) {
+    for (const label of app.user.sent) {
+      if (app.received.includes(label) || (app.user.uncertain.has(label) && !apps.some((o) => o.user === app.user && o.received.includes(label)))) continue;
+      let labels = inLog.get(app.user.id);
+      if (!labels) {
+        const entries = (await client.xrange(`soak:events-log:${app.user.id}`, '-', '+')) as Array<[string, string[]]>;
+        labels = new Set(entries.map(([, fields]) => {
+          const event = (JSON.parse(fields[1]!) as { event: { title?: string; settings?: { firstName?: string } } }).event;
+          return event.title ?? event.settings?.firstName ?? '';
+        }));
+        inLog.set(app.user.id, labels);
+      }
+      if (labels.has(label)) lost.afterLog += 1;
+      else lost.beforeLog += 1;
+      if (examples.length < 10) examples.push(`${app.user.id}:${label} (${labels.has(label) ? 'in the log' : 'not in the log'}; app on ${instances[app.instance]!.name}, ${app.reconnects} reconnects)`);
+    }
+  }
+  client.disconnect();
+  console.log(`missing, lost before the log: ${lost.beforeLog}; lost after it: ${lost.afterLog}; e.g. ${examples.join(', ')}`);
+}
 for (const app of apps) app.stop();
 for (const child of children) child.kill('SIGTERM');
 await sleep(500);
