@@ -4,6 +4,7 @@ import { type BusMessage, decodeMessage, encodeMessage, endsSession } from '../s
 import { MemoryEventBus } from '../src/events/memory-bus.js';
 import type { AccountEvent } from '../src/domain/account-events.js';
 import { decodeEventId, encodeEventId } from '../src/events/event-id.js';
+import { AdmissionQueue } from '../src/events/admission.js';
 import { BoundedQueue } from '../src/events/queue.js';
 import { createLogger } from '../src/infra/logger.js';
 import { SESSION_EXPIRED_CLOSE } from '../src/emulator/account/push.js';
@@ -160,5 +161,26 @@ describe('push frames and bus messages', () => {
     expect(decodeMessage(encodeMessage(message))).toEqual(message);
     expect(decodeMessage('{"origin":"upstream","event":{"id":"1","at":"x","type":"SettingsUpdated"}}')).toBeNull();
     expect(decodeMessage('{"origin":"elsewhere"}')).toBeNull();
+  });
+});
+
+describe('the admission line', () => {
+  it('a waiter past its deadline leaves the line at once; the others start in their order', async () => {
+    const queue = new AdmissionQueue({ concurrency: 1, maxWaiting: 20_000, deadlineMs: 60_000 });
+    let unblock: () => void = () => undefined;
+    const running = queue.run(() => new Promise<void>((resolve) => (unblock = resolve)));
+    const started: number[] = [];
+    const waiters = Array.from({ length: 20_000 }, (_, i) =>
+      // Every other waiter gives up almost at once.
+      queue.run(async () => void started.push(i), i % 2 === 0 ? 5 : 60_000).then(() => 'ran', (error: Error) => error.constructor.name),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.stats()).toMatchObject({ running: 1, waiting: 10_000, timedOut: 10_000 });
+    unblock();
+    await running;
+    const outcomes = await Promise.all(waiters);
+    expect(outcomes.filter((o) => o === 'AdmissionTimeout')).toHaveLength(10_000);
+    expect(started).toEqual(Array.from({ length: 10_000 }, (_, i) => 2 * i + 1));
+    expect(queue.stats()).toMatchObject({ running: 0, waiting: 0 });
   });
 });
