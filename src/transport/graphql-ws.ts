@@ -18,6 +18,8 @@ import { RequestScope } from '../infra/request-scope.js';
 import { withRequestId, writeAccessLine, type AccessLogOptions } from '../plugins/useAccessLog.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
+/** An ended session's socket is closed this long after the end at the latest, when an operation of it has not completed by then. */
+const SESSION_END_CLOSE_MS = 1000;
 /** How long a client gets to answer the 1012 close at shutdown, at least, even when the grace is spent. */
 const CLOSE_HANDSHAKE_MS = 1000;
 
@@ -137,6 +139,9 @@ export function serveGraphqlWs(
       if (conn.userId !== userId || conn.ended || !ended(conn.sessionKey)) continue;
       conn.ended = true;
       closeWhenIdle(conn);
+      // However its operations end (or not), the socket is closed within the second.
+      const socket = conn.ctx.extra.socket;
+      setTimeout(() => socket.readyState === socket.OPEN && socket.close(CLOSE.sessionEnded, 'Session expired'), SESSION_END_CLOSE_MS).unref();
     }
   });
 
