@@ -184,7 +184,7 @@ export class AccountEvents {
     const relay = this.#relay.acquire(userId, session);
     // Live once the user's push socket is open (or a while later at most, e.g. while the upstream refuses sockets): a change made meanwhile reaches the subscription as the upstream's echo.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([relay.opened, new Promise((resolve) => (timer = setTimeout(resolve, PUSH_OPEN_WAIT_MS)))]);
+    await Promise.race([relay.opened, subscription.delivering, new Promise((resolve) => (timer = setTimeout(resolve, PUSH_OPEN_WAIT_MS)))]);
     clearTimeout(timer);
     if (subscription.queue.closed) {
       relay.release();

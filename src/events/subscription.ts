@@ -19,6 +19,9 @@ export class Subscription {
   #dropped = 0;
   #cursor: Cursor | null = null;
   #pending: BusEntry[] | null = [];
+  #markDelivering: () => void = () => undefined;
+  /** Resolves once it has an event for its subscriber (or ends): nothing to wait for any more before handing it over. */
+  readonly delivering = new Promise<void>((resolve) => (this.#markDelivering = resolve));
   onClose: () => void = () => undefined;
 
   constructor(
@@ -36,7 +39,10 @@ export class Subscription {
           logger.warn('slow subscriber: oldest buffered event dropped', { userId, eventType: event.type, dropped: this.#dropped });
         }
       },
-      onClose: () => this.onClose(),
+      onClose: () => {
+        this.#markDelivering();
+        this.onClose();
+      },
     });
   }
 
@@ -69,7 +75,7 @@ export class Subscription {
     if (this.queue.closed) return;
     if (read.kind === 'missed') {
       this.#cursor = { epoch: read.epoch, position: read.position };
-      this.queue.push({ type: 'EventsMissed', id: encodeEventId(this.userId, this.#cursor), at: new Date() });
+      this.#push({ type: 'EventsMissed', id: encodeEventId(this.userId, this.#cursor), at: new Date() });
     } else {
       for (const entry of read.entries) this.#take(entry);
       if (!this.#cursor || this.#cursor.epoch !== read.epoch || comparePositions(read.position, this.#cursor.position) > 0) {
@@ -89,7 +95,12 @@ export class Subscription {
     const { message } = entry;
     const { event } = message;
     if (event.type === 'SessionExpired' && !endsSession(message, this.sessionKey)) return;
-    this.queue.push({ ...event, id: encodeEventId(this.userId, entry) });
+    this.#push({ ...event, id: encodeEventId(this.userId, entry) });
     if (event.type === 'SessionExpired') this.queue.end();
+  }
+
+  #push(event: AccountEvent): void {
+    this.queue.push(event);
+    this.#markDelivering();
   }
 }
