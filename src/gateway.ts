@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.js';
-import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
+import { documentCaches } from './infra/byte-budget-cache.js';
 import { HttpDrain } from './infra/http-drain.js';
 import { bindingPort } from './infra/listen.js';
 import type { Logger } from './infra/logger.js';
@@ -131,8 +130,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     maxRequestBodySize: false,
     multipart: false,
     parserAndValidationCache: {
-      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
-      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
+      ...documentCaches(config.DOCUMENT_CACHE_MAX_BYTES),
       // useValidationCache instead (rules compared by identity, not by their names joined every request).
       validationCache: false,
     },
