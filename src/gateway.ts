@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaLogger, type YogaMaskedErrorOpts } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { documentCaches } from './infra/byte-budget-cache.js';
 import { HttpDrain } from './infra/http-drain.js';
@@ -118,11 +118,13 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     // Last: after every plugin that adds a validation rule.
     useValidationCache(),
   ].filter((plugin): plugin is Plugin => Boolean(plugin));
+  // yoga's own masking, given to yoga and to the JSON lane (for the errors it answers itself).
+  const maskedErrors: YogaMaskedErrorOpts = { maskError, errorMessage: 'Unexpected error.', isDev: false };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
     context: (initial) => createContext(services, initial),
-    maskedErrors: { isDev: false },
+    maskedErrors,
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
     cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
@@ -140,7 +142,7 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
   });
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
-  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
+  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, maskedErrors, logger: logger.child({ component: 'json-lane' }) }) : undefined;
 
   const accessLog = { logger: logger.child({ component: 'access' }), metrics };
   const server = createServer((req, res) => {
