@@ -128,15 +128,18 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
     cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
-    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    // yoga's built-ins switched off, each for the plugin above that does its work (the reason in each plugin's header):
+    // useRequestBodyLimit (yoga's pipes every body through a counting stream, also one whose Content-Length node:http enforces),
     maxRequestBodySize: false,
+    // useJsonRequestsOnly (no uploads: a multipart POST is refused with 415 before any parser),
     multipart: false,
     parserAndValidationCache: {
+      // yoga's own parse cache, given caches bounded by bytes (lru-cache) in place of its 1,024 entries of any size;
       ...documentCaches(config.DOCUMENT_CACHE_MAX_BYTES),
-      // useValidationCache instead (rules compared by identity, not by their names joined every request).
+      // useValidationCache (yoga's joins the rules' names into its key on every request),
       validationCache: false,
     },
-    // Served by useGraphiQL (compressed, cached) instead.
+    // useGraphiQL (yoga's renders the 9 MB page on every request, uncompressed and without an ETag).
     graphiql: false,
     plugins,
   });

@@ -1,3 +1,4 @@
+// Hand-written: yoga has no option to switch off its form, text/plain and application/graphql parsers, and yoga's CSRF prevention plugin asks every client for a header rather than refusing those media types.
 import type { Plugin } from 'graphql-yoga';
 
 /**
