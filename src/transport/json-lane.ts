@@ -47,9 +47,12 @@ const CONTENT_LENGTH = /^\d+$/;
  * media type, no or a too large Content-Length, an Accept beyond JSON, an
  * `Origin` (browsers: CORS stays yoga's), graphql-sse's stream token. A
  * body that is not one plain params object, and a subscription (a stream,
- * or yoga's 406), yoga answers from the bytes the lane read.
- * The lane is off when a plugin instruments yoga's request handling
- * (`instrumentation`), which only yoga's path runs.
+ * or yoga's 406), yoga answers from the bytes the lane read. The lane is
+ * off when a plugin instruments yoga's request handling (`instrumentation`),
+ * which only yoga's path runs. Of yoga it uses the public API only (fetchAPI,
+ * handleRequest, waitUntil, getResultForParams, logger, processRegularResult,
+ * and the `maskedErrors` given to createYoga); test/json-lane.test.ts and
+ * test/graphql-http-audits.test.ts hold it to yoga's answers.
  */
 export interface JsonLane {
   /** Takes the request (and answers it), or returns false: then it is yoga's. */
