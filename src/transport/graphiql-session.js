@@ -1,11 +1,21 @@
-// GraphiQL's session helper (src/transport/graphiql.ts inlines it into the page,
+// GraphiQL's page helper (src/transport/graphiql.ts inlines it into the page,
 // before GraphiQL starts). Plain browser JavaScript: it is never imported.
 //
-// It watches the page's GraphQL answers; on `AuthSuccess` from
-// verifyRegistration, login or completePasswordRecovery it writes
-// `Authorization: Bearer <token>` into the headers of every other tab GraphiQL
-// reported through `onTabChange` (GraphiQL loads a tab's headers from that
-// object when the tab is opened), and shows the header with a copy button.
+// - The session: it watches the page's GraphQL answers; on `AuthSuccess` from
+//   verifyRegistration, login or completePasswordRecovery it writes
+//   `Authorization: Bearer <token>` into the headers of every other tab GraphiQL
+//   reported through `onTabChange` (GraphiQL loads a tab's headers from that
+//   object when the tab is opened), and shows the header with a copy button.
+// - The first tab's variables on a fresh profile: GraphiQL fills the variables
+//   editor at start from its `initialVariables` prop (yoga's `variables`
+//   option), never from the first of `defaultTabs` (it does so for the query
+//   only), so the onboarding's first Run would go without them. With no tabs
+//   stored yet, the first tab's variables are passed as that prop; with stored
+//   tabs GraphiQL restores its own (the prop would then open a new tab).
+// - The events of a subscription: GraphiQL shows the latest result only; the
+//   box "Events received" lists every event of the page's event streams.
+// - The tab bar keeps no room for the close button of inactive tabs: all nine
+//   tabs fit a 1440 px window.
 (() => {
   const AUTH_FIELDS = ['verifyRegistration', 'login', 'completePasswordRecovery'];
   /** The last `{ tabs, activeTabIndex }` GraphiQL reported. */
@@ -32,15 +42,33 @@
     return element;
   };
 
-  const banner = (value, filled) => {
-    let box = document.getElementById('gateway-session');
-    if (!box) {
-      box = document.createElement('div');
-      box.id = 'gateway-session';
-      box.setAttribute('role', 'status');
-      box.style.cssText = 'position:fixed;right:16px;bottom:16px;z-index:1000;max-width:32em;padding:10px 14px;border-radius:8px;background:#1f2937;color:#f9fafb;font:13px/1.4 system-ui,sans-serif;box-shadow:0 4px 16px #0004';
-      document.body.append(box);
+  /** The boxes at the bottom right (events, session), stacked. */
+  const corner = () => {
+    let column = document.getElementById('gateway-boxes');
+    if (!column) {
+      column = document.createElement('div');
+      column.id = 'gateway-boxes';
+      column.style.cssText = 'position:fixed;right:16px;bottom:16px;z-index:1000;display:flex;flex-direction:column;gap:8px;width:32em;max-width:calc(100vw - 32px)';
+      document.body.append(column);
     }
+    return column;
+  };
+
+  const boxFor = (id, label) => {
+    let element = document.getElementById(id);
+    if (!element) {
+      element = document.createElement('div');
+      element.id = id;
+      element.setAttribute('role', 'status');
+      element.setAttribute('aria-label', label);
+      element.style.cssText = 'padding:10px 14px;border-radius:8px;background:#1f2937;color:#f9fafb;font:13px/1.4 system-ui,sans-serif;box-shadow:0 4px 16px #0004';
+      corner().append(element);
+    }
+    return element;
+  };
+
+  const banner = (value, filled) => {
+    const box = boxFor('gateway-session', 'Session');
     const text = document.createElement('div');
     text.textContent = filled > 0
       ? `Signed in: the session header is filled in for the other ${filled} tabs.`
@@ -52,6 +80,68 @@
       navigator.clipboard.writeText(code.textContent).then(() => (copy.textContent = 'Copied'), () => (copy.textContent = 'Select and copy the line above'));
     });
     box.replaceChildren(text, code, copy, button('Dismiss', () => box.remove()));
+  };
+
+  /** Every event of the page's event streams, oldest first: [{ at, stream, result }]. */
+  const events = [];
+  let streamsOpen = 0;
+  let eventsHidden = false;
+
+  const showEvents = () => {
+    if (eventsHidden) return;
+    const element = boxFor('gateway-events', 'Events received');
+    const title = document.createElement('div');
+    title.style.fontWeight = '600';
+    title.textContent = `Events received: ${events.length}${streamsOpen > 0 ? ' (listening)' : ' (stopped: run the subscription again to listen)'}`;
+    const list = document.createElement('ol');
+    list.style.cssText = 'margin:6px 0;padding-left:1.6em;max-height:14em;overflow:auto;font:12px/1.4 ui-monospace,monospace';
+    for (const { at, result } of events) {
+      const item = document.createElement('li');
+      const data = result.data && typeof result.data === 'object' ? Object.values(result.data)[0] : undefined;
+      const kind = data && typeof data === 'object' && typeof data.__typename === 'string' ? data.__typename : result.errors ? 'errors' : 'event';
+      item.textContent = `${at.toLocaleTimeString()} ${kind} ${JSON.stringify(data ?? result.errors ?? result)}`;
+      item.style.cssText = 'white-space:nowrap;overflow:hidden;text-overflow:ellipsis';
+      item.title = JSON.stringify(result, null, 2);
+      list.append(item);
+    }
+    element.replaceChildren(title, list, button('Clear', () => { events.length = 0; showEvents(); }), button('Hide', () => { eventsHidden = true; element.remove(); }));
+    list.scrollTop = list.scrollHeight;
+  };
+
+  /** Reads an event stream (a copy of GraphiQL's): each `data:` payload with a result is an event. */
+  const watchStream = async (body) => {
+    streamsOpen++;
+    eventsHidden = false;
+    showEvents();
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffered += value;
+        const frames = buffered.split(/\r?\n\r?\n/);
+        buffered = frames.pop();
+        for (const frame of frames) {
+          const data = frame.split(/\r?\n/).filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
+          if (data === '') continue;
+          try {
+            const result = JSON.parse(data);
+            if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) {
+              events.push({ at: new Date(), result });
+              showEvents();
+            }
+          } catch {
+            // Not JSON: not an event.
+          }
+        }
+      }
+    } catch {
+      // The stream was stopped (GraphiQL's stop button, or another tab opened).
+    } finally {
+      streamsOpen--;
+      showEvents();
+    }
   };
 
   const signedIn = (token) => {
@@ -80,12 +170,32 @@
   const realFetch = window.fetch.bind(window);
   window.fetch = async (...args) => {
     const response = await realFetch(...args);
-    if ((response.headers.get('content-type') || '').includes('json')) response.clone().json().then(onResult, () => undefined);
+    const type = response.headers.get('content-type') || '';
+    if (type.includes('json')) response.clone().json().then(onResult, () => undefined);
+    else if (type.includes('text/event-stream') && response.body) watchStream(response.clone().body);
     return response;
   };
 
+  const style = document.createElement('style');
+  // GraphiQL keeps room for a close button on every tab, shown on the active one only.
+  style.textContent = '.graphiql-tab:not(.graphiql-tab-active) .graphiql-tab-button { padding-right: 8px; } .graphiql-tab:not(.graphiql-tab-active) .graphiql-tab-close { display: none; }';
+  document.head.append(style);
+
+  /** Whether GraphiQL has tabs stored from an earlier visit (its storage: `graphiql:` keys in localStorage). */
+  const tabsStored = () => {
+    try {
+      return localStorage.getItem('graphiql:tabState') !== null;
+    } catch {
+      return false;
+    }
+  };
+
   window.gatewaySession = {
-    /** renderYogaGraphiQL with `onTabChange` added to its options (JSON cannot carry a function). */
-    wrap: (render) => (root, options) => render(root, { ...options, onTabChange: (state) => { reported = state; } }),
+    /** renderYogaGraphiQL with `onTabChange` (JSON cannot carry a function) and, on a fresh profile, the first tab's variables. */
+    wrap: (render) => (root, options) => {
+      const first = options.defaultTabs && options.defaultTabs[0];
+      const initial = first && !tabsStored() ? { variables: first.variables } : {};
+      return render(root, { ...options, ...initial, onTabChange: (state) => { reported = state; } });
+    },
   };
 })();
