@@ -6,12 +6,13 @@
 //   `Authorization: Bearer <token>` into the headers of every other tab GraphiQL
 //   reported through `onTabChange` (GraphiQL loads a tab's headers from that
 //   object when the tab is opened), and shows the header with a copy button.
-// - The first tab's variables on a fresh profile: GraphiQL fills the variables
-//   editor at start from its `initialVariables` prop (yoga's `variables`
-//   option), never from the first of `defaultTabs` (it does so for the query
-//   only), so the onboarding's first Run would go without them. With no tabs
-//   stored yet, the first tab's variables are passed as that prop; with stored
-//   tabs GraphiQL restores its own (the prop would then open a new tab).
+// - The editors at start: GraphiQL fills them from its `initialQuery`,
+//   `initialVariables` and `initialHeaders` props, else from what it stored of
+//   the editors' last edits, never from the tab it opens (it does so for the
+//   query of the first of `defaultTabs` only). So on a fresh profile the
+//   onboarding's first Run went without its variables, and a reload with no
+//   edit since added a tab (no stored tab matched the empty editors). The
+//   props are set to the values of the tab GraphiQL opens with.
 // - The events of a subscription: GraphiQL shows the latest result only; the
 //   box "Events received" lists every event of the page's event streams.
 // - The tab bar keeps no room for the close button of inactive tabs: all nine
@@ -99,7 +100,9 @@
       const item = document.createElement('li');
       const data = result.data && typeof result.data === 'object' ? Object.values(result.data)[0] : undefined;
       const kind = data && typeof data === 'object' && typeof data.__typename === 'string' ? data.__typename : result.errors ? 'errors' : 'event';
-      item.textContent = `${at.toLocaleTimeString()} ${kind} ${JSON.stringify(data ?? result.errors ?? result)}`;
+      // The fields after the type, without the event's id and time (the whole result is the item's tooltip).
+      const rest = data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([key]) => !['__typename', 'id', 'at'].includes(key))) : result.errors;
+      item.textContent = `${at.toLocaleTimeString()} ${kind} ${JSON.stringify(rest ?? {})}`;
       item.style.cssText = 'white-space:nowrap;overflow:hidden;text-overflow:ellipsis';
       item.title = JSON.stringify(result, null, 2);
       list.append(item);
@@ -181,21 +184,32 @@
   style.textContent = '.graphiql-tab:not(.graphiql-tab-active) .graphiql-tab-button { padding-right: 8px; } .graphiql-tab:not(.graphiql-tab-active) .graphiql-tab-close { display: none; }';
   document.head.append(style);
 
-  /** Whether GraphiQL has tabs stored from an earlier visit (its storage: `graphiql:` keys in localStorage). */
-  const tabsStored = () => {
+  /**
+   * The tab GraphiQL opens with: the first of `defaultTabs` on a fresh
+   * profile, else the active one of the tabs it stored (`graphiql:tabState`
+   * in localStorage, `{ tabs, activeTabIndex }`).
+   */
+  const openingTab = (options) => {
     try {
-      return localStorage.getItem('graphiql:tabState') !== null;
+      const stored = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
+      if (stored && Array.isArray(stored.tabs)) return stored.tabs[stored.activeTabIndex] || null;
     } catch {
-      return false;
+      // No storage (or not ours to read): GraphiQL starts as it would.
+      return null;
     }
+    return (options.defaultTabs && options.defaultTabs[0]) || null;
+  };
+
+  /** GraphiQL's initial editor values: those of the tab it opens with (see the file's header). */
+  const initialValues = (options) => {
+    const tab = openingTab(options);
+    // yoga's page puts a `?query=` of the address into the editor: left to it.
+    if (!tab || new URL(location.href).searchParams.has('query')) return {};
+    return { initialQuery: tab.query || '', initialVariables: tab.variables || '', initialHeaders: tab.headers || '' };
   };
 
   window.gatewaySession = {
-    /** renderYogaGraphiQL with `onTabChange` (JSON cannot carry a function) and, on a fresh profile, the first tab's variables. */
-    wrap: (render) => (root, options) => {
-      const first = options.defaultTabs && options.defaultTabs[0];
-      const initial = first && !tabsStored() ? { variables: first.variables } : {};
-      return render(root, { ...options, ...initial, onTabChange: (state) => { reported = state; } });
-    },
+    /** renderYogaGraphiQL with `onTabChange` (JSON cannot carry a function) and the opening tab's editor values. */
+    wrap: (render) => (root, options) => render(root, { ...options, ...initialValues(options), onTabChange: (state) => { reported = state; } }),
   };
 })();

@@ -20,6 +20,9 @@ import type { GraphiQLOptions } from 'graphql-yoga';
  * are loaded into the editor from its object when the tab is opened, so the
  * script sets them there. Before the first tab change nothing was reported:
  * the banner then offers only the copy. The token stays in this browser.
+ * The same script starts the editors with the values of the tab GraphiQL
+ * opens (on a fresh profile GraphiQL would leave the first tab's variables
+ * out) and lists the events of a running subscription.
  */
 
 /** The steps, in flow order: an operation of schema/operations/ and its example variables. */
@@ -44,7 +47,7 @@ const FLOW: { operation: string; note: string; variables?: unknown }[] = [
   { operation: 'ActivateProduct', note: 'Step 6: switch a product on (ProductsScreen lists them).', variables: { input: { productId: 'dating' } } },
   {
     operation: 'AccountEvents',
-    note: 'Step 7: run it and stay on this tab: switching tabs stops it. Each event shows here as it comes, and the box "Events received" at the bottom right lists them all. To cause one, open this page in a second browser window and run UpdateSettings there (its tabs carry your session).',
+    note: 'Step 7: run it and stay on this tab: switching tabs stops it. Each event shows here as it comes, and the box "Events received" at the bottom right lists them all. To cause one, open this page in a second browser window and run UpdateSettings there with the same session header.',
   },
   { operation: 'Logout', note: 'Step 8: end the session. Its token is refused from now on.' },
   {
