@@ -103,7 +103,7 @@ export async function publishChange(ctx: EventsContext, session: string, data: A
   try {
     userId = await ctx.sessions.userId(session, ctx.deadline);
   } catch (error) {
-    ctx.logger.child({ component: 'events' }).warn('event of a mutation not published', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
+    ctx.logger.child({ component: 'events' }).warn('event of a mutation not published', { eventType: data.type, error: error instanceof Error ? error.name : 'unknown' });
     return;
   }
   await ctx.events.publish(userId, data);
