@@ -95,16 +95,21 @@
     title.style.fontWeight = '600';
     title.textContent = `Events received: ${events.length}${streamsOpen > 0 ? ' (listening)' : ' (stopped: run the subscription again to listen)'}`;
     const list = document.createElement('ol');
-    list.style.cssText = 'margin:6px 0;padding-left:1.6em;max-height:14em;overflow:auto;font:12px/1.4 ui-monospace,monospace';
+    list.style.cssText = 'margin:6px 0;padding-left:2.2em;max-height:18em;overflow:auto;font:12px/1.4 ui-monospace,monospace';
     for (const { at, result } of events) {
-      const item = document.createElement('li');
       const data = result.data && typeof result.data === 'object' ? Object.values(result.data)[0] : undefined;
       const kind = data && typeof data === 'object' && typeof data.__typename === 'string' ? data.__typename : result.errors ? 'errors' : 'event';
-      // The fields after the type, without the event's id and time (the whole result is the item's tooltip).
-      const rest = data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([key]) => !['__typename', 'id', 'at'].includes(key))) : result.errors;
-      item.textContent = `${at.toLocaleTimeString()} ${kind} ${JSON.stringify(rest ?? {})}`;
-      item.style.cssText = 'white-space:nowrap;overflow:hidden;text-overflow:ellipsis';
-      item.title = JSON.stringify(result, null, 2);
+      // One line per event (time and type); opened, its fields.
+      const item = document.createElement('li');
+      const details = document.createElement('details');
+      const summary = document.createElement('summary');
+      summary.textContent = `${at.toLocaleTimeString()} ${kind}`;
+      summary.style.cursor = 'pointer';
+      const fields = document.createElement('pre');
+      fields.textContent = JSON.stringify(data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== '__typename')) : result, null, 2);
+      fields.style.cssText = 'margin:2px 0 6px;white-space:pre-wrap;overflow-wrap:anywhere';
+      details.append(summary, fields);
+      item.append(details);
       list.append(item);
     }
     element.replaceChildren(title, list, button('Clear', () => { events.length = 0; showEvents(); }), button('Hide', () => { eventsHidden = true; element.remove(); }));
