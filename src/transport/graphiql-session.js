@@ -83,44 +83,57 @@
     box.replaceChildren(text, code, copy, button('Dismiss', () => box.remove()));
   };
 
-  /** Every event of the page's event streams, oldest first: [{ at, stream, result }]. */
-  const events = [];
+  /** The events of the page's event streams, oldest first, and how many streams are open. */
+  let received = 0;
   let streamsOpen = 0;
-  let eventsHidden = false;
 
-  const showEvents = () => {
-    if (eventsHidden) return;
+  /** The box "Events received" (made again after Hide): its title and list. */
+  const eventsBox = () => {
     const element = boxFor('gateway-events', 'Events received');
-    const title = document.createElement('div');
-    title.style.fontWeight = '600';
-    title.textContent = `Events received: ${events.length}${streamsOpen > 0 ? ' (listening)' : ' (stopped: run the subscription again to listen)'}`;
-    const list = document.createElement('ol');
-    list.style.cssText = 'margin:6px 0;padding-left:2.2em;max-height:18em;overflow:auto;font:12px/1.4 ui-monospace,monospace';
-    for (const { at, result } of events) {
-      const data = result.data && typeof result.data === 'object' ? Object.values(result.data)[0] : undefined;
-      const kind = data && typeof data === 'object' && typeof data.__typename === 'string' ? data.__typename : result.errors ? 'errors' : 'event';
-      // One line per event (time and type); opened, its fields.
-      const item = document.createElement('li');
-      const details = document.createElement('details');
-      const summary = document.createElement('summary');
-      summary.textContent = `${at.toLocaleTimeString()} ${kind}`;
-      summary.style.cursor = 'pointer';
-      const fields = document.createElement('pre');
-      fields.textContent = JSON.stringify(data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== '__typename')) : result, null, 2);
-      fields.style.cssText = 'margin:2px 0 6px;white-space:pre-wrap;overflow-wrap:anywhere';
-      details.append(summary, fields);
-      item.append(details);
-      list.append(item);
+    if (!element.firstChild) {
+      const title = document.createElement('div');
+      title.style.fontWeight = '600';
+      const list = document.createElement('ol');
+      list.style.cssText = 'margin:6px 0;padding-left:2.2em;max-height:18em;overflow:auto;font:12px/1.4 ui-monospace,monospace';
+      const clear = button('Clear', () => {
+        received = 0;
+        list.replaceChildren();
+        showTitle();
+      });
+      element.append(title, list, clear, button('Hide', () => element.remove()));
     }
-    element.replaceChildren(title, list, button('Clear', () => { events.length = 0; showEvents(); }), button('Hide', () => { eventsHidden = true; element.remove(); }));
+    return { title: element.firstChild, list: element.children[1] };
+  };
+
+  const showTitle = () => {
+    eventsBox().title.textContent = `Events received: ${received}${streamsOpen > 0 ? ' (listening)' : ' (stopped: run the subscription again to listen)'}`;
+  };
+
+  /** Adds an event to the list: one line (time and type); opened, its fields. */
+  const showEvent = (result) => {
+    received++;
+    const data = result.data && typeof result.data === 'object' ? Object.values(result.data)[0] : undefined;
+    const kind = data && typeof data === 'object' && typeof data.__typename === 'string' ? data.__typename : result.errors ? 'errors' : 'event';
+    const summary = document.createElement('summary');
+    summary.textContent = `${new Date().toLocaleTimeString()} ${kind}`;
+    summary.style.cursor = 'pointer';
+    const fields = document.createElement('pre');
+    fields.textContent = JSON.stringify(data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== '__typename')) : result, null, 2);
+    fields.style.cssText = 'margin:2px 0 6px;white-space:pre-wrap;overflow-wrap:anywhere';
+    const details = document.createElement('details');
+    details.append(summary, fields);
+    const item = document.createElement('li');
+    item.append(details);
+    const { list } = eventsBox();
+    list.append(item);
     list.scrollTop = list.scrollHeight;
+    showTitle();
   };
 
   /** Reads an event stream (a copy of GraphiQL's): each `data:` payload with a result is an event. */
   const watchStream = async (body) => {
     streamsOpen++;
-    eventsHidden = false;
-    showEvents();
+    showTitle();
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = '';
     try {
@@ -135,10 +148,7 @@
           if (data === '') continue;
           try {
             const result = JSON.parse(data);
-            if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) {
-              events.push({ at: new Date(), result });
-              showEvents();
-            }
+            if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) showEvent(result);
           } catch {
             // Not JSON: not an event.
           }
@@ -148,7 +158,7 @@
       // The stream was stopped (GraphiQL's stop button, or another tab opened).
     } finally {
       streamsOpen--;
-      showEvents();
+      showTitle();
     }
   };
 
