@@ -14,8 +14,10 @@ import { chromiumForTests } from './support/chromium.js';
 /**
  * GraphiQL as served by the gateway, in a real Chromium (Debian's, which
  * .ci/run installs; `CHROMIUM_PATH` picks another): the page loads with nothing reachable but loopback, runs
- * a query typed into its editor with a session in its headers tab, and runs
- * `accountEvents`, showing the event a mutation causes. A failing test saves
+ * a query typed into its editor with a session in its headers tab, answers
+ * the first Run of the onboarding's `Register` on a fresh profile, and runs
+ * `accountEvents`, showing the latest event a mutation causes in GraphiQL's
+ * pane and each one in the box "Events received". A failing test saves
  * a screenshot under this file's temp dir and names it in the error.
  */
 
