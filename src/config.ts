@@ -148,7 +148,7 @@ const envSchema = z.object({
    * Dating API call, is ever retried. Default 2.
    */
   UPSTREAM_READ_RETRIES: int(2, 0, 2),
-  /** Delay before the first retry; it doubles for the next, with jitter (0.5-1.5x). Default 50 ms. */
+  /** Scale of the waits before retries (exponential backoff with jitter): the first waits up to 1.4x it, the second up to 2.8x. Default 50 ms. */
   UPSTREAM_RETRY_BACKOFF_MS: int(50, 1, 10_000),
   /** Largest upstream answer body accepted, in bytes. Default 1 MiB. */
   UPSTREAM_MAX_BODY_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
