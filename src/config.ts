@@ -242,13 +242,6 @@ const envSchema = z.object({
    */
   SUBSCRIPTIONS_BUFFER_SIZE: int(100, 1, 100_000),
   /**
-   * How long a subscription remembers event ids and contents to drop the
-   * second copy of a change (a mutation's own event and the upstream's echo,
-   * or an upstream event relayed by several instances). Default 300 s, the
-   * upstream's resume buffer.
-   */
-  SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: int(300, 1, 86_400),
-  /**
    * How often the sessions of live subscriptions are re-checked with the
    * Account API (the upstream socket reports the end of one session only).
    * 0 disables. Default 300 s.
