@@ -22,7 +22,7 @@ export const emulators = group(
         .default('')
         .transform((v) => (v.toLowerCase() === 'off' ? undefined : v === '' ? '.emulator/state.json' : v)),
       'File the emulators keep their users, sessions, codes, settings, products and dating users in across restarts; `off`: memory only.',
-      { note: 'Written atomically, a moment after each change; relative to the working directory (`.emulator/` is git-ignored). Empty is the default.' },
+      { note: 'Written atomically, a moment after each change; relative to the working directory (`.emulator/` is git-ignored).' },
     ),
   },
 );
