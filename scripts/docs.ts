@@ -2,7 +2,8 @@
 // list of settings (between `<!-- settings -->` and `<!-- /settings -->`, when
 // both markers are there) from the settings' declarations in src/config/, the
 // one place each setting is described. test/configuration-docs.test.ts fails
-// while any of them is stale.
+// while any of them is stale. Hand-written: zod's z.toJSONSchema() describes
+// types, not an environment file or a reference page, and no kept library renders those.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,10 +29,14 @@ export const anchorOf = (heading: string) =>
     .replace(/[^a-z0-9 _-]/g, '')
     .replace(/ /g, '-');
 
-/** `33554432` → `32 MiB`, `10000` ms → `10 s`: a reading aid beside the raw default. */
+/** `33554432` → `32 MiB`, `10000` ms → `10 s`, `86400` s → `1 day`: a reading aid beside the raw default. */
 function readable(name: string, value: number): string {
   if (name.endsWith('_BYTES') && value >= 1024) return value % 1_048_576 === 0 ? ` (${value / 1_048_576} MiB)` : value % 1024 === 0 ? ` (${value / 1024} KiB)` : '';
   if (name.endsWith('_MS') && value >= 1000) return ` (${value / 1000} s)`;
+  if (name.endsWith('_SECONDS') && value >= 60) {
+    const [unit, size] = value % 86_400 === 0 ? ['day', 86_400] : value % 3600 === 0 ? ['h', 3600] : value % 60 === 0 ? ['min', 60] : ['', 0];
+    if (size) return ` (${value / size} ${unit}${unit === 'day' && value !== size ? 's' : ''})`;
+  }
   return '';
 }
 

@@ -32,7 +32,7 @@ export const abuse = group(
 /** The bounds of one request and one operation. */
 export const requests = group(
   'Requests and operations',
-  'The bounds of one request and one GraphQL operation: a request past one is refused before it costs anything upstream.',
+  'How much one request and one GraphQL operation may ask and take, and how long a `joinDating` answer is kept for its retries. An operation past one of the `OPERATION_MAX_*` limits is refused before it runs.',
   {
     REQUEST_TIMEOUT_MS: setting(int(10_000, 100, 600_000), 'Deadline of one GraphQL operation (or the start of a subscription), shared by all of its upstream calls, in milliseconds.', {
       note: 'Past it the answer is `UPSTREAM_TIMEOUT` and the calls still running are aborted.',
@@ -48,7 +48,7 @@ export const requests = group(
     OPERATION_MAX_COST: setting(int(2000, 10, 10_000_000), 'Cost of one operation, as GraphQL Armor counts it.', {
       note: '1 per leaf, 2 per object field, times 1.5 per level, each fragment spread counted. The largest operation of `schema/operations/` costs about 160.',
     }),
-    DOCUMENT_CACHE_MAX_BYTES: setting(int(32 * 1_048_576, 0, 4096 * 1_048_576), 'Memory for parsed documents and their parse errors, reused across requests, in estimated bytes (least recently used evicted first).'),
+    DOCUMENT_CACHE_MAX_BYTES: setting(int(32 * 1_048_576, 0, 4096 * 1_048_576), 'Memory for parsed documents and their parse errors, reused across requests, in estimated bytes (least recently used evicted first). `0`: no cache.'),
     IDEMPOTENCY_TTL_SECONDS: setting(int(86_400, 60, 30 * 86_400), 'How long the outcome of a `joinDating` idempotency key is kept, in seconds: a retry with the same key within it gets the same answer.'),
     JSON_LANE: setting(bool(true), 'Plain JSON POSTs take the lean lane: the same plugins and answers as yoga\'s own path, at less CPU per request.', {
       note: '`false` sends every request through yoga\'s fetch layer (src/transport/json-lane.ts is the lane).',
