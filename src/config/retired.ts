@@ -19,7 +19,7 @@ export const FIXED = {
 /** Each retired variable and what replaces it (docs/configuration.md, the start-up warning). */
 export const RETIRED: Readonly<Record<string, string>> = {
   LISTEN_BACKLOG: `fixed at ${FIXED.LISTEN_BACKLOG} queued connections (capped by net.core.somaxconn)`,
-  UPSTREAM_RETRY_BACKOFF_MS: `fixed: the first retry of a read waits about ${FIXED.UPSTREAM_RETRY_BACKOFF_MS} ms, doubling (UPSTREAM_READ_RETRIES still sets how many)`,
+  UPSTREAM_RETRY_BACKOFF_MS: `fixed: the retries of a read back off exponentially from about ${FIXED.UPSTREAM_RETRY_BACKOFF_MS} ms (UPSTREAM_READ_RETRIES still sets how many)`,
   UPSTREAM_PUSH_OPENS_PER_SECOND: `fixed at ${FIXED.UPSTREAM_PUSH_OPENS_PER_SECOND} push sockets opened per second`,
   SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: 'follows SUBSCRIPTIONS_RETENTION_SECONDS (both were the upstream\'s resume buffer, 300 s)',
   SUBSCRIPTIONS_RETENTION_MAX_EVENTS: `fixed at ${FIXED.SUBSCRIPTIONS_RETENTION_MAX_EVENTS} events per user (SUBSCRIPTIONS_RETENTION_SECONDS still bounds them in time)`,

@@ -20,7 +20,7 @@ export const upstream = group(
     }),
     UPSTREAM_READ_RETRIES: setting(int(2, 0, 2), 'Retries of the Account API\'s idempotent reads (`user/get`, `user/settings/get`, `user/products/get`).', {
       note:
-        `After a 5xx, a refused or broken connection, or a timeout, while the operation's \`REQUEST_TIMEOUT_MS\` leaves time. The first retry waits about ${FIXED.UPSTREAM_RETRY_BACKOFF_MS} ms, the next twice that (with jitter). ` +
+        `After a 5xx, a refused or broken connection, or a timeout, while the operation's \`REQUEST_TIMEOUT_MS\` leaves time. The retries back off exponentially, with jitter, from about ${FIXED.UPSTREAM_RETRY_BACKOFF_MS} ms. ` +
         'Nothing that creates or changes something, and no Dating API call, is ever retried.',
     }),
   },
