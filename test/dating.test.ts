@@ -3,7 +3,7 @@ import { addressBlock, cleanUserAgent, clientAddress, TrustedProxies } from '../
 import { ConfigError, loadConfig } from '../src/config.js';
 import type { Gateway } from '../src/gateway.js';
 import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
-import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, UpstreamDeadlinePassed, UpstreamHeldBack, UpstreamTimeout, UpstreamUnreachable } from '../src/domain/errors.js';
+import { DatingAnswerOffContract, DatingSiteFailed, UpstreamAnswerNotJson, UpstreamCircuitOpen, UpstreamDeadlinePassed, UpstreamQueueFull, UpstreamTimeout, UpstreamUnreachable } from '../src/domain/errors.js';
 import { mayHaveCreatedUser, scrub } from '../src/upstream/dating/client.js';
 import { siteRefusal } from '../src/domain/dating.js';
 import { INPUT_FIELD_OF_WIRE, inputFieldsOfWire, retryAfterSeconds } from '../src/upstream/dating/wire.js';
@@ -338,7 +338,8 @@ describe('pure parts', () => {
     expect(mayHaveCreatedUser(new DatingAnswerOffContract(site, 'data of HTTP 409 off contract', 409))).toBe(false);
     expect(mayHaveCreatedUser(new UpstreamAnswerNotJson(site, 502))).toBe(false);
     expect(mayHaveCreatedUser(new UpstreamUnreachable(site, 'ECONNREFUSED'))).toBe(false);
-    expect(mayHaveCreatedUser(new UpstreamHeldBack(site, 'circuit open', 10))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamCircuitOpen(site, 10))).toBe(false);
+    expect(mayHaveCreatedUser(new UpstreamQueueFull(site))).toBe(false);
     expect(mayHaveCreatedUser(new UpstreamDeadlinePassed(site, false))).toBe(false);
     expect(mayHaveCreatedUser(new UpstreamDeadlinePassed(site, true))).toBe(true);
     expect(mayHaveCreatedUser(new DatingSiteFailed(site, 503))).toBe(false);

@@ -5,8 +5,10 @@ import type { DatingSiteEmulation } from '../src/emulator/dating/sites.js';
 import type { Gateway } from '../src/gateway.js';
 import { Deadline } from '../src/infra/deadline.js';
 import { mayHaveCreatedUser } from '../src/upstream/dating/client.js';
-import { UpstreamHttp, upstreamInTrouble } from '../src/upstream/http.js';
+import { upstreamInTrouble } from '../src/upstream/failures.js';
+import { UpstreamHttp } from '../src/upstream/http.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { Scrape } from './support/prometheus.js';
 import { gql, type GraphQLResult, type Stack, startGateway, startStack } from './support/gateway.js';
 import { defer, gatewayLogLines, silentLogger, waitUntil } from './support/harness.js';
 import { wsClient } from './support/subscriptions.js';
@@ -60,6 +62,11 @@ function leastRetryAfter(openedNoEarlierThan: number, halfOpenMs: number, answer
   return Math.max(1, Math.ceil((openedNoEarlierThan + halfOpenMs - answeredAt) / 1000));
 }
 
+/** The gateway's count of Account API `user/get` attempts that ended with `outcome`, from its /metrics. */
+async function userGetAttempts(opsUrl: string, outcome: string): Promise<number> {
+  return (await Scrape.of(opsUrl)).histogramCount('gateway_upstream_request_duration_seconds', { upstream: 'Account API', endpoint: 'user/get', outcome });
+}
+
 function codes(result: GraphQLResult) {
   return result.errors?.map((e) => e.extensions?.code);
 }
@@ -85,6 +92,11 @@ describe('circuit breaker', () => {
     expect(results[0]!.errors?.[0]?.extensions?.retryAfterSeconds, 'a failure the API answered carries no retryAfterSeconds').toBeUndefined();
     expect(g.circuit()).toBe('open');
     expect(gatewayLogLines().some((l) => l.includes('circuit opened') && l.includes('breaker-50'))).toBe(true);
+    // Each attempt is observed: the 5 sent (500s with a body that is not JSON), then the one retry of query 2 and
+    // queries 3-50 refused by the open circuit, none of them shed.
+    expect(await userGetAttempts(g.opsUrl, 'unavailable')).toBe(5);
+    expect(await userGetAttempts(g.opsUrl, 'circuit_open')).toBe(49);
+    expect(await userGetAttempts(g.opsUrl, 'shed')).toBe(0);
   });
 
   it('half-open: one trial call after UPSTREAM_BREAKER_HALF_OPEN_MS; a failed trial opens it again, a good one closes it', async () => {
@@ -246,6 +258,8 @@ describe('load shedding (UPSTREAM_MAX_QUEUE)', () => {
     const shed = await g.query(VIEWER);
     expect(shed.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 1 });
     expect(proxy.count('user/get')).toBe(1);
+    expect(await userGetAttempts(g.opsUrl, 'shed'), 'observed as shed').toBe(1);
+    expect(await userGetAttempts(g.opsUrl, 'circuit_open')).toBe(0);
 
     proxy.heal();
     expect((await first).data?.viewer?.id).toBe(user.userId);
@@ -312,6 +326,12 @@ describe('which failed calls may have reached the upstream', () => {
     server = createServer((req, res) => {
       if (req.url === '/reset') return req.socket.destroy();
       if (req.url === '/hang') return;
+      // Past the 4096 bytes of maxBodyBytes: declared up front, or only told by the chunks themselves.
+      if (req.url === '/declared-big') return res.writeHead(200, { 'content-type': 'application/json', 'content-length': 10_000 }).end(`"${'x'.repeat(9_998)}"`);
+      if (req.url === '/chunked-big') {
+        res.writeHead(200, { 'content-type': 'application/json' }).write(`"${'x'.repeat(3_000)}`);
+        return setTimeout(() => res.end(`${'x'.repeat(3_000)}"`), 20);
+      }
       res.writeHead(req.url === '/html201' ? 201 : 502, { 'content-type': 'text/html' }).end('<html></html>');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -328,16 +348,18 @@ describe('which failed calls may have reached the upstream', () => {
   };
   const client = (baseUrl = url) => new UpstreamHttp({ ...limits, name: 'dating site probe', baseUrl, logger: silentLogger });
 
-  it('maybe created: a reset connection, a timeout, an unreadable 2xx; surely not: a refused connection, the gateway holding back, a 5xx answer', async () => {
+  it('maybe created: a reset connection, a timeout, an unreadable or too large 2xx; surely not: a refused connection, the gateway holding back, a 5xx answer', async () => {
     const reset = client();
     expect(await failureOf(reset, 'reset')).toMatchObject({ kind: 'UpstreamUnreachable', trouble: true, mayHaveCreated: true });
-    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ kind: 'UpstreamHeldBack', trouble: false, mayHaveCreated: false });
+    expect(await failureOf(reset, 'reset'), 'the circuit is open now').toMatchObject({ kind: 'UpstreamCircuitOpen', trouble: false, mayHaveCreated: false });
     await reset.close();
 
     for (const [path, kind, trouble, mayHaveCreated] of [
       ['hang', 'UpstreamTimeout', true, true],
       ['html201', 'UpstreamAnswerNotJson', false, true],
       ['html502', 'UpstreamAnswerNotJson', true, false],
+      ['declared-big', 'UpstreamAnswerTooLarge', false, true],
+      ['chunked-big', 'UpstreamAnswerTooLarge', false, true],
     ] as const) {
       const http = client();
       expect(await failureOf(http, path), path).toMatchObject({ kind, trouble, mayHaveCreated });
@@ -350,7 +372,7 @@ describe('which failed calls may have reached the upstream', () => {
 
     const busy = client();
     const holding = failureOf(busy, 'hang');
-    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ kind: 'UpstreamHeldBack', error: { reason: 'queue full' }, mayHaveCreated: false });
+    expect(await failureOf(busy, 'hang'), 'the queue is full').toMatchObject({ kind: 'UpstreamQueueFull', mayHaveCreated: false });
     await holding;
     expect(await failureOf(busy, 'html201', Deadline.after(0)), 'no time left').toMatchObject({ kind: 'UpstreamDeadlinePassed', error: { code: 'UPSTREAM_TIMEOUT', sent: false }, trouble: false, mayHaveCreated: false });
     await busy.close();

@@ -25,6 +25,7 @@ import { SessionToken } from './session.js';
  * AuthSuccess, cleared by a logout or an account deletion, sent as
  * `Authorization: Bearer` over HTTP and as `connectionParams.authorization`
  * over graphql-ws.
+ * Its reconnect backoff (`reconnectDelayMs`) is its own, not infra/backoff.ts: apps copy client/ alone, so it imports neither infra/ (test/layout.test.ts) nor cockatiel.
  */
 export interface GatewayClientOptions {
   /** The gateway's `/graphql` URL, `http:` or `https:`. */

@@ -51,7 +51,8 @@ export class BadUserInput extends RequestError {
 /**
  * The upstream is unreachable, answered 5xx or something off-contract. The
  * subclasses below name each failure with its typed facts (`errno`,
- * `status`, `retryAfterSeconds`); `reason` is for the log only, never read by code.
+ * `status`, `retryAfterSeconds`): code tells failures apart by class and
+ * those fields; `reason` is for the log only, never read by code.
  */
 export class UpstreamUnavailable extends RequestError {
   override readonly name: string = 'UpstreamUnavailable';
@@ -110,14 +111,28 @@ export class DatingAnswerOffContract extends UpstreamAnswerOffContract {
 }
 
 /**
- * The gateway held the call back and sent nothing: the upstream's circuit is
- * open (a run of failures), or too many calls wait for it (UPSTREAM_MAX_QUEUE).
- * The client may try again after `retryAfterSeconds`.
+ * The gateway held the call back and sent nothing (one subclass per cause
+ * below). The client may try again after `retryAfterSeconds`.
  */
-export class UpstreamHeldBack extends UpstreamUnavailable {
-  override readonly name = 'UpstreamHeldBack';
-  constructor(upstream: string, reason: 'circuit open' | 'queue full', readonly retryAfterSeconds: number) {
+export abstract class UpstreamHeldBack extends UpstreamUnavailable {
+  constructor(upstream: string, reason: string, readonly retryAfterSeconds: number) {
     super(upstream, reason, { retryAfterSeconds });
+  }
+}
+
+/** The upstream's circuit is open (a run of failures) or its one trial call runs. */
+export class UpstreamCircuitOpen extends UpstreamHeldBack {
+  override readonly name = 'UpstreamCircuitOpen';
+  constructor(upstream: string, retryAfterSeconds: number) {
+    super(upstream, 'circuit open', retryAfterSeconds);
+  }
+}
+
+/** Too many calls wait for a connection to the upstream (UPSTREAM_MAX_QUEUE): this one is shed. */
+export class UpstreamQueueFull extends UpstreamHeldBack {
+  override readonly name = 'UpstreamQueueFull';
+  constructor(upstream: string) {
+    super(upstream, 'queue full', 1);
   }
 }
 

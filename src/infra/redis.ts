@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { Backoff } from './backoff.js';
 import type { Logger } from './logger.js';
 
 /** Options of one Redis connection. */
@@ -88,13 +89,14 @@ export function redisUrlForLogs(url: string): string {
  * start. While Redis is down commands fail at once (no offline queue), and
  * a command that gets no answer fails after `commandTimeoutMs`: callers
  * decide whether that refuses a request or lets it pass. Reconnects back
- * off up to 2 s. The outage is logged once per state change (RedisHealth),
- * with the host but never the password. Close with `quit()` (or
- * `disconnect()` when stuck).
+ * off (infra/backoff.ts) up to 2 s. The outage is logged once per state
+ * change (RedisHealth), with the host but never the password. Close with
+ * `quit()` (or `disconnect()` when stuck).
  */
 export function connectRedis(options: RedisConnectionOptions): Redis {
   const where = redisUrlForLogs(options.url);
   const logger = options.logger.child({ component: 'redis', connection: options.name, redis: where });
+  const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
   const redis = new Redis(options.url, {
     lazyConnect: false,
     connectionName: options.name,
@@ -102,7 +104,11 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 2,
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 500,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    // ioredis counts the attempts of an outage from 1 again once the connection was ready.
+    retryStrategy: (attempt) => {
+      if (attempt === 1) backoff.reset();
+      return backoff.next();
+    },
   });
   const health = new RedisHealth(logger);
   healthOf.set(redis, health);

@@ -1,20 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
+import { Pool } from 'undici';
 import type { Config } from '../config.js';
-import {
-  UpstreamAnswerNotJson,
-  UpstreamAnswerTooLarge,
-  UpstreamDeadlinePassed,
-  UpstreamHeldBack,
-  UpstreamTimeout,
-  UpstreamUnavailable,
-  UpstreamUnreachable,
-} from '../domain/errors.js';
+import { UpstreamDeadlinePassed, UpstreamQueueFull, UpstreamTimeout, UpstreamUnavailable } from '../domain/errors.js';
+import { Backoff } from '../infra/backoff.js';
 import type { Deadline } from '../infra/deadline.js';
+import type { Logger } from '../infra/logger.js';
 import type { RequestScope } from '../infra/request-scope.js';
 import { RepeatedWarnings } from '../infra/repeated-warnings.js';
-import type { Logger } from '../infra/logger.js';
+import { Circuit, type CircuitOptions, type CircuitStatus } from './circuit.js';
+import { Exchange, type UpstreamResponse } from './exchange.js';
+import { failureKind, typedFailure, upstreamInTrouble } from './failures.js';
+
+export type { CircuitStatus } from './circuit.js';
+export type { UpstreamResponse } from './exchange.js';
 
 /** How calls to one upstream origin are bounded and protected (the UPSTREAM_* settings). */
 export interface UpstreamLimits {
@@ -30,18 +28,13 @@ export interface UpstreamLimits {
   /** Calls that may wait for a free connection; one more is refused at once. Unset: no bound. */
   maxQueue?: number;
   /** The circuit breaker. Unset: none. */
-  circuit?: {
-    /** Failures in a row (5xx, refused or broken connections, timeouts) that open it. */
-    failures: number;
-    /** How long it stays open, refusing every call, before one trial call. */
-    halfOpenMs: number;
-  };
+  circuit?: CircuitOptions;
   /** Window of the repeated-warnings sample (RepeatedWarnings). Default 10000 ms. */
   warningsWindowMs?: number;
   /** Retries of idempotent calls. Unset: none. */
   retries?: {
     max: number;
-    /** Delay before the first retry; it doubles, with jitter (0.5-1.5x). */
+    /** Scale of the waits (infra/backoff.ts): the first retry waits up to 1.4x it, the second up to 2.8x, none more than `backoffMs * 2 ** max`. */
     backoffMs: number;
   };
 }
@@ -79,7 +72,8 @@ export interface UpstreamObserver {
   readonly addsHeaders: boolean;
   start(call: { upstream: string; method: string; path: string; headers: Record<string, string>; request: RequestScope | undefined }): (end: UpstreamCallEnd) => void;
 }
-export type UpstreamCallEnd = { status: number } | { failure: 'timeout' | 'unavailable' | 'circuit_open' | 'shed' };
+/** How an attempt ended: the status the upstream answered, or how it failed. */
+export type UpstreamCallEnd = number | 'timeout' | 'unavailable' | 'circuit_open' | 'shed';
 
 export interface UpstreamRequest {
   method?: 'POST' | 'GET';
@@ -96,16 +90,6 @@ export interface UpstreamRequest {
   deadline?: Deadline;
 }
 
-export interface UpstreamResponse {
-  status: number;
-  /** The parsed JSON body. */
-  json: unknown;
-  /** Response headers, names lower-cased. */
-  headers: Record<string, string | string[] | undefined>;
-}
-
-export type CircuitStatus = 'closed' | 'open' | 'half-open';
-
 /** What readiness and metrics read of one upstream origin. */
 export interface UpstreamState {
   /** e.g. "Account API", "dating site wellhello". */
@@ -116,19 +100,6 @@ export interface UpstreamState {
   readonly queued: number;
   /** Calls `listener` on every change of the circuit; returns the unsubscribe. */
   onCircuitChange(listener: (state: CircuitStatus) => void): () => void;
-}
-
-/**
- * Whether a failure says the upstream is in trouble: a refused or broken
- * connection, a 5xx it answered with an unreadable body, or a call that ran
- * out of UPSTREAM_TIMEOUT_MS. Such failures count against its circuit, and
- * an idempotent call may be retried after one. An answer off contract, the
- * operation's deadline or the gateway holding a call back say nothing about it.
- */
-export function upstreamInTrouble(error: unknown): boolean {
-  if (error instanceof UpstreamUnreachable) return true;
-  if (error instanceof UpstreamAnswerNotJson || error instanceof UpstreamAnswerTooLarge) return error.status >= 500;
-  return error instanceof UpstreamTimeout && !(error instanceof UpstreamDeadlinePassed);
 }
 
 /**
@@ -147,17 +118,17 @@ function retryable(outcome: UpstreamResponse | Error, deadline: Deadline | undef
 const MIN_ATTEMPT_MS = 50;
 
 /**
- * One keep-alive connection pool to an upstream origin, the way every
- * upstream call goes. It never follows redirects, bounds every call by a
- * timeout (the wait for a connection included), the operation's deadline
- * and a body size, and turns every transport failure into
- * UpstreamUnavailable or UpstreamTimeout: callers see a status and parsed
- * JSON, or one of those two errors. It also
+ * One keep-alive connection pool (undici's) to an upstream origin, the way
+ * every upstream call goes. It never follows redirects, bounds every call by
+ * a timeout (the wait for a connection included), the operation's deadline
+ * and a body size (`Exchange`, ./exchange.ts), and turns every transport
+ * failure into UpstreamUnavailable or UpstreamTimeout (./failures.ts):
+ * callers see a status and parsed JSON, or one of those two errors. It also
  * - refuses calls at once (UPSTREAM_UNAVAILABLE with `retryAfterSeconds`)
- *   while the origin's circuit is open (cockatiel's breaker: opened by a run
- *   of failures, closed again by a successful trial call), and while more
- *   than `maxQueue` calls wait for a connection;
- * - retries idempotent calls after transient failures, with jittered backoff;
+ *   while the origin's circuit is open (./circuit.ts), and sheds calls while
+ *   more than `maxQueue` wait for a connection;
+ * - retries idempotent calls after transient failures, with backoff
+ *   (infra/backoff.ts) while the deadline leaves time;
  * - writes repeated warnings as counts (RepeatedWarnings).
  */
 export class UpstreamHttp implements UpstreamState {
@@ -166,9 +137,8 @@ export class UpstreamHttp implements UpstreamState {
   readonly #prefix: string;
   readonly #options: UpstreamHttpOptions;
   readonly #warnings: RepeatedWarnings;
-  readonly #breaker: CircuitBreakerPolicy | undefined;
-  readonly #circuitListeners = new Set<(state: CircuitStatus) => void>();
-  #openedAt = 0;
+  readonly #circuit: Circuit | undefined;
+  readonly #backoff: { initialMs: number; maxMs: number } | undefined;
   /** Calls handed to the pool and not settled yet: beyond `connections` they wait for one. */
   #active = 0;
 
@@ -185,20 +155,14 @@ export class UpstreamHttp implements UpstreamState {
       connectTimeout: options.timeoutMs,
     });
     this.#warnings = new RepeatedWarnings(options.logger, { windowMs: options.warningsWindowMs });
-    if (options.circuit) this.#breaker = this.#circuitBreaker(options.circuit);
+    if (options.circuit) this.#circuit = new Circuit(options.name, options.circuit, options.logger);
+    const { retries } = options;
+    if (retries) this.#backoff = { initialMs: retries.backoffMs, maxMs: retries.backoffMs * 2 ** retries.max };
   }
 
   /** The origin's circuit: `open` (calls refused), `half-open` (one trial call running) or `closed`. */
   get circuit(): CircuitStatus {
-    switch (this.#breaker?.state) {
-      case CircuitState.Open:
-      case CircuitState.Isolated:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'closed';
-    }
+    return this.#circuit?.status ?? 'closed';
   }
 
   /** Calls waiting for a free connection right now. */
@@ -208,12 +172,13 @@ export class UpstreamHttp implements UpstreamState {
 
   /** Calls `listener` on every change of the circuit; returns the unsubscribe. */
   onCircuitChange(listener: (state: CircuitStatus) => void): () => void {
-    this.#circuitListeners.add(listener);
-    return () => this.#circuitListeners.delete(listener);
+    return this.#circuit?.onChange(listener) ?? (() => false);
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const retries = req.idempotent ? (this.#options.retries?.max ?? 0) : 0;
+    /** This call's backoff, made at its first retry (most calls have none). */
+    let backoff: Backoff | undefined;
     for (let attempt = 0; ; attempt++) {
       let outcome: UpstreamResponse | Error;
       const observer = this.#options.observer;
@@ -224,21 +189,18 @@ export class UpstreamHttp implements UpstreamState {
       } catch (error) {
         outcome = error as Error;
       }
-      ended?.(outcome instanceof Error ? { failure: failureKind(outcome) } : { status: outcome.status });
-      const delay = attempt < retries && retryable(outcome, req.deadline) ? this.#backoff(attempt, req.deadline) : undefined;
-      if (delay === undefined) {
-        if (outcome instanceof Error) throw outcome;
-        return outcome;
+      ended?.(outcome instanceof Error ? failureKind(outcome) : outcome.status);
+      if (attempt < retries && retryable(outcome, req.deadline)) {
+        const delay = (backoff ??= new Backoff(this.#backoff!)).next();
+        // No retry unless the deadline leaves time for the wait and an attempt.
+        if (!req.deadline || req.deadline.remainingMs() - delay >= MIN_ATTEMPT_MS) {
+          await sleep(delay, undefined, { ref: false });
+          continue;
+        }
       }
-      await sleep(delay, undefined, { ref: false });
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
     }
-  }
-
-  /** The delay before retry `attempt + 1`, or undefined when the deadline leaves no time for it. */
-  #backoff(attempt: number, deadline: Deadline | undefined): number | undefined {
-    const delay = Math.round((this.#options.retries?.backoffMs ?? 0) * 2 ** attempt * (0.5 + Math.random()));
-    if (deadline && deadline.remainingMs() - delay < MIN_ATTEMPT_MS) return undefined;
-    return delay;
   }
 
   /** One call, through the circuit and the queue bound. */
@@ -246,33 +208,16 @@ export class UpstreamHttp implements UpstreamState {
     const { name, timeoutMs, connections, maxQueue } = this.#options;
     const limitMs = req.deadline ? Math.min(timeoutMs, Math.floor(req.deadline.remainingMs())) : timeoutMs;
     if (limitMs <= 0) throw this.#refuse(req, new UpstreamDeadlinePassed(name, false), 'deadline passed');
-    const breaker = this.#breaker;
-    if (breaker) {
-      const wait = this.#circuitWait();
-      if (wait !== undefined) throw this.#refuse(req, this.#circuitOpen(wait), this.circuit === 'open' ? 'circuit open' : 'circuit half-open');
-    }
-    if (maxQueue !== undefined && this.#active >= connections + maxQueue) {
-      throw this.#refuse(req, new UpstreamHeldBack(name, 'queue full', 1), 'queue full');
-    }
-    if (!breaker) return this.#send(req, limitMs, attempt);
-    return breaker.execute(() => this.#send(req, limitMs, attempt)).catch((error: unknown) => {
+    const circuit = this.#circuit;
+    const refusal = circuit?.refusal();
+    if (refusal) throw this.#refuse(req, refusal, circuit!.status === 'open' ? 'circuit open' : 'circuit half-open');
+    if (maxQueue !== undefined && this.#active >= connections + maxQueue) throw this.#refuse(req, new UpstreamQueueFull(name), 'queue full');
+    if (!circuit) return this.#send(req, limitMs, attempt);
+    return circuit.execute(() => this.#send(req, limitMs, attempt)).catch((error: unknown) => {
       // Another call opened the circuit between the check and the call.
-      if (error instanceof BrokenCircuitError) throw this.#refuse(req, this.#circuitOpen(this.#circuitWait() ?? 0), 'circuit open');
-      throw error;
+      const late = circuit.refusalFor(error);
+      throw late ? this.#refuse(req, late, 'circuit open') : error;
     });
-  }
-
-  /** Milliseconds until an open circuit lets a trial call through; 0 while one runs; undefined when calls may go. */
-  #circuitWait(): number | undefined {
-    const state = this.#breaker?.state;
-    if (state === CircuitState.HalfOpen) return 0;
-    if (state !== CircuitState.Open && state !== CircuitState.Isolated) return undefined;
-    const wait = this.#openedAt + (this.#options.circuit?.halfOpenMs ?? 0) - Date.now();
-    return wait > 0 ? wait : undefined;
-  }
-
-  #circuitOpen(waitMs: number) {
-    return new UpstreamHeldBack(this.name, 'circuit open', Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
   #refuse<E extends Error>(req: UpstreamRequest, error: E, reason: string): E {
@@ -287,8 +232,7 @@ export class UpstreamHttp implements UpstreamState {
     this.#active += 1;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const exchange = new Exchange(this.name, this.#options.maxBodyBytes, resolve, reject);
-      // Settles the call at its limit even while it waits in the pool's queue, where undici would keep it until a connection frees.
-      exchange.timer = setTimeout(() => exchange.cancel(cut === 'timeout' ? new UpstreamTimeout(this.name) : new UpstreamDeadlinePassed(this.name, true)), limitMs);
+      exchange.limit(limitMs, cut);
       this.#pool.dispatch({ method: req.method ?? 'POST', path: `${this.#prefix}/${req.path.replace(/^\/+/, '')}`, headers: req.headers, body: req.body }, exchange);
     }).then(
       (res) => {
@@ -300,7 +244,7 @@ export class UpstreamHttp implements UpstreamState {
       },
       (error: unknown) => {
         this.#active -= 1;
-        const failure = this.#classify(error);
+        const failure = typedFailure(this.name, error);
         const fields = { upstream: this.name, path: req.path, error: failure.name, reason: failure instanceof UpstreamUnavailable ? failure.reason : cut };
         this.#warnings.warn(failure instanceof UpstreamTimeout ? 'upstream call timed out' : 'upstream call failed', fields, {
           ms: Math.round(performance.now() - started),
@@ -313,34 +257,6 @@ export class UpstreamHttp implements UpstreamState {
     );
   }
 
-  #classify(error: unknown): UpstreamUnavailable | UpstreamTimeout {
-    const { name } = this.#options;
-    if (error instanceof UpstreamUnavailable || error instanceof UpstreamTimeout) return error;
-    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
-      return new UpstreamTimeout(name);
-    }
-    const code = (error as { code?: unknown })?.code;
-    return typeof code === 'string' ? new UpstreamUnreachable(name, code) : new UpstreamUnavailable(name, 'transport error');
-  }
-
-  #circuitBreaker(circuit: NonNullable<UpstreamLimits['circuit']>): CircuitBreakerPolicy {
-    const { logger } = this.#options;
-    // A 5xx answer counts as a failure and is still returned to the caller.
-    const policy = handleWhen(upstreamInTrouble).orWhenResult((res) => (res as UpstreamResponse).status >= 500);
-    const breaker = circuitBreaker(policy, { halfOpenAfter: circuit.halfOpenMs, breaker: new ConsecutiveBreaker(circuit.failures) });
-    breaker.onBreak(() => {
-      this.#openedAt = Date.now();
-      logger.warn('circuit opened: calls fail at once until a trial call succeeds', { upstream: this.name, failures: circuit.failures, halfOpenMs: circuit.halfOpenMs });
-    });
-    breaker.onHalfOpen(() => logger.info('circuit half-open: one trial call', { upstream: this.name }));
-    breaker.onReset(() => logger.info('circuit closed: the upstream answers again', { upstream: this.name }));
-    breaker.onStateChange(() => {
-      const state = this.circuit;
-      for (const listener of this.#circuitListeners) listener(state);
-    });
-    return breaker;
-  }
-
   /**
    * At shutdown, after the HTTP drain: a call still pending belongs to a
    * request that was answered or cut, so it is dropped, not awaited.
@@ -349,114 +265,4 @@ export class UpstreamHttp implements UpstreamState {
     this.#warnings.flush();
     await this.#pool.destroy();
   }
-}
-
-/**
- * One call's handler of undici's dispatch API: status, headers and the body
- * as text, parsed as JSON at the end, settled once. Cheaper than
- * `pool.request` (no body stream, no async resource, no abort signal per
- * call): this runs for every upstream call. `cancel` settles it at once and
- * aborts the request, at once when it has a connection, else as soon as
- * undici hands it one.
- */
-class Exchange implements Dispatcher.DispatchHandler {
-  timer: NodeJS.Timeout | undefined;
-  #status = 0;
-  #rawHeaders: Buffer[] = [];
-  #chunks: Buffer[] = [];
-  #size = 0;
-  #abort: ((reason?: Error) => void) | undefined;
-  #settled = false;
-
-  constructor(
-    private readonly name: string,
-    private readonly maxBodyBytes: number,
-    private readonly resolve: (res: UpstreamResponse) => void,
-    private readonly reject: (error: unknown) => void,
-  ) {}
-
-  cancel(error: Error): void {
-    if (this.#settle()) this.reject(error);
-    this.#abort?.(error);
-  }
-
-  onConnect(abort: (reason?: Error) => void): void {
-    if (this.#settled) abort(new UpstreamUnavailable(this.name, 'cancelled'));
-    else this.#abort = abort;
-  }
-
-  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
-    this.#status = status;
-    this.#rawHeaders = rawHeaders;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') {
-        if (Number(rawHeaders[i + 1]!.toString('latin1')) > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, status));
-        break;
-      }
-    }
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    if (this.#settled) return true;
-    this.#size += chunk.length;
-    if (this.#size > this.maxBodyBytes) this.cancel(new UpstreamAnswerTooLarge(this.name, this.#status));
-    else this.#chunks.push(chunk);
-    return true;
-  }
-
-  onComplete(): void {
-    if (!this.#settle()) return;
-    const chunks = this.#chunks;
-    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      this.reject(new UpstreamAnswerNotJson(this.name, this.#status));
-      return;
-    }
-    const raw = this.#rawHeaders;
-    let headers: Record<string, string | string[]> | undefined;
-    // The headers as an object only when read (a Dating API 429's Retry-After): most answers' never are.
-    this.resolve({
-      status: this.#status,
-      json,
-      get headers() {
-        return (headers ??= headersOf(raw));
-      },
-    });
-  }
-
-  onError(error: Error): void {
-    if (this.#settle()) this.reject(error);
-  }
-
-  /** True the first time: the call is settled now. */
-  #settle(): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
-    clearTimeout(this.timer);
-    return true;
-  }
-}
-
-/** undici's raw headers as an object: names lower-cased, a repeated name's values in an array. */
-function headersOf(raw: Buffer[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const known = headers[name];
-    headers[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
-  }
-  return headers;
-}
-
-/** What an observer is told of a failed attempt. */
-function failureKind(error: Error): 'timeout' | 'unavailable' | 'circuit_open' | 'shed' {
-  if (error instanceof UpstreamHeldBack) return error.reason === 'circuit open' ? 'circuit_open' : 'shed';
-  if (error instanceof UpstreamTimeout || error instanceof UpstreamDeadlinePassed) return 'timeout';
-  return 'unavailable';
 }

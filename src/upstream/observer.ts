@@ -24,10 +24,10 @@ export function observeUpstream({ metrics, tracing, onAnswer }: UpstreamObserver
       const endSpan = tracing?.upstream(upstream, method, endpoint, headers);
       const started = performance.now();
       return (end) => {
-        const outcome: UpstreamOutcome = 'status' in end ? (end.status >= 500 ? 'http_5xx' : end.status >= 400 ? 'http_4xx' : 'ok') : end.failure;
+        const outcome: UpstreamOutcome = typeof end === 'number' ? (end >= 500 ? 'http_5xx' : end >= 400 ? 'http_4xx' : 'ok') : end;
         metrics.upstreamCall(upstream, endpoint, outcome, (performance.now() - started) / 1000);
-        if ('status' in end && end.status < 500) onAnswer?.();
-        endSpan?.('status' in end ? end.status : end.failure);
+        if (typeof end === 'number' && end < 500) onAnswer?.();
+        endSpan?.(end);
       };
     },
   };
