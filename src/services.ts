@@ -18,7 +18,7 @@ import { DatingClient } from './upstream/dating/client.js';
 import { upstreamLimits } from './upstream/http.js';
 import { observeUpstream } from './upstream/observer.js';
 
-/** What lives as long as the gateway: clients, shared state, config, logger. Every resolver sees it (schema/context.ts). */
+/** What lives as long as the gateway: clients, shared state, config, logger. Resolvers see the part they use (ResolverServices, schema/context.ts). */
 export interface Services {
   config: Config;
   logger: Logger;
@@ -43,6 +43,23 @@ export interface Services {
   accountLimits: AccountLimits;
   /** Password recoveries under the gateway's own tokens (src/flows/password-recovery.ts); Redis with REDIS_URL. */
   recoveryStore: RecoveryStore;
+}
+
+/**
+ * joinDating's lifetimes, from the upstream timeout: the one place they are
+ * computed: src/flows/join-dating.ts waits and locks with them, the
+ * idempotency store below keeps a key in flight for `keyInFlightSeconds`.
+ * - `waitMs`: how long a call waits for its key, or for another join of the
+ *   same user: twice the upstream timeout, 15 s at most.
+ * - `holdMs`: the longest hold of the per-user lock: four upstream calls
+ *   (fresh user, activate, create, deactivate), each bounded by the
+ *   timeout, plus slack.
+ * - `keyInFlightSeconds`: the in-flight marker of a key outlives a wait plus a hold.
+ */
+export function joinDatingLifetimes(upstreamTimeoutMs: number) {
+  const waitMs = Math.min(2 * upstreamTimeoutMs, 15_000);
+  const holdMs = 4 * upstreamTimeoutMs + 10_000;
+  return { waitMs, holdMs, keyInFlightSeconds: Math.ceil((waitMs + holdMs) / 1000) };
 }
 
 export interface ServicesHandle {
@@ -92,9 +109,7 @@ export function createServices(config: Config & { ACCOUNT_API_URL: string }, log
   }
   const idempotencyOptions = {
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
-    // joinDating holds a key while it waits for its per-user lock (up to two
-    // upstream timeouts) and then makes up to four upstream calls.
-    inFlightSeconds: Math.ceil((6 * config.UPSTREAM_TIMEOUT_MS) / 1000) + 10,
+    inFlightSeconds: joinDatingLifetimes(config.UPSTREAM_TIMEOUT_MS).keyInFlightSeconds,
   };
 
   const accountLimits = new AccountLimits(redis, {

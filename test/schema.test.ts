@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
-import { Kind, parse, type OperationTypeNode } from 'graphql';
+import { buildSchema, findBreakingChanges, findDangerousChanges, isEnumType, Kind, parse, visit, type OperationTypeNode } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { codegenConfig } from '../codegen.js';
+import { codegenConfig, printedSchema } from '../codegen.js';
 import { schema } from '../src/schema/index.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -48,3 +49,35 @@ describe('example operations (schema/operations)', () => {
   });
 });
 
+
+describe('the public API', () => {
+  /** The schema of the last release before the lighter-code work (issue 19): the API must not change against it. */
+  const BASELINE = '063ee26';
+
+  function baselineSdl(): string {
+    try {
+      return execFileSync('git', ['show', `${BASELINE}:schema/schema.graphql`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new Error(`cannot read schema/schema.graphql at ${BASELINE} (this test needs git and a full clone, e.g. actions/checkout with fetch-depth: 0): ${reason}`);
+    }
+  }
+
+  it(`has no breaking and no dangerous change against ${BASELINE}`, () => {
+    const before = buildSchema(baselineSdl());
+    const changes = [...findBreakingChanges(before, schema), ...findDangerousChanges(before, schema)];
+    expect(changes.map((c) => `${c.type}: ${c.description}`)).toEqual([]);
+  });
+
+  it('says behaviour, not the gateway\'s settings: no description names an environment variable', () => {
+    const enumValues = new Set(Object.values(schema.getTypeMap()).flatMap((type) => (isEnumType(type) ? type.getValues().map((v) => v.name) : [])));
+    const named: string[] = [];
+    visit(parse(printedSchema), {
+      enter: (node) => {
+        const description = 'description' in node ? node.description?.value : undefined;
+        for (const word of description?.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) ?? []) if (!enumValues.has(word)) named.push(word);
+      },
+    });
+    expect(named).toEqual([]);
+  });
+});

@@ -6,6 +6,12 @@
  */
 export type Channel = 'EMAIL' | 'PHONE';
 
+/**
+ * Not an Error subclass: graphql-js takes a returned Error for a failed field,
+ * and outcomes are returned as data. A thrown one (a ValidationError from
+ * src/schema/validation.ts) is turned into data by its payload union
+ * (@pothos/plugin-errors).
+ */
 export abstract class DomainOutcome {
   abstract readonly message: string;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import type { DatingGender, NewDatingUser } from '../domain/dating.js';
 import { DatingUserCreated } from '../domain/dating.js';
 import { RateLimited } from '../domain/errors.js';
@@ -7,7 +8,7 @@ import { DomainOutcome, type ProductNotFound, ValidationError } from '../domain/
 import type { Deadline } from '../infra/deadline.js';
 import type { Claim } from '../infra/idempotency.js';
 import type { Logger } from '../infra/logger.js';
-import type { Services } from '../services.js';
+import { joinDatingLifetimes, type Services } from '../services.js';
 import { type CreateDatingUserResult, mayHaveCreatedUser } from '../upstream/dating/client.js';
 import { DatingRefused, deserializeOutcome, JoinDatingInProgress, JoinDatingOutcomeUnknown, JoinedDating, serializeOutcome } from './join-dating-outcomes.js';
 
@@ -48,7 +49,8 @@ export interface JoinDatingRequest {
   deadline: Deadline;
 }
 
-export type JoinDatingDeps = Pick<Services, 'config' | 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
+export type JoinDatingDeps = Pick<Services, 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
+  config: Pick<Config, 'UPSTREAM_TIMEOUT_MS'>;
   /** The account's user and products changed (the request's cached copies are stale). */
   accountChanged(): void;
 };
@@ -62,17 +64,6 @@ const fingerprintOf = (input: JoinDatingInput) =>
   sha256(JSON.stringify([input.site, input.email, input.gender, input.birthDate, input.nickname, input.tracking, input.subId]));
 
 const reusedKey = () => new ValidationError([{ path: ['idempotencyKey'], message: 'This idempotency key was used for a different request; use a new key.' }]);
-
-/** How long a call waits for its key, or for another join of the same user: twice the upstream timeout, 15 s at most. */
-const waitMs = (deps: JoinDatingDeps) => Math.min(2 * deps.config.UPSTREAM_TIMEOUT_MS, 15_000);
-
-/**
- * Longest hold of the per-user lock: four upstream calls (fresh user,
- * activate, create, deactivate), each bounded by the timeout, plus slack.
- * The in-flight marker of the key outlives a wait plus a hold
- * (src/services.ts).
- */
-const holdMs = (deps: JoinDatingDeps) => 4 * deps.config.UPSTREAM_TIMEOUT_MS + 10_000;
 
 type ClaimedKey = Extract<Claim, { kind: 'claimed' }>;
 
@@ -97,7 +88,7 @@ export async function joinDating(deps: JoinDatingDeps, request: JoinDatingReques
   // must not change under it because of another join of the same user.
   let unlock;
   try {
-    unlock = await deps.idempotency.lock(`joinDating:${userId}`, { waitMs: waitMs(deps), holdMs: holdMs(deps) });
+    unlock = await deps.idempotency.lock(`joinDating:${userId}`, joinDatingLifetimes(deps.config.UPSTREAM_TIMEOUT_MS));
   } catch (error) {
     await release();
     throw error;
@@ -115,7 +106,7 @@ export async function joinDating(deps: JoinDatingDeps, request: JoinDatingReques
 
 /** Claims the key, waiting while another call holds it. */
 async function claimKey(deps: JoinDatingDeps, key: string, fingerprint: string): Promise<Claim> {
-  const deadline = Date.now() + waitMs(deps);
+  const deadline = Date.now() + joinDatingLifetimes(deps.config.UPSTREAM_TIMEOUT_MS).waitMs;
   for (;;) {
     const claim = await deps.idempotency.claim(key, fingerprint);
     if (claim.kind !== 'pending' || claim.fingerprint !== fingerprint || Date.now() >= deadline) return claim;

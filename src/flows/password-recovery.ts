@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import { RateLimited } from '../domain/errors.js';
 import { CodeCooldown, DomainOutcome, InvalidCode, type Channel } from '../domain/outcomes.js';
 import { loginKey } from '../infra/account-limits.js';
@@ -26,7 +27,8 @@ import type { Services } from '../services.js';
  * token, so they too take an upstream round trip and answer like a wrong
  * code (InvalidCode) or a sent code.
  */
-export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'config' | 'logger'> & {
+export type RecoveryServices = Pick<Services, 'account' | 'accountLimits' | 'recoveryStore' | 'logger'> & {
+  config: Pick<Config, 'PASSWORD_RECOVERY_TTL_SECONDS' | 'UPSTREAM_TIMEOUT_MS'>;
   /** The client's address: the daily cap of codes counts per destination and address block. */
   clientIp: string;
   /** The operation's deadline; the `user/auth/recovery` call, which runs after the answer, goes without. */

@@ -58,7 +58,7 @@ const SessionExpiredType = builder.objectRef<AccountEventOf<'SessionExpired'>>('
 
 const EventsMissedType = builder.objectRef<AccountEventOf<'EventsMissed'>>('EventsMissed').implement({
   description:
-    'Events after the given `after` can no longer be replayed: it is older than the retention window (SUBSCRIPTIONS_RETENTION_SECONDS), or no id of this user\'s events. Refetch what you show (settings, products), then go on: the events that follow are live. Its `id` is a valid `after` from here on.',
+    'Events after the given `after` can no longer be replayed: it is older than what the gateway keeps for replay (a configured time window and number of events per user), or no id of this user\'s events. Refetch what you show (settings, products), then go on: the events that follow are live. Its `id` is a valid `after` from here on.',
   fields: (t) => ({
     id: t.exposeID('id', { description: eventFields.id }),
     at: t.expose('at', { type: 'DateTime', description: 'When the gap was found.' }),

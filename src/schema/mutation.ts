@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DomainOutcome, ValidationError } from '../domain/outcomes.js';
+import { DomainOutcome } from '../domain/outcomes.js';
 import { countAuthAttempt, type GatewayContext } from './context.js';
 import { validate } from './validation.js';
 
@@ -16,17 +16,18 @@ export interface MutationSteps<S extends z.ZodType, R, P> {
 
 /**
  * The skeleton of most mutations: (count the attempt,) validate, call, and
- * answer the call's domain outcome as is or a new success object. Request
- * errors (UNAUTHENTICATED, RATE_LIMITED, upstream failures) are thrown.
+ * answer the call's domain outcome as is or a new success object. Bad input
+ * is a thrown ValidationError, answered as data by the payload union
+ * (plugin-errors); request errors (UNAUTHENTICATED, RATE_LIMITED, upstream
+ * failures) are thrown too and stay errors.
  */
 export async function runMutation<S extends z.ZodType, R, P>(
   ctx: GatewayContext,
   rawInput: unknown,
   steps: MutationSteps<S, R, P>,
-): Promise<ValidationError | Extract<R, DomainOutcome> | P> {
+): Promise<Extract<R, DomainOutcome> | P> {
   if (steps.countsAttempt) await countAuthAttempt(ctx);
   const input = validate(steps.input, rawInput);
-  if (input instanceof ValidationError) return input;
   const result = await steps.call(input);
   if (result instanceof DomainOutcome) return result as Extract<R, DomainOutcome>;
   return steps.success(result as Exclude<R, DomainOutcome>, input);

@@ -16,7 +16,8 @@ import { builder } from './builder.js';
 /**
  * The domain outcomes of src/domain/outcomes.ts as GraphQL types. Each implements
  * `Error` and is a member of the payload unions of the mutations that can
- * produce it (shared/API.md "Domain outcomes are data").
+ * produce it (shared/API.md "Domain outcomes are data"): a `builder.errorUnion`
+ * names the outcome's class, so the class stands for its type there.
  */
 export const ErrorInterface = builder.interfaceRef<DomainOutcome>('Error').implement({
   description: 'A domain outcome that is not a success. Every payload union member except the success type implements it.',
@@ -61,18 +62,18 @@ const FieldErrorType = builder
 export const ValidationErrorType = errorType(ValidationError, 'ValidationError', 'The input was refused; `fieldErrors` names every bad field at once.', (t) => ({
   fieldErrors: t.field({ type: [FieldErrorType], resolve: (e) => e.fieldErrors }),
 }));
-export const VerificationRequiredType = errorType(VerificationRequired, 'VerificationRequired', 'These channels must be verified with the code that was sent to them.', (t) => ({
+errorType(VerificationRequired, 'VerificationRequired', 'These channels must be verified with the code that was sent to them.', (t) => ({
   channels: t.field({ type: [VerificationChannel], resolve: (e) => e.channels }),
 }));
-export const InvalidCredentialsType = errorType(InvalidCredentials, 'InvalidCredentials', 'The login is unknown or the password is wrong (the API does not tell which).');
-export const UserNotFoundType = errorType(UserNotFound, 'UserNotFound', 'No such user.');
-export const UserDeactivatedType = errorType(UserDeactivated, 'UserDeactivated', 'The account is deactivated.');
-export const UserAlreadyExistsType = errorType(UserAlreadyExists, 'UserAlreadyExists', 'An account with this email or phone exists already.');
-export const InvalidCodeType = errorType(InvalidCode, 'InvalidCode', 'The code or token is wrong, used or expired.');
-export const AlreadyVerifiedType = errorType(AlreadyVerified, 'AlreadyVerified', 'This channel is verified already; no code is needed.', (t) => ({
+errorType(InvalidCredentials, 'InvalidCredentials', 'The login is unknown or the password is wrong (the API does not tell which).');
+errorType(UserNotFound, 'UserNotFound', 'No such user.');
+errorType(UserDeactivated, 'UserDeactivated', 'The account is deactivated.');
+errorType(UserAlreadyExists, 'UserAlreadyExists', 'An account with this email or phone exists already.');
+errorType(InvalidCode, 'InvalidCode', 'The code or token is wrong, used or expired.');
+errorType(AlreadyVerified, 'AlreadyVerified', 'This channel is verified already; no code is needed.', (t) => ({
   channel: t.field({ type: VerificationChannel, resolve: (e) => e.channel }),
 }));
-export const CodeCooldownType = errorType(CodeCooldown, 'CodeCooldown', 'A code was sent moments ago; ask again later.', (t) => ({
+errorType(CodeCooldown, 'CodeCooldown', 'A code was sent moments ago; ask again later.', (t) => ({
   retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'Seconds to wait at most before a new code can be sent.' }),
 }));
-export const ProductNotFoundType = errorType(ProductNotFound, 'ProductNotFound', 'No such product, or it is disabled.');
+errorType(ProductNotFound, 'ProductNotFound', 'No such product, or it is disabled.');

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { requireSession, userOfEndingSession } from './context.js';
 import { RateLimited } from '../domain/errors.js';
-import { DomainOutcome, type Channel } from '../domain/outcomes.js';
+import { DomainOutcome, type Channel, InvalidCode, UserNotFound, ValidationError } from '../domain/outcomes.js';
 import { BLOCK_REASONS } from '../domain/account.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
+import { VerificationChannel } from './outcome-types.js';
 import { code, id } from './validation.js';
 
 /* What a user controls about their data and their contacts: the data archive,
@@ -29,7 +29,7 @@ const RequestDataArchiveInput = builder.inputType('RequestDataArchiveInput', {
 
 builder.mutationField('requestDataArchive', (t) =>
   t.field({
-    type: builder.unionType('RequestDataArchivePayload', { types: [ArchiveRequestedType, ValidationErrorType] }),
+    type: builder.errorUnion('RequestDataArchivePayload', { types: [ArchiveRequestedType, ValidationError] }),
     description: 'Asks for an archive of all the user\'s data (user/archive). Needs a session.',
     args: { input: t.arg({ type: RequestDataArchiveInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
@@ -73,7 +73,7 @@ const BlockUserInput = builder.inputType('BlockUserInput', {
 
 builder.mutationField('blockUser', (t) =>
   t.field({
-    type: builder.unionType('BlockUserPayload', { types: [UserBlockedType, UserNotFoundType, ValidationErrorType] }),
+    type: builder.errorUnion('BlockUserPayload', { types: [UserBlockedType, UserNotFound, ValidationError] }),
     description: 'Blocks another user (user/block). Needs a session.',
     args: { input: t.arg({ type: BlockUserInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
@@ -104,7 +104,7 @@ const DeletionRequestedType = builder.objectType(DeletionRequested, {
 
 builder.mutationField('requestAccountDeletion', (t) =>
   t.field({
-    type: builder.unionType('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFoundType] }),
+    type: builder.errorUnion('RequestAccountDeletionPayload', { types: [DeletionRequestedType, UserNotFound] }),
     description: 'Starts deleting the account (user/auth/delete): sends a confirmation code. Needs a session.',
     resolve: async (_root, _args, ctx) => {
       const session = requireSession(ctx);
@@ -135,7 +135,7 @@ const ConfirmAccountDeletionInput = builder.inputType('ConfirmAccountDeletionInp
 
 builder.mutationField('confirmAccountDeletion', (t) =>
   t.field({
-    type: builder.unionType('ConfirmAccountDeletionPayload', { types: [AccountDeletedType, InvalidCodeType, ValidationErrorType] }),
+    type: builder.errorUnion('ConfirmAccountDeletionPayload', { types: [AccountDeletedType, InvalidCode, ValidationError] }),
     description: 'Deletes the account with the code sent by requestAccountDeletion (user/auth/delete_done). Needs a session.',
     args: { input: t.arg({ type: ConfirmAccountDeletionInput, required: true }) },
     resolve: (_root, { input }, ctx) => {

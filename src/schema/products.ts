@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { requireSession, type GatewayContext, publishChange } from './context.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
+import { ProductNotFound, ValidationError } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { ProductNotFoundType, ValidationErrorType } from './outcome-types.js';
 import { changedUser, UserType } from './user.js';
 import { id } from './validation.js';
 
@@ -96,11 +96,11 @@ const ProductInput = builder.inputType('ProductInput', {
 });
 const productInput = z.object({ productId: id });
 
-const ActivateProductPayload = builder.unionType('ActivateProductPayload', {
-  types: [ProductActivatedType, ProductNotFoundType, ValidationErrorType],
+const ActivateProductPayload = builder.errorUnion('ActivateProductPayload', {
+  types: [ProductActivatedType, ProductNotFound, ValidationError],
 });
-const DeactivateProductPayload = builder.unionType('DeactivateProductPayload', {
-  types: [ProductDeactivatedType, ProductNotFoundType, ValidationErrorType],
+const DeactivateProductPayload = builder.errorUnion('DeactivateProductPayload', {
+  types: [ProductDeactivatedType, ProductNotFound, ValidationError],
 });
 
 /** After a change: the loaders are refreshed and ProductsUpdated published. */

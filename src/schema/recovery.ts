@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { ValidationError } from '../domain/outcomes.js';
 import type { Channel } from '../domain/outcomes.js';
 import { completeRecovery, startRecovery } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { ValidationErrorType, VerificationChannel } from './outcome-types.js';
+import { VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
 import { code, email, newPassword, phone, token } from './validation.js';
 
@@ -31,7 +32,7 @@ const StartPasswordRecoveryInput = builder.inputType('StartPasswordRecoveryInput
 
 builder.mutationField('startPasswordRecovery', (t) =>
   t.field({
-    type: builder.unionType('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, ValidationErrorType] }),
+    type: builder.errorUnion('StartPasswordRecoveryPayload', { types: [RecoveryStartedType, ValidationError] }),
     description:
       'Sends a password recovery code to the email or phone (user/auth/recovery). The answer is the same whether an account has this login or not (src/flows/password-recovery.ts): a code arrives only if one does.',
     args: { input: t.arg({ type: StartPasswordRecoveryInput, required: true }) },

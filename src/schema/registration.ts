@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { requireSession, type GatewayContext } from './context.js';
-import { CodeCooldown, ValidationError, type Channel } from '../domain/outcomes.js';
+import { CodeCooldown, ValidationError, type Channel, AlreadyVerified, UserAlreadyExists } from '../domain/outcomes.js';
 import type { CodePurpose as CodePurposeKey } from '../infra/account-limits.js';
 import { RESEND_COOLDOWN_SECONDS, type ResendTarget } from '../upstream/account/client.js';
 import { resendRecoveryCode } from '../flows/password-recovery.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { AlreadyVerifiedType, CodeCooldownType, UserAlreadyExistsType, ValidationErrorType, VerificationChannel } from './outcome-types.js';
+import { VerificationChannel } from './outcome-types.js';
 import { AuthPayload, signedIn } from './sign-in.js';
 import { LanguageEnum } from './user.js';
 import { code, email, id, language, newPassword, optional, personName, phone, token } from './validation.js';
@@ -50,7 +50,7 @@ const registerInput = z
 
 builder.mutationField('register', (t) =>
   t.field({
-    type: builder.unionType('RegisterPayload', { types: [RegisteredType, ValidationErrorType, UserAlreadyExistsType] }),
+    type: builder.errorUnion('RegisterPayload', { types: [RegisteredType, ValidationError, UserAlreadyExists] }),
     description: 'Creates an account (user/auth/registration) and sends verification codes.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -150,8 +150,8 @@ const resendInput = z.discriminatedUnion('purpose', [
 
 builder.mutationField('resendCode', (t) =>
   t.field({
-    type: builder.unionType('ResendCodePayload', {
-      types: [CodeSentType, CodeCooldownType, AlreadyVerifiedType, ValidationErrorType],
+    type: builder.errorUnion('ResendCodePayload', {
+      types: [CodeSentType, CodeCooldown, AlreadyVerified, ValidationError],
     }),
     description: 'Sends a verification code again (user/auth/code); at most one per channel and purpose every 90 seconds.',
     args: { input: t.arg({ type: ResendCodeInput, required: true }) },

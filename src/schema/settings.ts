@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { publishChange, requireSession, type GatewayContext } from './context.js';
 import { RateLimited } from '../domain/errors.js';
-import type { Channel } from '../domain/outcomes.js';
+import { type Channel, InvalidCode, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { InvalidCodeType, UserNotFoundType, ValidationErrorType, VerificationChannel, VerificationRequiredType } from './outcome-types.js';
+import { VerificationChannel } from './outcome-types.js';
 import { changedUser, LanguageEnum, signedInUserId, UserType } from './user.js';
 import { birthday, code, email, language, optional, personName, phone, text } from './validation.js';
 
@@ -111,8 +111,8 @@ const SettingsUpdatedType = builder.objectType(SettingsUpdated, {
   }),
 });
 
-const UpdateSettingsPayload = builder.unionType('UpdateSettingsPayload', {
-  types: [SettingsUpdatedType, ValidationErrorType, UserNotFoundType],
+const UpdateSettingsPayload = builder.errorUnion('UpdateSettingsPayload', {
+  types: [SettingsUpdatedType, ValidationError, UserNotFound],
 });
 
 builder.mutationField('updateSettings', (t) =>
@@ -173,8 +173,8 @@ const ConfirmContactChangeInput = builder.inputType('ConfirmContactChangeInput',
   fields: (t) => ({ code: t.string({ required: true, description: 'The 6-digit code sent to the new email or phone.' }) }),
 });
 
-const ConfirmContactChangePayload = builder.unionType('ConfirmContactChangePayload', {
-  types: [ContactChangeConfirmedType, InvalidCodeType, VerificationRequiredType, ValidationErrorType],
+const ConfirmContactChangePayload = builder.errorUnion('ConfirmContactChangePayload', {
+  types: [ContactChangeConfirmedType, InvalidCode, VerificationRequired, ValidationError],
 });
 
 /** Which contact a confirmed change replaced (the channel of its ContactVerified event), or null when neither differs. */

@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { requireSession, userOfEndingSession } from './context.js';
 import type { AccountUser, Session } from '../domain/account.js';
-import { DomainOutcome } from '../domain/outcomes.js';
+import { DomainOutcome, InvalidCode, InvalidCredentials, UserDeactivated, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import {
-  InvalidCodeType,
-  InvalidCredentialsType,
-  UserDeactivatedType,
-  UserNotFoundType,
-  ValidationErrorType,
-  VerificationRequiredType,
-} from './outcome-types.js';
 import { SessionType, UserType } from './user.js';
 import { anyPassword } from './validation.js';
 
@@ -30,16 +22,8 @@ const SignedInType = builder.objectType(SignedIn, {
   }),
 });
 
-export const AuthPayload = builder.unionType('AuthPayload', {
-  types: [
-    SignedInType,
-    ValidationErrorType,
-    VerificationRequiredType,
-    InvalidCredentialsType,
-    InvalidCodeType,
-    UserNotFoundType,
-    UserDeactivatedType,
-  ],
+export const AuthPayload = builder.errorUnion('AuthPayload', {
+  types: [SignedInType, ValidationError, VerificationRequired, InvalidCredentials, InvalidCode, UserNotFound, UserDeactivated],
 });
 
 /** A successful sign-in as a payload member. */
@@ -83,7 +67,7 @@ class LoggedOut {
 }
 builder.mutationField('logout', (t) =>
   t.field({
-    type: builder.unionType('LogoutPayload', {
+    type: builder.errorUnion('LogoutPayload', {
       types: [
         builder.objectType(LoggedOut, {
           name: 'LogoutSuccess',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { ValidationError } from '../domain/outcomes.js';
 import { requireSession } from './context.js';
 import type { Tracking } from '../domain/account.js';
 import { builder } from './builder.js';
 import { runMutation } from './mutation.js';
-import { ValidationErrorType } from './outcome-types.js';
 import { optional, text } from './validation.js';
 
 const LocationInput = builder.inputType('LocationInput', {
@@ -89,7 +89,7 @@ const TrackingSavedType = builder.objectType(TrackingSaved, {
 
 builder.mutationField('setTracking', (t) =>
   t.field({
-    type: builder.unionType('SetTrackingPayload', { types: [TrackingSavedType, ValidationErrorType] }),
+    type: builder.errorUnion('SetTrackingPayload', { types: [TrackingSavedType, ValidationError] }),
     description: 'Saves analytics ids and environment data (user/tracking/set). Needs a session.',
     args: { input: t.arg({ type: SetTrackingInput, required: true }) },
     resolve: (_root, { input }, ctx) => {

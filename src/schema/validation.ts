@@ -1,3 +1,4 @@
+// Hand-written, not @pothos/plugin-validation: it validates in an arg mapper before any resolver code, so the session check, the attempt count and the anonymous sign-up admission could no longer come first, and the site rule needs each gateway's configured sites.
 import { z } from 'zod';
 import { ValidationError } from '../domain/outcomes.js';
 import { LANGUAGES } from '../domain/account.js';
@@ -7,12 +8,12 @@ import { isCalendarDate } from './scalars.js';
  * Input rules checked before any upstream call, so bad input costs the
  * upstream nothing and the client learns every bad field at once.
  */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> | ValidationError {
+
+/** The parsed input, or a thrown ValidationError with every bad field: the payload union answers it (plugin-errors). */
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  return new ValidationError(
-    result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
-  );
+  throw new ValidationError(result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })));
 }
 
 /** Every optional GraphQL input field arrives as `undefined` or `null`; both mean "not given". */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { AlreadyRegistered, EmailRejected, SiteRateLimited, ValidationError } from '../../domain/outcomes.js';
 import { addressBlock } from '../../infra/client-address.js';
 import { requireSession, type GatewayContext } from '../context.js';
 import { RateLimited, Unauthenticated } from '../../domain/errors.js';
 import { builder } from '../builder.js';
 import { runMutation } from '../mutation.js';
-import { ValidationErrorType } from '../outcome-types.js';
-import { AlreadyRegisteredType, DatingUserCreated, DatingUserCreatedType, EmailRejectedType, SiteRateLimitedType } from './outcome-types.js';
+import { DatingUserCreated, DatingUserCreatedType } from './outcome-types.js';
 import { datingUserFields, datingUserRules, profileRules } from './input.js';
 
 const CreateDatingUserInput = builder.inputType('CreateDatingUserInput', {
@@ -33,8 +33,8 @@ async function admit(ctx: GatewayContext): Promise<void> {
 
 builder.mutationField('createDatingUser', (t) =>
   t.field({
-    type: builder.unionType('CreateDatingUserPayload', {
-      types: [DatingUserCreatedType, ValidationErrorType, EmailRejectedType, AlreadyRegisteredType, SiteRateLimitedType],
+    type: builder.errorUnion('CreateDatingUserPayload', {
+      types: [DatingUserCreatedType, ValidationError, EmailRejected, AlreadyRegistered, SiteRateLimited],
     }),
     description:
       'Creates a user on one dating site (Dating API v2). Needs a session unless anonymous sign-ups are switched on (then rate-limited per client IP). Never retried by the gateway: a retry is a new attempt.',

@@ -24,18 +24,18 @@ const RefusalReason = builder.unionType('DatingRefusalReason', {
   types: [ValidationErrorType, EmailRejectedType, AlreadyRegisteredType, SiteRateLimitedType],
 });
 
-export const DatingRefusedType = errorType(DatingRefused, 'DatingRefused', 'The dating site refused the user. When this call had activated `dating`, it was deactivated again.', (t) => ({
+errorType(DatingRefused, 'DatingRefused', 'The dating site refused the user. When this call had activated `dating`, it was deactivated again.', (t) => ({
   site: t.field({ type: DatingSiteType, resolve: (r, _args, ctx) => siteOf(r.siteId, ctx) }),
   reason: t.field({ type: RefusalReason, resolve: (r) => r.reason }),
   productDeactivated: t.exposeBoolean('productDeactivated', { description: 'The activation made by this call was undone; `dating` is inactive.' }),
   replayed: t.exposeBoolean('replayed', { description: 'The outcome of an earlier call with the same idempotencyKey; nothing was done again.' }),
 }));
 
-export const JoinDatingInProgressType = errorType(JoinDatingInProgress, 'JoinDatingInProgress', 'A call with the same idempotencyKey, or another joinDating call of this account, is still running; repeat this one later to get its outcome.', (t) => ({
+errorType(JoinDatingInProgress, 'JoinDatingInProgress', 'A call with the same idempotencyKey, or another joinDating call of this account, is still running; repeat this one later to get its outcome.', (t) => ({
   retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
 }));
 
-export const JoinDatingOutcomeUnknownType = errorType(
+errorType(
   JoinDatingOutcomeUnknown,
   'JoinDatingOutcomeUnknown',
   'The dating site did not tell whether it created the user (it timed out, or its answer was cut or unreadable). Repeats with the same idempotencyKey return this again and never post again. Have the user check the site or contact support; a new key makes a new attempt, which answers AlreadyRegistered when the first one did create the user.',

@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import { DatingRefused, JoinDatingInProgress, JoinDatingOutcomeUnknown } from '../../flows/join-dating-outcomes.js';
 import type { Sex } from '../../domain/account.js';
 import type { DatingGender } from '../../domain/dating.js';
-import { type FieldError, ValidationError } from '../../domain/outcomes.js';
+import { type FieldError, ValidationError, ProductNotFound } from '../../domain/outcomes.js';
 import { joinDating, type JoinDatingResult } from '../../flows/join-dating.js';
 import { builder } from '../builder.js';
 import { requireSession, type GatewayContext } from '../context.js';
-import { ProductNotFoundType, ValidationErrorType } from '../outcome-types.js';
 import { optional, validate } from '../validation.js';
 import { datingUserFields, datingUserRules, profileRules } from './input.js';
-import { DatingRefusedType, JoinDatingInProgressType, JoinDatingOutcomeUnknownType, JoinedDatingType } from './join-outcome-types.js';
+import { JoinedDatingType } from './join-outcome-types.js';
 import { datingBirthDate, datingEmail } from './rules.js';
 
 /** The account's `sex` as a dating gender; the others have none, and the input must give one. */
@@ -75,7 +75,6 @@ function fromAccount(input: JoinInput, account: { email: string | null; sex: Sex
 async function join(ctx: GatewayContext, rawInput: unknown): Promise<JoinDatingResult> {
   const session = requireSession(ctx);
   const input = validate(joinInput(ctx), rawInput);
-  if (input instanceof ValidationError) return input;
   const [user, settings] = await Promise.all([ctx.loaders.user.load(session), ctx.loaders.settings.load(session)]);
   const profile = fromAccount(input, { email: user.email, sex: settings.sex, birthday: settings.birthday });
   if (profile instanceof ValidationError) return profile;
@@ -88,8 +87,8 @@ async function join(ctx: GatewayContext, rawInput: unknown): Promise<JoinDatingR
 
 builder.mutationField('joinDating', (t) =>
   t.field({
-    type: builder.unionType('JoinDatingPayload', {
-      types: [JoinedDatingType, DatingRefusedType, ValidationErrorType, ProductNotFoundType, JoinDatingInProgressType, JoinDatingOutcomeUnknownType],
+    type: builder.errorUnion('JoinDatingPayload', {
+      types: [JoinedDatingType, DatingRefused, ValidationError, ProductNotFound, JoinDatingInProgress, JoinDatingOutcomeUnknown],
     }),
     description:
       'Activates the dating product and creates the user on a dating site from the account (email, birthday, sex, the request\'s IP and user agent); input fields override. When the site refuses, the activation this call made is undone; when the site leaves it unknown whether the user was created, the answer is JoinDatingOutcomeUnknown, also for every repeat with the same idempotencyKey. One call per account runs at a time. Needs a session.',
