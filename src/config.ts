@@ -41,7 +41,6 @@ const envSchema = z
       EMULATORS: config.EMULATORS ?? development,
       // Retired settings (src/config/retired.ts): fixed, or following another one.
       ...FIXED,
-      SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: config.SUBSCRIPTIONS_RETENTION_SECONDS,
       SUBSCRIPTIONS_MAX_MESSAGE_BYTES: config.REQUEST_MAX_BODY_BYTES,
     };
   });

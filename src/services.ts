@@ -167,8 +167,8 @@ function createAccountEvents(config: Config, account: AccountClient, sessions: S
   const log = {
     retentionMs: config.SUBSCRIPTIONS_RETENTION_SECONDS * 1000,
     maxEntries: config.SUBSCRIPTIONS_RETENTION_MAX_EVENTS,
-    // Upstream ids are remembered as long as the upstream may replay them (its buffer is 5 minutes) and the dedupe window.
-    seenMs: Math.max(config.SUBSCRIPTIONS_RETENTION_SECONDS, config.SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS, 300) * 1000,
+    // Upstream ids are remembered as long as the upstream may replay them (its buffer is 5 minutes) and the log keeps them.
+    seenMs: Math.max(config.SUBSCRIPTIONS_RETENTION_SECONDS, 300) * 1000,
   };
   let bus: EventBus;
   if (config.REDIS_URL) {
@@ -190,7 +190,6 @@ function createAccountEvents(config: Config, account: AccountClient, sessions: S
     },
     pushOpensPerSecond: config.UPSTREAM_PUSH_OPENS_PER_SECOND,
     bufferSize: config.SUBSCRIPTIONS_BUFFER_SIZE,
-    dedupeWindowMs: config.SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS * 1000,
     relay: {
       account,
       heartbeatMs: config.UPSTREAM_PUSH_HEARTBEAT_MS,
@@ -214,7 +213,7 @@ function countedBus(bus: EventBus, metrics: Metrics): EventBus {
         metrics.busMessage('received');
         listener(entry);
       }),
-    read: (userId, after, seedMs) => bus.read(userId, after, seedMs),
+    read: (userId, after) => bus.read(userId, after),
     lastUpstreamId: (userId) => bus.lastUpstreamId(userId),
     onResync: (listener) => bus.onResync(listener),
     close: () => bus.close(),

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AccountEvents } from '../src/events/account-events.js';
-import { decodeMessage, encodeMessage, endsSession } from '../src/events/bus.js';
+import { type BusMessage, decodeMessage, encodeMessage, endsSession } from '../src/events/bus.js';
 import { MemoryEventBus } from '../src/events/memory-bus.js';
-import { EventDedupe } from '../src/events/dedupe.js';
-import type { AccountEvent, EventOrigin } from '../src/domain/account-events.js';
+import type { AccountEvent } from '../src/domain/account-events.js';
+import { decodeEventId, encodeEventId } from '../src/events/event-id.js';
+import { AdmissionQueue } from '../src/events/admission.js';
 import { BoundedQueue } from '../src/events/queue.js';
 import { createLogger } from '../src/infra/logger.js';
 import { SESSION_EXPIRED_CLOSE } from '../src/emulator/account/push.js';
@@ -11,8 +12,9 @@ import { closedForEndedSession, parsePushFrame, pushSocketUrl, SESSION_EXPIRED_C
 import { ticketWire } from '../src/upstream/account/wire.js';
 
 /**
- * The pieces of `accountEvents` that need no server: the dedupe rules in
- * every interleaving of a mutation's event and its upstream echo, the
+ * The pieces of `accountEvents` that need no server: each upstream event
+ * appended to the user's log once, however often it is relayed or replayed
+ * (the one dedupe, by upstream id), and delivered in the log's order; the
  * bounded buffer, push frame parsing, bus messages.
  */
 
@@ -22,82 +24,56 @@ const settings = (firstName: string) => ({
   language: null, birthday: null, datingModel: null, email: null, phone: null,
 });
 let n = 0;
-const up = (firstName: string): [AccountEvent, EventOrigin] => [{ type: 'SettingsUpdated', settings: settings(firstName), id: String(++n).padStart(12, '0'), at: new Date() }, 'upstream'];
-const gw = (firstName: string): [AccountEvent, EventOrigin] => [{ type: 'SettingsUpdated', settings: settings(firstName), id: `gw-${++n}`, at: new Date() }, 'gateway'];
+const up = (firstName: string): [AccountEvent] => [{ type: 'SettingsUpdated', settings: settings(firstName), id: String(++n).padStart(12, '0'), at: new Date() }];
+const upstream = (event: AccountEvent): BusMessage => ({ origin: 'upstream', event });
 
-/** Feeds the events in order; answers the first names delivered. */
-function deliver(events: Array<[AccountEvent, EventOrigin]>, now = () => 0): string[] {
-  const dedupe = new EventDedupe({ windowMs: 1000, maxEntries: 100, now });
-  return events.filter(([event, origin]) => dedupe.admit(event, origin)).map(([event]) => (event as { settings: { firstName: string } }).settings.firstName);
+const relayOptions = {
+  // The relay never gets a ticket here: only the bus matters.
+  account: { websocketTicket: () => new Promise<never>(() => undefined), getUser: () => new Promise<never>(() => undefined) },
+  heartbeatMs: 60_000, reconnectMinMs: 1000, reconnectMaxMs: 1000, maxFrameBytes: 1 << 20, sessionCheckMs: 0,
+};
+
+function accountEvents(bus: MemoryEventBus, bufferSize = 100, logger = createLogger({ level: 'silent' })): AccountEvents {
+  return new AccountEvents({
+    bus, logger, bufferSize, sessionFreshMs: 0, pushOpensPerSecond: 100, relay: relayOptions,
+    admission: { concurrency: 1, maxWaiting: 10, deadlineMs: 1000 },
+  });
 }
 
-describe('EventDedupe', () => {
-  it('a mutation\'s event, then its upstream echo: once', () => {
-    expect(deliver([gw('B'), up('B')])).toEqual(['B']);
+describe('one source, one dedupe: the upstream id, when appended', () => {
+  it('an upstream event relayed by several instances, or replayed after a reconnect, is appended once; a subscriber gets each once, in the upstream\'s order', async () => {
+    const bus = new MemoryEventBus({ retentionMs: 60_000, maxEntries: 100, seenMs: 60_000 });
+    const events = accountEvents(bus);
+    const subscription = await events.subscribe('a-session', 'user-1');
+    const [a] = up('A');
+    const [b] = up('B');
+    const [c] = up('C');
+    // Instance 1 relays A, B; instance 2's socket replays A, B (resume_after older), then both relay C.
+    const appended = [];
+    for (const event of [a, b, a, b, c, c]) appended.push(await bus.append('user-1', upstream(event)));
+    expect(appended.map((entry) => entry !== null)).toEqual([true, true, false, false, true, false]);
+    const names: string[] = [];
+    for (let i = 0; i < 3; i += 1) names.push(((await subscription.next()).value as { settings: { firstName: string } }).settings.firstName);
+    expect(names).toEqual(['A', 'B', 'C']);
+    expect(await bus.lastUpstreamId('user-1')).toBe(c.id);
+    await subscription.return!();
+    await events.close();
   });
 
-  it('the echo first (the relay beat the mutation\'s answer), then the mutation\'s event: once', () => {
-    expect(deliver([up('B'), gw('B')])).toEqual(['B']);
-  });
-
-  it('the same upstream event relayed by several instances: once', () => {
-    const event = up('B');
-    expect(deliver([event, event, event])).toEqual(['B']);
-  });
-
-  it('a no-op mutation (no echo ever comes) does not hide a later real change back to the same state', () => {
-    expect(deliver([gw('B'), up('A'), up('B')])).toEqual(['B', 'A', 'B']);
-  });
-
-  it('a mutation equal to what the client last saw is dropped', () => {
-    expect(deliver([up('B'), up('A'), up('B'), gw('B')])).toEqual(['B', 'A', 'B']);
-  });
-
-  it('a late copy of an old change never rolls the client back', () => {
-    // Upstream: #1 B (a mutation), #2 A (elsewhere); the mutation's own event arrives last.
-    expect(deliver([up('B'), up('A'), gw('B')])).toEqual(['B', 'A']);
-  });
-
-  it('two racing mutations whose events arrive in the other order: the upstream order wins at the end', () => {
-    // Upstream applied C then B; the gateway events arrived B then C.
-    const seen = deliver([gw('B'), gw('C'), up('C'), up('B')]);
-    expect(seen.at(-1)).toBe('B');
-  });
-
-  it('echoes that come late, after later mutations were shown (the relay was down): nothing repeats', () => {
-    expect(deliver([gw('A'), gw('B'), gw('C'), up('A'), up('B'), up('C')])).toEqual(['A', 'B', 'C']);
-    // A change made elsewhere between them upstream still shows, in the upstream's order.
-    expect(deliver([gw('A'), gw('B'), up('A'), up('X'), up('B')]).at(-1)).toBe('B');
-  });
-
-  it('ContactVerified is an occurrence: two verifications of one channel are two events', () => {
-    const dedupe = new EventDedupe({ windowMs: 1000, maxEntries: 100 });
-    const verified = (id: string): AccountEvent => ({ type: 'ContactVerified', channel: 'EMAIL', id, at: new Date() });
-    expect([
-      dedupe.admit(verified('gw-1'), 'gateway'),
-      dedupe.admit(verified('000000000001'), 'upstream'),
-      dedupe.admit(verified('000000000002'), 'upstream'),
-    ]).toEqual([true, false, true]);
-  });
-
-  it('a snapshot equal to the one shown is not repeated, even after the window', () => {
-    let now = 0;
-    expect(deliver([gw('Late'), up('Late')], () => (now += 5000))).toEqual(['Late']);
-  });
-
-  it('forgets occurrences after the window: an echo later than that is delivered again', () => {
-    let now = 0;
-    const dedupe = new EventDedupe({ windowMs: 1000, maxEntries: 100, now: () => now });
-    const verified = (id: string): AccountEvent => ({ type: 'ContactVerified', channel: 'PHONE', id, at: new Date() });
-    expect(dedupe.admit(verified('gw-9'), 'gateway')).toBe(true);
-    now = 5000;
-    expect(dedupe.admit(verified('000000000009'), 'upstream')).toBe(true);
-  });
-
-  it('keeps at most maxEntries ids', () => {
-    const dedupe = new EventDedupe({ windowMs: 60_000, maxEntries: 2 });
-    const note = (id: string): AccountEvent => ({ type: 'Notification', notificationId: id, kind: 'k', title: id, body: '', id, at: new Date() });
-    expect(['1', '2', '3', '1'].map((id) => dedupe.admit(note(id), 'upstream'))).toEqual([true, true, true, true]);
+  it('a resumed subscription gets what came after its cursor, once, even when a copy of an earlier event is relayed again meanwhile', async () => {
+    const bus = new MemoryEventBus({ retentionMs: 60_000, maxEntries: 100, seenMs: 60_000 });
+    const events = accountEvents(bus);
+    const [a] = up('A');
+    const [b] = up('B');
+    const first = (await bus.append('user-1', upstream(a)))!;
+    await bus.append('user-1', upstream(b));
+    expect(await bus.append('user-1', upstream(a))).toBeNull();
+    const subscription = await events.subscribe('a-session', 'user-1', encodeEventId('user-1', first));
+    const next = (await subscription.next()).value as AccountEvent & { settings: { firstName: string } };
+    expect(next.settings.firstName).toBe('B');
+    expect(decodeEventId(next.id, 'user-1')).not.toBeNull();
+    await subscription.return!();
+    await events.close();
   });
 });
 
@@ -127,19 +103,12 @@ describe('BoundedQueue', () => {
 describe('a slow subscriber', () => {
   it('keeps the newest SUBSCRIPTIONS_BUFFER_SIZE events and logs the drop', async () => {
     const lines: string[] = [];
-    const events = new AccountEvents({
-      bus: new MemoryEventBus({ retentionMs: 60_000, maxEntries: 100, seenMs: 60_000 }),
-      logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
-      bufferSize: 3,
-      dedupeWindowMs: 60_000,
-      sessionFreshMs: 0,
-      admission: { concurrency: 1, maxWaiting: 10, deadlineMs: 1000 },
-      pushOpensPerSecond: 100,
-      // The relay never gets a ticket here: only the bus matters.
-      relay: { account: { websocketTicket: () => new Promise(() => undefined), getUser: () => new Promise(() => undefined) }, heartbeatMs: 60_000, reconnectMinMs: 1000, reconnectMaxMs: 1000, maxFrameBytes: 1 << 20, sessionCheckMs: 0 },
-    });
+    const bus = new MemoryEventBus({ retentionMs: 60_000, maxEntries: 100, seenMs: 60_000 });
+    const events = accountEvents(bus, 3, createLogger({ level: 'debug', write: (line) => lines.push(line) }));
     const subscription = await events.subscribe('session-token-of-a-slow-client', 'user-1');
-    for (let i = 1; i <= 10; i += 1) await events.publish('user-1', { type: 'Notification', notificationId: `n${i}`, kind: 'k', title: `t${i}`, body: 'b' });
+    for (let i = 1; i <= 10; i += 1) {
+      await bus.append('user-1', upstream({ type: 'Notification', notificationId: `n${i}`, kind: 'k', title: `t${i}`, body: 'b', id: `n${i}`, at: new Date() }));
+    }
     const first = await subscription.next();
     expect(first.value).toMatchObject({ title: 't8' });
     expect(lines.filter((l) => l.includes('slow subscriber'))).toHaveLength(1);
@@ -192,5 +161,26 @@ describe('push frames and bus messages', () => {
     expect(decodeMessage(encodeMessage(message))).toEqual(message);
     expect(decodeMessage('{"origin":"upstream","event":{"id":"1","at":"x","type":"SettingsUpdated"}}')).toBeNull();
     expect(decodeMessage('{"origin":"elsewhere"}')).toBeNull();
+  });
+});
+
+describe('the admission line', () => {
+  it('a waiter past its deadline leaves the line at once; the others start in their order', async () => {
+    const queue = new AdmissionQueue({ concurrency: 1, maxWaiting: 20_000, deadlineMs: 60_000 });
+    let unblock: () => void = () => undefined;
+    const running = queue.run(() => new Promise<void>((resolve) => (unblock = resolve)));
+    const started: number[] = [];
+    const waiters = Array.from({ length: 20_000 }, (_, i) =>
+      // Every other waiter gives up almost at once.
+      queue.run(async () => void started.push(i), i % 2 === 0 ? 5 : 60_000).then(() => 'ran', (error: Error) => error.constructor.name),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.stats()).toMatchObject({ running: 1, waiting: 10_000, timedOut: 10_000 });
+    unblock();
+    await running;
+    const outcomes = await Promise.all(waiters);
+    expect(outcomes.filter((o) => o === 'AdmissionTimeout')).toHaveLength(10_000);
+    expect(started).toEqual(Array.from({ length: 10_000 }, (_, i) => 2 * i + 1));
+    expect(queue.stats()).toMatchObject({ running: 0, waiting: 0 });
   });
 });

@@ -117,18 +117,18 @@ describe('the memory log\'s retention', () => {
     const first = (await bus.append('u', message('1')))!;
     now += 1;
     await bus.append('u', message('2'));
-    const replay = await bus.read('u', first, 0);
+    const replay = await bus.read('u', first);
     expect(replay.kind === 'replay' && replay.entries.map((e) => e.message.event.id)).toEqual(['2']);
     // The same upstream event relayed twice is appended once.
     expect(await bus.append('u', message('2'))).toBeNull();
     expect(await bus.lastUpstreamId('u')).toBe('2');
 
     now += 10_001;
-    expect((await bus.read('u', first, 0)).kind).toBe('missed');
+    expect((await bus.read('u', first)).kind).toBe('missed');
     const latest = (await bus.append('u', message('3')))!;
     for (const id of ['4', '5', '6']) await bus.append('u', message(id));
-    expect((await bus.read('u', latest, 0)).kind).toBe('missed'); // '4' was trimmed: 3 entries kept
-    expect((await bus.read('u', { epoch: 'another', position: latest.position }, 0)).kind).toBe('missed');
+    expect((await bus.read('u', latest)).kind).toBe('missed'); // '4' was trimmed: 3 entries kept
+    expect((await bus.read('u', { epoch: 'another', position: latest.position })).kind).toBe('missed');
     await bus.close();
   });
 });

@@ -70,37 +70,40 @@ describe.skipIf(redisForFile.skip)('accountEvents across gateway processes on Re
     await waitUntil(() => proxy.refused > refusedBefore, 'B\'s relay refused');
     expect((await emulatorSockets(stack.emulator.url))[user.userId]).toBeUndefined();
 
-    // 1. No push socket anywhere: only A's mutation, published at once through Redis, can reach B.
+    // 1. A subscriber on A opens A's push socket: a change made through A comes back as the upstream's echo there, and reaches B.
+    const onA = subscribe(wsClient(a.url, user.token).client);
+    await instancesListening(user.userId, 2);
+    await socketsOf(stack.emulator.url, user.userId, 1);
     const viaA = await a.gql(UpdateSettingsDocument, { input: { firstName: 'ViaA' } }, { token: user.token });
     expect(viaA.data?.updateSettings.__typename).toBe('UpdateSettingsSuccess');
     const [first] = await onB.until((e) => e.length === 1, 'A\'s mutation on B');
     expect(first).toMatchObject({ __typename: 'SettingsUpdated', settings: { firstName: 'ViaA' } });
 
-    // 2. A subscriber on A opens A's push socket; a change made upstream arrives there only, and reaches B.
-    const onA = subscribe(wsClient(a.url, user.token).client);
-    await instancesListening(user.userId, 2);
-    await socketsOf(stack.emulator.url, user.userId, 1);
+    // 2. A change made upstream arrives on A's socket only, and reaches B.
     await setSettingsUpstream(stack, user.token, { first_name: 'Upstream' });
     await onB.until((e) => e.length === 2, 'the upstream change on B');
     expect(onB.events[1]).toMatchObject({ __typename: 'SettingsUpdated', settings: { firstName: 'Upstream' } });
 
-    // 3. And back: B's mutation reaches A's subscriber, once, though A's socket delivers it too.
+    // 3. And back: B's mutation reaches both through A's socket, once: the gateway publishes no copy of its own.
     await b.gql(UpdateSettingsDocument, { input: { firstName: 'ViaB' } }, { token: user.token });
     await notify(stack, user.userId, 'redis-last');
     await onA.untilNotification('redis-last');
     await onB.untilNotification('redis-last');
     const names = (events: any[]) => events.map((e) => e.settings?.firstName ?? e.title);
     expect(names(onB.events)).toEqual(['ViaA', 'Upstream', 'ViaB', 'redis-last']);
-    expect(names(onA.events)).toEqual(['Upstream', 'ViaB', 'redis-last']);
+    expect(names(onA.events)).toEqual(['ViaA', 'Upstream', 'ViaB', 'redis-last']);
     // One log on Redis: the same event has the same id on both instances.
-    expect(onA.events.map((e) => e.id)).toEqual(onB.events.slice(1).map((e) => e.id));
+    expect(onA.events.map((e) => e.id)).toEqual(onB.events.map((e) => e.id));
     expect((await emulatorSockets(stack.emulator.url))[user.userId]).toBe(1);
   });
 
   it('isolation holds on the shared bus: another user\'s subscriber sees nothing of this user', async () => {
     const other = await signUpHere();
     const onB = subscribe(wsClient(b.url, other.token).client);
-    await instancesListening(other.userId, 1);
+    // The other user's push socket is A's (B's relay is refused): their events reach B through Redis.
+    subscribe(wsClient(a.url, other.token).client);
+    await instancesListening(other.userId, 2);
+    await socketsOf(stack.emulator.url, other.userId, 1);
     await a.gql(UpdateSettingsDocument, { input: { firstName: 'NotForOther' } }, { token: user.token });
     await b.gql(UpdateSettingsDocument, { input: { firstName: 'Other' } }, { token: other.token });
     await onB.until((e) => e.length === 1, 'the other user\'s own change');

@@ -21,7 +21,7 @@ export const RETIRED: Readonly<Record<string, string>> = {
   LISTEN_BACKLOG: `fixed at ${FIXED.LISTEN_BACKLOG} queued connections (capped by net.core.somaxconn)`,
   UPSTREAM_RETRY_BACKOFF_MS: `fixed: the retries of a read back off exponentially from about ${FIXED.UPSTREAM_RETRY_BACKOFF_MS} ms (UPSTREAM_READ_RETRIES still sets how many)`,
   UPSTREAM_PUSH_OPENS_PER_SECOND: `fixed at ${FIXED.UPSTREAM_PUSH_OPENS_PER_SECOND} push sockets opened per second`,
-  SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: 'follows SUBSCRIPTIONS_RETENTION_SECONDS (both were the upstream\'s resume buffer, 300 s)',
+  SUBSCRIPTIONS_DEDUPE_WINDOW_SECONDS: 'follows SUBSCRIPTIONS_RETENTION_SECONDS: an upstream event id is remembered that long (300 s at least), so each event is kept once',
   SUBSCRIPTIONS_RETENTION_MAX_EVENTS: `fixed at ${FIXED.SUBSCRIPTIONS_RETENTION_MAX_EVENTS} events per user (SUBSCRIPTIONS_RETENTION_SECONDS still bounds them in time)`,
   SUBSCRIPTIONS_ADMISSION_QUEUE: `fixed at ${FIXED.SUBSCRIPTIONS_ADMISSION_QUEUE} waiting session checks (SUBSCRIPTIONS_ADMISSION_DEADLINE_MS still bounds the wait)`,
   SUBSCRIPTIONS_MAX_MESSAGE_BYTES: 'follows REQUEST_MAX_BODY_BYTES: a graphql-ws message is bounded as a request body is',

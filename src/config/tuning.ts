@@ -43,7 +43,7 @@ export const subscriptions = group(
     SUBSCRIPTIONS_RETENTION_SECONDS: setting(int(300, 10, 86_400), 'How long each user\'s account events are kept for `accountEvents(after:)` to replay, on any instance; an older `after` gets `EventsMissed`.', {
       note:
         `Kept in Redis Streams with \`REDIS_URL\`, else in memory; at most ${FIXED.SUBSCRIPTIONS_RETENTION_MAX_EVENTS} events per user (oldest first out). The default is the upstream's own resume buffer. ` +
-        'A subscription also remembers event ids and contents this long, to drop the second copy of a change (a mutation\'s own event and the upstream\'s echo, or an event relayed by several instances).',
+        'Each upstream event id is remembered as long (5 minutes at least), so that an event is kept once, whichever instances relay it and however often the upstream replays it.',
     }),
     SUBSCRIPTIONS_SESSION_CHECK_SECONDS: setting(int(300, 0, 86_400), 'How often the sessions of live subscriptions are checked again with the Account API, in seconds. `0` disables.', {
       note: 'The upstream push socket reports the end of one session only.',

@@ -22,8 +22,8 @@ export const ACCOUNT_EVENT_TYPES = ['SettingsUpdated', 'ProductsUpdated', 'Conta
 
 /**
  * One event. On the bus, `id` is the upstream event id for events that came
- * through the Account API's websocket, and `gw-<uuid>` for events a gateway
- * mutation published itself (the dedupe tells copies apart by it); a
+ * through the Account API's websocket, and `gw-<uuid>` for a SessionExpired
+ * the gateway published itself (a logout, a session found ended); a
  * subscriber receives it with its public id instead (event-id.ts).
  */
 export type AccountEvent = AccountEventData & { id: string; at: Date };
@@ -32,7 +32,7 @@ export type AccountEventOf<T extends AccountEventType> = Extract<AccountEvent, {
 
 /**
  * Where an event entered the gateway: the upstream websocket (through a
- * relay, possibly on another instance) or a mutation of a gateway instance.
- * The subscriber's dedupe (dedupe.ts) needs to know.
+ * relay, possibly on another instance) or a gateway instance (a SessionExpired).
+ * The log appends an upstream id once (bus.ts).
  */
 export type EventOrigin = 'upstream' | 'gateway';

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountEvent, AccountEventData } from '../domain/account-events.js';
+import type { AccountEvent } from '../domain/account-events.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
+import { Backoff } from '../infra/backoff.js';
 import type { Logger } from '../infra/logger.js';
 import type { EventMetrics } from '../infra/metrics.js';
 import { sessionKey } from '../infra/session-key.js';
 import { SessionUsers } from '../upstream/account/session-users.js';
 import { AdmissionQueue, type AdmissionOptions } from './admission.js';
 import { endsSession, type BusEntry, type BusMessage, type EventBus, type LogRead } from './bus.js';
-import { EventDedupe } from './dedupe.js';
-import { comparePositions, decodeEventId, encodeEventId, type Cursor } from './event-id.js';
+import { decodeEventId, type Cursor } from './event-id.js';
 import { Pacer } from './pacer.js';
-import { BoundedQueue } from './queue.js';
 import { UpstreamRelay, type RelayOptions } from './relay.js';
+import { Subscription } from './subscription.js';
 
 export interface AccountEventsOptions {
   bus: EventBus;
@@ -26,8 +26,6 @@ export interface AccountEventsOptions {
   logger: Logger;
   /** Events buffered per subscription for a slow client; beyond it the oldest is dropped (and logged). */
   bufferSize: number;
-  /** How long a subscription remembers event ids and contents to drop repeats (dedupe.ts), in ms. */
-  dedupeWindowMs: number;
   /**
    * Session → user id (src/upstream/account/session-users.ts), whose
    * remembered ids are forgotten here when their sessions end. Default: one
@@ -49,16 +47,17 @@ export type EndedSessions = { session: string } | { allBut: string | null };
 /** `ended(key)`: whether the session with that key (sessionKey()) of `userId` has ended. */
 export type SessionEndedListener = (userId: string, ended: (key: string) => boolean) => void;
 
-/** Ids and content keys one subscription remembers, at most. */
-const DEDUPE_ENTRIES = 512;
 /** The cursor of an `after` that is no id of the subscriber's: never replayable, so answered EventsMissed. */
 const UNKNOWN_CURSOR: Cursor = { epoch: '', position: '0-0' };
-/** Wait before reading again what a subscription may have missed, when the read failed. */
-const RESYNC_RETRY_MS = 1000;
-/** How long a gateway event the bus refused is retried (in order, in the background) before it is dropped. */
-const GATEWAY_EVENT_RETRY_MS = 30_000;
-/** Gateway events of one user waiting for the bus, at most. */
-const OUTBOX_MAX = 1000;
+/**
+ * How long a new subscription waits for its user's push socket to open: the
+ * first socket of a user resumes from nothing, so an upstream event before it
+ * opened (the echo of a change made through another device meanwhile) is
+ * never sent on it.
+ */
+const PUSH_OPEN_WAIT_MS = 2000;
+/** Waits before reading again what a subscription may have missed, when the read failed. */
+const RESYNC_RETRY = { initialMs: 200, maxMs: 5000 };
 
 interface Stream {
   subscriptions: Set<Subscription>;
@@ -74,8 +73,6 @@ interface Stream {
  */
 export class AccountEvents {
   readonly #streams = new Map<string, Stream>();
-  /** Gateway events on their way to the bus, per user, in order (#appendInOrder). */
-  readonly #outbox = new Map<string, { tail: Promise<void>; size: number; retrying?: boolean }>();
   readonly #admission: AdmissionQueue;
   readonly #pacer: Pacer;
   readonly #stopResync: () => void;
@@ -168,85 +165,35 @@ export class AccountEvents {
       await owner.bus;
     } catch (error) {
       await subscription.queue.return();
-      this.#logger.error('event bus subscribe failed', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.error('event bus subscribe failed', { userId, error: error instanceof Error ? error.name : 'unknown' });
       throw new UpstreamUnavailable('event bus', 'subscribe failed');
     }
     if (subscription.queue.closed) return subscription.queue;
     const cursor = after === null ? null : (decodeEventId(after, userId) ?? UNKNOWN_CURSOR);
     let read: LogRead;
     try {
-      read = await this.#bus.read(userId, cursor, this.#options.dedupeWindowMs);
+      read = await this.#bus.read(userId, cursor);
     } catch (error) {
       await subscription.queue.return();
-      this.#logger.error('event log read failed', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.error('event log read failed', { userId, error: error instanceof Error ? error.name : 'unknown' });
       throw new UpstreamUnavailable('event bus', 'read failed');
     }
     subscription.begin(read);
+    if (subscription.resyncDue) this.#resync(subscription); // the bus reconnected while it read: read what it may have missed
     if (subscription.queue.closed) return subscription.queue;
-    release = this.#relay.acquire(userId, session);
+    const relay = this.#relay.acquire(userId, session);
+    // Live once the user's push socket is open (or a while later at most, e.g. while the upstream refuses sockets): a change made meanwhile reaches the subscription as the upstream's echo.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([relay.opened, subscription.delivering, new Promise((resolve) => (timer = setTimeout(resolve, PUSH_OPEN_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (subscription.queue.closed) {
+      relay.release();
+      return subscription.queue;
+    }
+    release = relay.release;
     this.#active += 1;
     this.#options.metrics?.subscriptionStarted();
     return subscription.queue;
-  }
-
-  /**
-   * For mutations: publishes the event of a change they made to `userId`'s
-   * subscriptions on every instance, at once (the upstream socket's later
-   * copy is deduplicated, dedupe.ts). Never fails the mutation: a failure is
-   * logged (and the append retried, #appendInOrder), and the upstream socket
-   * still delivers the change, later.
-   */
-  async publish(userId: string, data: AccountEventData): Promise<void> {
-    const event = { ...data, id: `gw-${randomUUID()}`, at: new Date() } as AccountEvent;
-    try {
-      await this.#appendInOrder(userId, { origin: 'gateway', event });
-    } catch (error) {
-      this.#logger.warn('event of a mutation not published at once; retried', { event_type: data.type, error: error instanceof Error ? error.name : 'unknown' });
-    }
-  }
-
-  /**
-   * Appends a gateway event after this instance's earlier ones of the user
-   * (a later mutation's event never overtakes an earlier one's). When the bus
-   * refuses it (Redis down), the answer rejects at once, and the append is
-   * retried in the background, in order, for up to GATEWAY_EVENT_RETRY_MS;
-   * an event queued behind a retry resolves at once. Mutations never wait
-   * for Redis to come back.
-   */
-  #appendInOrder(userId: string, message: BusMessage): Promise<void> {
-    let outbox = this.#outbox.get(userId);
-    if (!outbox) {
-      outbox = { tail: Promise.resolve(), size: 0 };
-      this.#outbox.set(userId, outbox);
-    }
-    if (outbox.size >= OUTBOX_MAX) return Promise.reject(new UpstreamUnavailable('event bus', 'outbox full'));
-    const behindRetry = outbox.retrying === true;
-    const owner = outbox;
-    owner.size += 1;
-    let settleFirst: (error?: unknown) => void = () => undefined;
-    const firstTry = new Promise<void>((resolve, reject) => (settleFirst = (error) => (error === undefined ? resolve() : reject(error))));
-    owner.tail = owner.tail.then(async () => {
-      const giveUpAt = Date.now() + GATEWAY_EVENT_RETRY_MS;
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await this.#bus.append(userId, message);
-          owner.retrying = false;
-          return settleFirst();
-        } catch (error) {
-          if (attempt === 0) settleFirst(error);
-          if (this.#closing || Date.now() > giveUpAt) {
-            owner.retrying = false;
-            return this.#logger.warn('gateway event dropped: the event bus did not take it (the upstream echo still delivers the change)', { event_type: message.event.type });
-          }
-          owner.retrying = true;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)).unref());
-        }
-      }
-    }).finally(() => {
-      owner.size -= 1;
-      if (owner.size === 0 && this.#outbox.get(userId) === owner) this.#outbox.delete(userId);
-    });
-    return behindRetry ? Promise.resolve() : firstTry;
   }
 
   /**
@@ -267,9 +214,9 @@ export class AccountEvents {
     // This instance may have no subscription of the user, so no bus listener that would forget them.
     this.#forget(userId, message);
     try {
-      await this.#appendInOrder(userId, message);
+      await this.#bus.append(userId, message);
     } catch (error) {
-      this.#logger.warn('end of sessions not published yet; retried', { user_id: userId, error: error instanceof Error ? error.name : 'unknown' });
+      this.#logger.warn('end of sessions not published; the session check ends their subscriptions later', { userId, error: error instanceof Error ? error.name : 'unknown' });
     }
   }
 
@@ -304,14 +251,15 @@ export class AccountEvents {
   }
 
   /** Reads back what `subscription` may have missed while live delivery was down (it held live entries back meanwhile), then goes on live. */
-  #resync(subscription: Subscription): void {
+  #resync(subscription: Subscription, backoff = new Backoff(RESYNC_RETRY)): void {
+    subscription.resyncDue = false;
     const cursor = subscription.pause();
     if (!cursor) return;
-    this.#bus.read(subscription.userId, cursor, this.#options.dedupeWindowMs).then(
+    this.#bus.read(subscription.userId, cursor).then(
       (read) => subscription.begin(read),
       (error: Error) => {
         this.#logger.warn('event log read after a bus reconnect failed; retrying', { error: error.name });
-        const timer = setTimeout(() => !subscription.queue.closed && !this.#closing && this.#resync(subscription), RESYNC_RETRY_MS);
+        const timer = setTimeout(() => !subscription.queue.closed && !this.#closing && this.#resync(subscription, backoff), backoff.next());
         timer.unref();
       },
     );
@@ -330,7 +278,7 @@ export class AccountEvents {
         this.#logger.error('session end listener failed', { error: error instanceof Error ? error.name : 'unknown' });
       }
     }
-    this.#logger.debug('session ended for subscriptions', { user_id: userId, all_sessions: message.allSessions !== undefined });
+    this.#logger.debug('session ended for subscriptions', { userId, allSessions: message.allSessions !== undefined });
   }
 
   /** Forgets the user ids of the sessions a SessionExpired message ends, and tells the relay not to use them. */
@@ -338,85 +286,5 @@ export class AccountEvents {
     const ended = (key: string) => endsSession(message, key);
     this.sessions.forget(userId, ended);
     this.#relay.sessionsEnded(userId, ended);
-  }
-}
-
-/**
- * One `accountEvents` subscription: where it is in its user's log, its
- * dedupe and its bounded buffer. Until `begin` (the read of the log that
- * starts it, or resumes it after a bus reconnect) live entries wait in
- * `#pending`; entries at or before its position are ones it has had.
- */
-class Subscription {
-  readonly queue: BoundedQueue<AccountEvent>;
-  readonly #dedupe: EventDedupe;
-  #dropped = 0;
-  #cursor: Cursor | null = null;
-  #pending: BusEntry[] | null = [];
-  onClose: () => void = () => undefined;
-
-  constructor(
-    readonly sessionKey: string,
-    readonly userId: string,
-    options: AccountEventsOptions,
-    logger: Logger,
-  ) {
-    this.#dedupe = new EventDedupe({ windowMs: options.dedupeWindowMs, maxEntries: DEDUPE_ENTRIES });
-    this.queue = new BoundedQueue<AccountEvent>({
-      capacity: options.bufferSize,
-      onDrop: (event) => {
-        this.#dropped += 1;
-        options.metrics?.eventDropped('slow_subscriber');
-        if (this.#dropped === 1 || this.#dropped % 100 === 0) {
-          logger.warn('slow subscriber: oldest buffered event dropped', { user_id: userId, event_type: event.type, dropped: this.#dropped });
-        }
-      },
-      onClose: () => this.onClose(),
-    });
-  }
-
-  offer(entry: BusEntry): void {
-    if (this.queue.closed) return;
-    if (this.#pending) this.#pending.push(entry);
-    else this.#take(entry);
-  }
-
-  /** Holds live entries back until the next `begin`; answers where to read from (null before the first begin). */
-  pause(): Cursor | null {
-    if (!this.#cursor || this.queue.closed) return null;
-    this.#pending ??= [];
-    return this.#cursor;
-  }
-
-  /** Delivers what `read` gave (or EventsMissed), then the live entries held back meanwhile. */
-  begin(read: LogRead): void {
-    if (this.queue.closed) return;
-    if (read.kind === 'missed') {
-      this.#cursor = { epoch: read.epoch, position: read.position };
-      this.queue.push({ type: 'EventsMissed', id: encodeEventId(this.userId, this.#cursor), at: new Date() });
-    } else {
-      // What the subscriber had before its cursor, so that a copy of it (a mutation's event and its upstream echo) is not delivered again.
-      for (const entry of read.seed) this.#dedupe.admit(entry.message.event, entry.message.origin);
-      for (const entry of read.entries) this.#take(entry);
-      if (!this.#cursor || this.#cursor.epoch !== read.epoch || comparePositions(read.position, this.#cursor.position) > 0) {
-        this.#cursor = { epoch: read.epoch, position: read.position };
-      }
-    }
-    const pending = this.#pending ?? [];
-    this.#pending = null;
-    for (const entry of pending) this.#take(entry);
-  }
-
-  #take(entry: BusEntry): void {
-    if (this.queue.closed) return;
-    const cursor = this.#cursor;
-    if (cursor && cursor.epoch === entry.epoch && comparePositions(entry.position, cursor.position) <= 0) return;
-    this.#cursor = { epoch: entry.epoch, position: entry.position };
-    const { message } = entry;
-    const { event } = message;
-    if (event.type === 'SessionExpired' && !endsSession(message, this.sessionKey)) return;
-    if (!this.#dedupe.admit(event, message.origin)) return;
-    this.queue.push({ ...event, id: encodeEventId(this.userId, entry) });
-    if (event.type === 'SessionExpired') this.queue.end();
   }
 }

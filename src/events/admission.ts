@@ -35,8 +35,13 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Hand-written: cockatiel's bulkhead has the concurrency and the line but no
+ * deadline per waiter. The line is a Set (insertion order): a waiter that
+ * times out leaves it in O(1), as does the next one to start.
+ */
 export class AdmissionQueue {
-  readonly #line: Waiter[] = [];
+  readonly #line = new Set<Waiter>();
   #running = 0;
   #admitted = 0;
   #timedOut = 0;
@@ -45,8 +50,8 @@ export class AdmissionQueue {
 
   /** Runs `task` in its turn; rejects with AdmissionTimeout after `deadlineMs` of waiting, AdmissionFull when the line is full. */
   run<T>(task: () => Promise<T>, deadlineMs = this.options.deadlineMs): Promise<T> {
-    if (this.#running < this.options.concurrency && this.#line.length === 0) return this.#start(task);
-    if (this.#line.length >= this.options.maxWaiting) return Promise.reject(new AdmissionFull());
+    if (this.#running < this.options.concurrency && this.#line.size === 0) return this.#start(task);
+    if (this.#line.size >= this.options.maxWaiting) return Promise.reject(new AdmissionFull());
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         start: () => {
@@ -54,19 +59,18 @@ export class AdmissionQueue {
           this.#start(task).then(resolve, reject);
         },
         timer: setTimeout(() => {
-          const index = this.#line.indexOf(waiter);
-          if (index >= 0) this.#line.splice(index, 1);
+          this.#line.delete(waiter);
           this.#timedOut += 1;
           reject(new AdmissionTimeout());
         }, deadlineMs),
       };
-      this.#line.push(waiter);
+      this.#line.add(waiter);
     });
   }
 
   /** Calls running, waiting, admitted and timed out so far. */
   stats(): { running: number; waiting: number; admitted: number; timedOut: number } {
-    return { running: this.#running, waiting: this.#line.length, admitted: this.#admitted, timedOut: this.#timedOut };
+    return { running: this.#running, waiting: this.#line.size, admitted: this.#admitted, timedOut: this.#timedOut };
   }
 
   async #start<T>(task: () => Promise<T>): Promise<T> {
@@ -76,7 +80,11 @@ export class AdmissionQueue {
       return await task();
     } finally {
       this.#running -= 1;
-      this.#line.shift()?.start();
+      const next = this.#line.values().next();
+      if (!next.done) {
+        this.#line.delete(next.value);
+        next.value.start();
+      }
     }
   }
 }

@@ -43,14 +43,13 @@ export type ResyncListener = (phase: 'lost' | 'restored') => void;
 
 /**
  * Where a subscriber starts. `replay`: the entries after its cursor (none
- * without one), plus `seed`, the entries of the dedupe window up to and
- * including the cursor, which it has seen already (to rebuild its dedupe);
- * `position` is the log's last position, where live delivery takes over.
+ * without one); `position` is the log's last position, where live delivery
+ * takes over.
  * `missed`: the cursor cannot be replayed (older than the retention window,
  * of another epoch, unknown); `position` is where to go on from.
  */
 export type LogRead =
-  | { kind: 'replay'; epoch: string; position: string; seed: BusEntry[]; entries: BusEntry[] }
+  | { kind: 'replay'; epoch: string; position: string; entries: BusEntry[] }
   | { kind: 'missed'; epoch: string; position: string };
 
 export interface LogOptions {
@@ -58,7 +57,7 @@ export interface LogOptions {
   retentionMs: number;
   /** At most this many events are kept per user (oldest trimmed first). */
   maxEntries: number;
-  /** How long an upstream event id is remembered to append it once, whichever instances relay it, in ms. */
+  /** How long an upstream event id is remembered to append it once, whichever instances relay it (and however often the upstream replays it), in ms. */
   seenMs: number;
 }
 
@@ -81,7 +80,7 @@ export interface EventBus {
   /** Resolves once entries appended from now on reach `listener`; the answer unsubscribes. */
   subscribe(userId: string, listener: BusListener): Promise<() => Promise<void>>;
   /** See LogRead. `after` null: no replay, only the log's last position. */
-  read(userId: string, after: Cursor | null, seedMs: number): Promise<LogRead>;
+  read(userId: string, after: Cursor | null): Promise<LogRead>;
   /** The id of the user's last upstream event appended (kept LAST_UPSTREAM_ID_MS), for the relay's `resume_after`. */
   lastUpstreamId(userId: string): Promise<string | null>;
   /** `listener` runs when live delivery may miss entries (`lost`), and when it works again (`restored`). */

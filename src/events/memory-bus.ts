@@ -65,24 +65,17 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
-  async read(userId: string, after: Cursor | null, seedMs: number): Promise<LogRead> {
+  async read(userId: string, after: Cursor | null): Promise<LogRead> {
     const now = this.now();
     const log = this.#logs.get(userId);
     if (log) this.#prune(log, now);
     const entries = log?.entries ?? [];
     const position = entries.at(-1)?.position ?? this.#reservePosition(now);
-    if (!after) return { kind: 'replay', epoch: this.#epoch, position, seed: [], entries: [] };
+    if (!after) return { kind: 'replay', epoch: this.#epoch, position, entries: [] };
     if (!replayable(after, this.#epoch, position, log?.floor ?? null, now - this.options.retentionMs)) {
       return { kind: 'missed', epoch: this.#epoch, position };
     }
-    const seedFrom = `${positionMs(after.position) - seedMs}-0`;
-    return {
-      kind: 'replay',
-      epoch: this.#epoch,
-      position,
-      seed: entries.filter((e) => comparePositions(e.position, seedFrom) >= 0 && comparePositions(e.position, after.position) <= 0),
-      entries: entries.filter((e) => comparePositions(e.position, after.position) > 0),
-    };
+    return { kind: 'replay', epoch: this.#epoch, position, entries: entries.filter((e) => comparePositions(e.position, after.position) > 0) };
   }
 
   async lastUpstreamId(userId: string): Promise<string | null> {

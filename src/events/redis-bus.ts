@@ -35,12 +35,12 @@ redis.call('PUBLISH', ARGV[8], epoch .. '\\n' .. id .. '\\n' .. ARGV[2])
 return {epoch, id}
 `;
 
-/** KEYS: log, epoch, floor. ARGV: candidate epoch, cursor epoch or '', cursor position, retention ms, seed ms. */
+/** KEYS: log, epoch, floor. ARGV: candidate epoch, cursor epoch or '', cursor position, retention ms. */
 const READ_LUA = `${LUA_HEAD}
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local position = string.format('%d', now - 1) .. '-18446744073709551615'
 if #last > 0 then position = last[1][1] end
-if ARGV[2] == '' then return {epoch, 'replay', position, {}, {}} end
+if ARGV[2] == '' then return {epoch, 'replay', position, {}} end
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -56,14 +56,13 @@ local floor = redis.call('GET', KEYS[3])
 if ARGV[2] ~= epoch or afterMs < now - tonumber(ARGV[4]) or before(position, after) or (floor and before(after, floor)) then
   return {epoch, 'missed', position}
 end
-local seed = redis.call('XRANGE', KEYS[1], string.format('%d', math.max(0, afterMs - tonumber(ARGV[5]))), after)
-return {epoch, 'replay', position, seed, redis.call('XRANGE', KEYS[1], '(' .. after, '+')}
+return {epoch, 'replay', position, redis.call('XRANGE', KEYS[1], '(' .. after, '+')}
 `;
 
 type StreamEntries = Array<[string, string[]]>;
 type ScriptedRedis = Redis & {
   eventsAppend(...args: string[]): Promise<[string, string?]>;
-  eventsRead(...args: string[]): Promise<[string, 'replay' | 'missed', string, StreamEntries?, StreamEntries?]>;
+  eventsRead(...args: string[]): Promise<[string, 'replay' | 'missed', string, StreamEntries?]>;
 };
 
 /**
@@ -145,11 +144,11 @@ export class RedisEventBus implements EventBus {
     return { epoch, position, message: decodeMessage(text)! };
   }
 
-  async read(userId: string, after: Cursor | null, seedMs: number): Promise<LogRead> {
+  async read(userId: string, after: Cursor | null): Promise<LogRead> {
     const keys = this.#keys(userId);
-    const [epoch, kind, position, seed, entries] = await this.#publisher.eventsRead(
+    const [epoch, kind, position, entries] = await this.#publisher.eventsRead(
       keys.log, keys.epoch, keys.floor,
-      this.#candidateEpoch, after?.epoch ?? '', after?.position ?? '', String(this.options.retentionMs), String(seedMs),
+      this.#candidateEpoch, after?.epoch ?? '', after?.position ?? '', String(this.options.retentionMs),
     );
     if (kind === 'missed') return { kind, epoch, position };
     const decode = (list: StreamEntries = []) =>
@@ -157,7 +156,7 @@ export class RedisEventBus implements EventBus {
         const message = decodeMessage(fields[1] ?? '');
         return message ? [{ epoch, position: id, message }] : [];
       });
-    return { kind, epoch, position, seed: decode(seed), entries: decode(entries) };
+    return { kind, epoch, position, entries: decode(entries) };
   }
 
   async lastUpstreamId(userId: string): Promise<string | null> {

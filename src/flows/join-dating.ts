@@ -138,7 +138,6 @@ async function joinLocked(deps: JoinDatingDeps, request: JoinDatingRequest, clai
         return activation;
       }
       activated = true;
-      await deps.events.publish(userId, { type: 'ProductsUpdated', activeProductIds: activation.modules });
     }
   } catch (error) {
     await release();
@@ -182,7 +181,6 @@ async function deactivateDating(deps: JoinDatingDeps, { session, userId }: JoinD
     // No deadline: the undo runs even when the operation's time is up (its own UPSTREAM_TIMEOUT_MS bounds it).
     const result = await deps.account.deactivateProduct(session, DATING_PRODUCT);
     if (result instanceof DomainOutcome) throw result;
-    await deps.events.publish(userId, { type: 'ProductsUpdated', activeProductIds: result.modules });
     return true;
   } catch (error) {
     deps.logger.error('joinDating could not deactivate dating after the site created nobody', { error: (error as Error)?.constructor?.name });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSession, type GatewayContext, publishChange } from './context.js';
+import { requireSession, type GatewayContext } from './context.js';
 import { UpstreamUnavailable } from '../domain/errors.js';
 import { PRODUCT_STATES, type Product } from '../domain/account.js';
 import { ProductNotFound, ValidationError } from '../domain/outcomes.js';
@@ -103,11 +103,10 @@ const DeactivateProductPayload = builder.errorUnion('DeactivateProductPayload', 
   types: [ProductDeactivatedType, ProductNotFound, ValidationError],
 });
 
-/** After a change: the loaders are refreshed and ProductsUpdated published. */
-async function productsChanged(ctx: GatewayContext, session: string, activeProductIds: string[]): Promise<void> {
+/** After a change: the loaders are refreshed (other devices get the Account API's ProductsUpdated echo). */
+async function productsChanged(ctx: GatewayContext, session: string): Promise<void> {
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
-  await publishChange(ctx, session, { type: 'ProductsUpdated', activeProductIds });
 }
 
 builder.mutationField('activateProduct', (t) =>
@@ -121,7 +120,7 @@ builder.mutationField('activateProduct', (t) =>
         input: productInput,
         call: ({ productId }) => ctx.account.activateProduct(session, productId, ctx.deadline),
         success: async ({ modules }, { productId }) => {
-          await productsChanged(ctx, session, modules);
+          await productsChanged(ctx, session);
           return new ProductActivated(productId, modules, null);
         },
       });
@@ -140,7 +139,7 @@ builder.mutationField('deactivateProduct', (t) =>
         input: productInput,
         call: ({ productId }) => ctx.account.deactivateProduct(session, productId, ctx.deadline),
         success: async ({ modules, subscriptionCancelUrl }, { productId }) => {
-          await productsChanged(ctx, session, modules);
+          await productsChanged(ctx, session);
           return new ProductDeactivated(productId, modules, subscriptionCancelUrl);
         },
       });

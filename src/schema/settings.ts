@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { publishChange, requireSession, type GatewayContext } from './context.js';
+import { requireSession, type GatewayContext } from './context.js';
 import { RateLimited } from '../domain/errors.js';
 import { type Channel, InvalidCode, UserNotFound, ValidationError, VerificationRequired } from '../domain/outcomes.js';
 import { CONSENT_NAMES, SEXES, type AccountUser, type Consents, type Settings } from '../domain/account.js';
@@ -131,10 +131,6 @@ builder.mutationField('updateSettings', (t) =>
         success: async (settings, patch) => {
           ctx.loaders.settings.clear(session).prime(session, settings);
           ctx.loaders.user.clear(session);
-          // A new email/phone alone changes nothing yet (it waits for its code): no event.
-          if (Object.entries(patch).some(([k, v]) => v !== undefined && k !== 'email' && k !== 'phone')) {
-            await publishChange(ctx, session, { type: 'SettingsUpdated', settings });
-          }
           const pending: Channel[] = [];
           if (patch.email !== undefined && settings.email !== patch.email) pending.push('EMAIL');
           if (patch.phone !== undefined && settings.phone !== patch.phone) pending.push('PHONE');
@@ -177,13 +173,6 @@ const ConfirmContactChangePayload = builder.errorUnion('ConfirmContactChangePayl
   types: [ContactChangeConfirmedType, InvalidCode, VerificationRequired, ValidationError],
 });
 
-/** Which contact a confirmed change replaced (the channel of its ContactVerified event), or null when neither differs. */
-function changedContact(before: AccountUser, after: AccountUser): Channel | null {
-  if (before.email !== after.email) return 'EMAIL';
-  if (before.phone !== after.phone) return 'PHONE';
-  return null;
-}
-
 builder.mutationField('confirmContactChange', (t) =>
   t.field({
     type: ConfirmContactChangePayload,
@@ -191,7 +180,6 @@ builder.mutationField('confirmContactChange', (t) =>
     args: { input: t.arg({ type: ConfirmContactChangeInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const session = requireSession(ctx);
-      let before: AccountUser | null = null;
       let attempts = '';
       return runMutation(ctx, input, {
         countsAttempt: true,
@@ -200,15 +188,11 @@ builder.mutationField('confirmContactChange', (t) =>
           // Per user, from any address (CODE_ATTEMPTS_PER_TARGET); a right code starts it again.
           attempts = `user:${await ctx.sessions.userId(session, ctx.deadline)}`;
           await ctx.accountLimits.codeAttempt(attempts);
-          // The contacts before, to tell which one the code confirmed (ContactVerified.channel).
-          before = await ctx.loaders.user.load(session).catch(() => null);
           return ctx.account.confirmContactChange(session, parsed.code, ctx.deadline);
         },
         success: async (user) => {
           await ctx.accountLimits.codeAccepted(attempts);
           ctx.loaders.user.clear(session).prime(session, user);
-          const channel = before && changedContact(before, user);
-          if (channel) await publishChange(ctx, session, { type: 'ContactVerified', channel });
           ctx.loaders.settings.clear(session);
           return new ContactChangeConfirmed(user);
         },

@@ -18,6 +18,8 @@ import { RequestScope } from '../infra/request-scope.js';
 import { withRequestId, writeAccessLine, type AccessLogOptions } from '../plugins/useAccessLog.js';
 import { attachWebSocket, type Extra } from './ws-transport.js';
 
+/** An ended session's socket is closed this long after the end at the latest, when an operation of it has not completed by then. */
+const SESSION_END_CLOSE_MS = 1000;
 /** How long a client gets to answer the 1012 close at shutdown, at least, even when the grace is spent. */
 const CLOSE_HANDSHAKE_MS = 1000;
 
@@ -107,12 +109,29 @@ export function serveGraphqlWs(
     if (accessLog) writeAccessLine(accessLog, scope, null);
   };
 
-  /** Closes with 4403 once no operation runs any more (their SessionExpired and complete go out first). */
-  const closeWhenIdle = (conn: Connection, tries = 0) => {
+  /**
+   * Closes an ended session's socket with 4403 once no operation runs any
+   * more, `ending` (the one whose onComplete or onError runs) aside: that
+   * hook runs before graphql-ws writes the operation's last message, so the
+   * close waits for the next turn of the event loop, after that write
+   * (`ws` sends in order: the client gets SessionExpired and complete first).
+   */
+  const closeWhenIdle = (conn: Connection, ending?: string) => {
     const socket = conn.ctx.extra.socket;
     if (socket.readyState !== socket.OPEN) return;
-    if (Object.keys(conn.ctx.subscriptions).length === 0 || tries >= 100) return socket.close(CLOSE.sessionEnded, 'Session expired');
-    setTimeout(() => closeWhenIdle(conn, tries + 1), 10).unref();
+    if (Object.keys(conn.ctx.subscriptions).some((id) => id !== ending)) return;
+    if (ending === undefined) return socket.close(CLOSE.sessionEnded, 'Session expired');
+    setImmediate(() => socket.readyState === socket.OPEN && socket.close(CLOSE.sessionEnded, 'Session expired'));
+  };
+
+  /** At shutdown: resolves once no query or mutation runs on any socket (each one's end calls `requestEnded`). */
+  let requestsDone: (() => void) | null = null;
+  const busy = () => [...connections.values()].some((c) => c.requests.size > 0);
+  const requestEnded = (conn: Connection | undefined, id: string) => {
+    if (!conn?.requests.delete(id) || !requestsDone || busy()) return;
+    const done = requestsDone;
+    requestsDone = null;
+    setImmediate(done); // after its last message is written, as above
   };
 
   const stopListening = services.events.onSessionEnded((userId, ended) => {
@@ -120,6 +139,9 @@ export function serveGraphqlWs(
       if (conn.userId !== userId || conn.ended || !ended(conn.sessionKey)) continue;
       conn.ended = true;
       closeWhenIdle(conn);
+      // However its operations end (or not), the socket is closed within the second.
+      const socket = conn.ctx.extra.socket;
+      setTimeout(() => socket.readyState === socket.OPEN && socket.close(CLOSE.sessionEnded, 'Session expired'), SESSION_END_CLOSE_MS).unref();
     }
   });
 
@@ -168,6 +190,10 @@ export function serveGraphqlWs(
         return scope && accessLog ? withRequestId(result, scope, accessLog.metrics) : undefined;
       },
       onError: (ctx, id, _payload, errors) => {
+        // Some errors end an operation without onComplete (one that could not start).
+        const conn = connections.get(ctx.extra.socket);
+        requestEnded(conn, id);
+        if (conn?.ended) closeWhenIdle(conn, id);
         const scope = scopeOfOperation(ctx, id);
         if (!scope || !accessLog) return;
         const tagged = withRequestId({ errors }, scope, accessLog.metrics).errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : e));
@@ -177,11 +203,13 @@ export function serveGraphqlWs(
       onComplete: (ctx, id) => {
         endOperation(ctx, id);
         const conn = connections.get(ctx.extra.socket);
-        conn?.requests.delete(id);
-        if (conn?.ended) closeWhenIdle(conn);
+        requestEnded(conn, id);
+        if (conn?.ended) closeWhenIdle(conn, id);
       },
       onClose: (ctx) => {
+        const conn = connections.get(ctx.extra.socket);
         connections.delete(ctx.extra.socket);
+        for (const id of conn?.requests ?? []) requestEnded(conn, id);
       },
     },
   );
@@ -204,8 +232,15 @@ export function serveGraphqlWs(
       stopListening();
       warnings.flush();
       const deadline = Date.now() + graceMs;
-      const busy = () => [...connections.values()].some((c) => [...c.requests].some((id) => id in c.ctx.subscriptions));
-      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      if (busy()) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          requestsDone = resolve;
+          timer = setTimeout(resolve, graceMs);
+        });
+        clearTimeout(timer);
+        requestsDone = null;
+      }
       await transport.close(CLOSE.serviceRestart, 'Service restart', Math.max(deadline - Date.now(), CLOSE_HANDSHAKE_MS));
     },
   };

@@ -29,7 +29,7 @@ export interface AccountEmulatorOptions {
   pingIntervalMs?: number;
   /**
    * How long a new socket's events wait for its first frame (`{ resume_after }`)
-   * before they flow; any first frame ends the wait. Default 250.
+   * before they flow; any first frame ends the wait. Default 5000.
    */
   resumeWindowMs?: number;
   /** Where state is kept across restarts; loaded at start. Default none: memory only (tests). */
@@ -71,7 +71,8 @@ export async function startAccountEmulator(options: AccountEmulatorOptions = {})
   const logger = options.logger ?? createLogger({ bindings: { component: 'account-emulator' } });
   const state = new EmulatorState(logger, {
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
-    resumeWindowMs: options.resumeWindowMs ?? 250,
+    // Long enough for a busy client's first frame (the gateway sends one at once): a `resume_after` that came after live events had gone out could not replay in order.
+    resumeWindowMs: options.resumeWindowMs ?? 5000,
   });
   const { stateFile } = options;
   const changed = stateFile ? await stateFile.attach('account', accountSection(state)) : () => {};

@@ -35,8 +35,12 @@ export function pushSocketUrl(answer: { url: string; ticket: string }): string {
   return url.toString();
 }
 
-/** The first frame of a reconnecting client: replay what came after `lastId` (kept 5 minutes upstream). */
-export function resumeFrame(lastId: string): string {
+/**
+ * The first frame of a socket: replay what came after `lastId` (kept 5
+ * minutes upstream), or nothing (null: from now on). Sent at once, so the
+ * upstream never has to guess whether a resume is coming.
+ */
+export function resumeFrame(lastId: string | null): string {
   return JSON.stringify({ resume_after: lastId });
 }
 
