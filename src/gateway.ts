@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import type { DocumentNode } from 'graphql';
-import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaLogger, type YogaMaskedErrorOpts } from 'graphql-yoga';
 import type { Config } from './config.js';
-import { ByteBudgetCache, weighDocument, weighParseError } from './infra/byte-budget-cache.js';
+import { documentCaches } from './infra/byte-budget-cache.js';
 import { HttpDrain } from './infra/http-drain.js';
 import { bindingPort } from './infra/listen.js';
 import type { Logger } from './infra/logger.js';
@@ -119,30 +118,34 @@ export function createGateway(config: Config, { logger, tracing = null, inboxUrl
     // Last: after every plugin that adds a validation rule.
     useValidationCache(),
   ].filter((plugin): plugin is Plugin => Boolean(plugin));
+  // yoga's own masking, given to yoga and to the JSON lane (for the errors it answers itself).
+  const maskedErrors: YogaMaskedErrorOpts = { maskError, errorMessage: 'Unexpected error.', isDev: false };
   const yoga = createYoga<{ req: IncomingMessage }>({
     schema,
     graphqlEndpoint: '/graphql',
     context: (initial) => createContext(services, initial),
-    maskedErrors: { isDev: false },
+    maskedErrors,
     logging: yogaLogger(logger.child({ component: 'yoga' })),
     landingPage: false,
     cors: corsFor(new OriginPolicy(config.CORS_ORIGINS)),
-    // useRequestBodyLimit below: the same limit (413 before any parsing, counted while a chunked body streams) at less cost.
+    // yoga's built-ins switched off, each for the plugin above that does its work (the reason in each plugin's header):
+    // useRequestBodyLimit (yoga's pipes every body through a counting stream, also one whose Content-Length node:http enforces),
     maxRequestBodySize: false,
+    // useJsonRequestsOnly (no uploads: a multipart POST is refused with 415 before any parser),
     multipart: false,
     parserAndValidationCache: {
-      documentCache: new ByteBudgetCache<DocumentNode>(config.DOCUMENT_CACHE_MAX_BYTES, weighDocument),
-      errorCache: new ByteBudgetCache<unknown>(config.DOCUMENT_CACHE_MAX_BYTES / 8, weighParseError),
-      // useValidationCache instead (rules compared by identity, not by their names joined every request).
+      // yoga's own parse cache, given caches bounded by bytes (lru-cache) in place of its 1,024 entries of any size;
+      ...documentCaches(config.DOCUMENT_CACHE_MAX_BYTES),
+      // useValidationCache (yoga's joins the rules' names into its key on every request),
       validationCache: false,
     },
-    // Served by useGraphiQL (compressed, cached) instead.
+    // useGraphiQL (yoga's renders the 9 MB page on every request, uncompressed and without an ETag).
     graphiql: false,
     plugins,
   });
 
   // Plain JSON POSTs take the lean lane through the same yoga (src/transport/json-lane.ts); the rest is yoga's.
-  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, logger: logger.child({ component: 'json-lane' }) }) : undefined;
+  const jsonLane = config.JSON_LANE ? createJsonLane(yoga, { endpoint: '/graphql', maxBodyBytes: config.REQUEST_MAX_BODY_BYTES, plugins, maskedErrors, logger: logger.child({ component: 'json-lane' }) }) : undefined;
 
   const accessLog = { logger: logger.child({ component: 'access' }), metrics };
   const server = createServer((req, res) => {

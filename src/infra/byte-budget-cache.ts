@@ -1,60 +1,33 @@
 import type { DocumentNode, Token } from 'graphql';
+import { LRUCache } from 'lru-cache';
+
+/** What yoga's parse cache (`parserAndValidationCache`) asks of a cache. */
+export interface ParseCache<V> {
+  get(key: string): V | undefined;
+  set(key: string, value: V): void;
+}
 
 /**
- * A least-recently-used cache bounded by the estimated bytes of its entries,
- * not by their number: ten 60 kB documents weigh what 600 small ones do.
- * Yoga's parse cache takes it for parsed documents and parse errors
- * (DOCUMENT_CACHE_MAX_BYTES); the validation results hang off the cached
- * documents in a WeakMap and go with them.
+ * The caches of yoga's parser (`parserAndValidationCache`): parsed documents
+ * and parse errors, each an lru-cache bounded by the estimated bytes of its
+ * entries (`maxSize` + `sizeCalculation`), not by their number: ten 60 kB
+ * documents weigh what 600 small ones do. Documents get `maxBytes`
+ * (DOCUMENT_CACHE_MAX_BYTES), parse errors an eighth more; an entry larger
+ * than its budget is not kept at all; 0 keeps nothing. The validation
+ * results hang off the cached documents in a WeakMap (useValidationCache)
+ * and go with them.
  */
-export class ByteBudgetCache<V> {
-  readonly #entries = new Map<string, { value: V; bytes: number }>();
-  #bytes = 0;
+export function documentCaches(maxBytes: number): { documentCache: ParseCache<DocumentNode>; errorCache: ParseCache<unknown> } {
+  return {
+    documentCache: byteBudgetCache<DocumentNode>(maxBytes, (document, source) => weighDocument(source, document)),
+    errorCache: byteBudgetCache<unknown>(Math.floor(maxBytes / 8), (_error, source) => weighParseError(source)),
+  };
+}
 
-  constructor(
-    /** Total estimated bytes kept; an entry larger than this is not kept at all. */
-    readonly maxBytes: number,
-    /** Estimated bytes of one entry, its key included. */
-    private readonly weigh: (key: string, value: V) => number,
-  ) {}
-
-  /** Estimated bytes held now. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(key: string): V | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    // Most recently used last: Map keeps insertion order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry.value;
-  }
-
-  set(key: string, value: V): void {
-    this.delete(key);
-    const bytes = this.weigh(key, value);
-    if (bytes > this.maxBytes) return;
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#bytes + bytes <= this.maxBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= entry.bytes;
-    }
-    this.#entries.set(key, { value, bytes });
-    this.#bytes += bytes;
-  }
-
-  delete(key: string): void {
-    const entry = this.#entries.get(key);
-    if (!entry) return;
-    this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
-  }
+/** The least recently used entries dropped first once `maxBytes` is reached; nothing kept for a budget of 0. */
+function byteBudgetCache<V>(maxBytes: number, weigh: (value: V, key: string) => number): ParseCache<V> {
+  if (maxBytes <= 0) return { get: () => undefined, set: () => {} };
+  return new LRUCache<string, V & {}>({ maxSize: maxBytes, sizeCalculation: (value, key) => Math.max(1, weigh(value, key)) }) as ParseCache<V>;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { type DocumentNode, type ExecutionArgs, type GraphQLSchema, getOperationAST, getVariableValues, isAbstractType, type VariableDefinitionNode } from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import { type DocumentNode, type ExecutionArgs, GraphQLInterfaceType, type GraphQLInterfaceTypeConfig, type GraphQLSchema, GraphQLUnionType, type GraphQLUnionTypeConfig, getOperationAST, getVariableValues, type VariableDefinitionNode } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 
@@ -26,7 +27,8 @@ interface Compiled {
  */
 export function useCompiledExecution(): Plugin {
   const compiled = new WeakMap<DocumentNode, Map<string | null, Compiled | null>>();
-  const prepared = new WeakSet<GraphQLSchema>();
+  /** The schema graphql-jit compiles against, made once per schema yoga runs. */
+  const jitSchemas = new WeakMap<GraphQLSchema, GraphQLSchema>();
 
   const compiledFor = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Compiled | null => {
     let byOperation = compiled.get(document);
@@ -41,13 +43,11 @@ export function useCompiledExecution(): Plugin {
   };
 
   const compile = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null): Compiled | null => {
-    if (!prepared.has(schema)) {
-      passAbstractType(schema);
-      prepared.add(schema);
-    }
     const operation = getOperationAST(document, operationName);
     if (!operation || operation.operation === 'subscription') return null;
-    const query = compileQuery(schema, document, operationName ?? undefined);
+    let jitSchema = jitSchemas.get(schema);
+    if (!jitSchema) jitSchemas.set(schema, (jitSchema = passingAbstractType(schema)));
+    const query = compileQuery(jitSchema, document, operationName ?? undefined);
     if (!isCompiledQuery(query)) return null;
     return { variables: operation.variableDefinitions ?? [], execute: (args) => withStringify(query, query.query(args.rootValue, args.contextValue, args.variableValues)) };
   };
@@ -73,12 +73,18 @@ const isThenable = <T>(value: T | Promise<T>): value is Promise<T> => typeof (va
 /**
  * graphql-jit calls `resolveType(value, context, info)` without the fourth
  * argument graphql-js passes, the abstract type itself, which Pothos's
- * resolvers of unions and interfaces rely on. Each one gets it back here.
+ * resolvers of unions and interfaces rely on. graphql-jit gets a copy of the
+ * schema (same fields, resolvers and scalars) whose abstract types pass it
+ * (the type of the schema yoga runs, as graphql-js would); that schema is
+ * left as it is.
  */
-function passAbstractType(schema: GraphQLSchema) {
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isAbstractType(type) || !type.resolveType) continue;
-    const resolveType = type.resolveType;
-    type.resolveType = (value, context, info, abstractType) => resolveType(value, context, info, abstractType ?? type);
-  }
+function passingAbstractType(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.ABSTRACT_TYPE]: (type) => {
+      const { resolveType } = type;
+      if (!resolveType) return type;
+      const config = { ...type.toConfig(), resolveType: ((value, context, info, abstractType) => resolveType(value, context, info, abstractType ?? type)) as typeof resolveType };
+      return type instanceof GraphQLUnionType ? new GraphQLUnionType(config as GraphQLUnionTypeConfig<unknown, unknown>) : new GraphQLInterfaceType(config as GraphQLInterfaceTypeConfig<unknown, unknown>);
+    },
+  });
 }

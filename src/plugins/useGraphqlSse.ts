@@ -57,13 +57,10 @@ export interface GraphqlSseOptions {
  * `Authorization` of each. Not for TRUSTED_DOCUMENTS: the mode carries raw
  * queries only (src/gateway.ts leaves it out then).
  *
- * Not yet observed as yoga's operations are: the answer ends in `onRequest`
- * and `onSubscribe` runs the operation with `getEnveloped` itself, so
- * useAccessLog's onResultProcess adds no `requestId` to the errors sent on
- * the stream; only the POST's `x-request-id` header carries the id, and the
- * access line of the POST says little of the operation. To do as graphql-ws
- * does (src/transport/graphql-ws.ts): a RequestScope per operation,
- * passed as `requestScope` into `getEnveloped` from `onSubscribe`.
+ * The answer ends in `onRequest` and `onSubscribe` runs the operation with
+ * `getEnveloped` itself, so yoga's result hooks do not run: the errors sent
+ * on the stream carry no `requestId` (useAccessLog); the POST's
+ * `x-request-id` header carries it.
  */
 export function useGraphqlSse({ endpoint = '/graphql', maxPendingReservations = 1000, reservationTimeoutMs = 10_000, maxBodyBytes }: GraphqlSseOptions): Plugin {
   /** Reserved tokens not opened yet → when they lapse. */

@@ -1,3 +1,4 @@
+// Hand-written: yoga has no option to switch off its form, text/plain and application/graphql parsers, and yoga's CSRF prevention plugin lets such bodies through when they carry its header, where this API takes JSON only.
 import type { Plugin } from 'graphql-yoga';
 
 /**

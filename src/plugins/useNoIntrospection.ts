@@ -14,7 +14,7 @@ export function useNoIntrospection(): Plugin {
   };
 }
 
-/** One rule for every validation (yoga's validation cache keys documents by their rules). */
+/** One rule for every validation (useValidationCache compares the rules by identity). */
 function noIntrospectionRule(context: ValidationContext) {
   return {
     Field(node: FieldNode) {

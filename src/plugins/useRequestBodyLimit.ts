@@ -1,3 +1,4 @@
+// In place of yoga's maxRequestBodySize (5.24): that one pipes every body through a counting TransformStream; node:http already enforces a Content-Length, so only chunked bodies are counted here.
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 

@@ -1,3 +1,4 @@
+// Beside @graphql-yoga/plugin-persisted-operations (an onParams hook, HTTP only): one manifest also serves graphql-ws (documentFor), whose operations go through getEnveloped, not onParams.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Plugin } from 'graphql-yoga';
