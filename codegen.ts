@@ -12,7 +12,9 @@ import { schema } from './src/schema/index.js';
  * documents manifest `persisted-documents.json` (sha256 hash → document),
  * and `possible-types.ts`, the fragment matcher normalized caches need.
  * `codegenConfig(dir)` writes the same files under another root, which is how
- * the tests prove the committed files are up to date.
+ * the tests prove the committed files are up to date. `npm run codegen` runs
+ * scripts/codegen.ts, which checks the operations first and says what it wrote
+ * (this file stays a config of the codegen CLI, e.g. for its `--watch`).
  */
 export const printedSchema = printSchema(lexicographicSortSchema(schema));
 
@@ -50,12 +52,13 @@ const clientOutput: OutputConfig = {
   },
 };
 
-export function codegenConfig(root = '.'): CodegenConfig {
+/** What `npm run codegen` writes under `root`, from the operations matching `documents`. */
+export function codegenConfig(root = '.', documents = operationsGlob): CodegenConfig {
   return {
     schema: printedSchema,
     generates: {
       [`${root}/schema/schema.graphql`]: { plugins: ['schema-ast'], config: { includeDirectives: false } },
-      [`${root}/src/client/generated/`]: clientOutput,
+      [`${root}/src/client/generated/`]: { ...clientOutput, documents },
       // The fragment matcher of normalized caches (Apollo Client's `possibleTypes`, urql
       // graphcache's `schema` needs the whole introspection instead): which types each union
       // and interface (`Error`, the payload unions) may be.

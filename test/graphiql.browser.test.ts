@@ -14,8 +14,10 @@ import { chromiumForTests } from './support/chromium.js';
 /**
  * GraphiQL as served by the gateway, in a real Chromium (Debian's, which
  * .ci/run installs; `CHROMIUM_PATH` picks another): the page loads with nothing reachable but loopback, runs
- * a query typed into its editor with a session in its headers tab, and runs
- * `accountEvents`, showing the event a mutation causes. A failing test saves
+ * a query typed into its editor with a session in its headers tab, answers
+ * the first Run of the onboarding's `Register` on a fresh profile, and runs
+ * `accountEvents`, showing the latest event a mutation causes in GraphiQL's
+ * pane and each one in the box "Events received". A failing test saves
  * a screenshot under this file's temp dir and names it in the error.
  */
 
@@ -64,7 +66,8 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
    * when it throws, a screenshot is saved first.
    */
   async function withPage(name: string, test: (page: Page, seen: { offLoopback: string[]; sockets: string[]; eventStreams: string[] }) => Promise<void>) {
-    const context: BrowserContext = await browser.newContext();
+    // A fresh profile (nothing stored), in the window size the onboarding is laid out for.
+    const context: BrowserContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const seen = { offLoopback: [] as string[], sockets: [] as string[], eventStreams: [] as string[] };
     // Aborted here, recorded by the `request` listener below (which sees every request).
     await context.route('**/*', (route) => (isLoopback(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
@@ -173,6 +176,39 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
     });
   }, TEST_TIMEOUT);
 
+  it('on a fresh profile, the first Run of Register answers RegisterSuccess, its note and all tabs in view', async () => {
+    await withPage('first-run', async (page) => {
+      rememberSecret('correct horse 1');
+      await openGraphiQL(page);
+      await page.locator('.graphiql-execute-button').click();
+      await resultShows(page, '"__typename": "RegisterSuccess"');
+      expect(await stack.account.code('ann@example.com', 'registration')).toMatch(/^\d{6}$/);
+
+      // Every tab is inside the visible part of the tab bar.
+      const bar = (await page.locator('.graphiql-tabs').boundingBox())!;
+      for (const tab of await page.locator('.graphiql-tab').all()) {
+        const box = (await tab.boundingBox())!;
+        expect(box.x + box.width, `tab ${await tab.textContent()}`).toBeLessThanOrEqual(bar.x + bar.width);
+      }
+      // Every comment line ends before the editor's buttons: nothing to scroll sideways for.
+      const overflowing = await page.evaluate(() => {
+        const buttons = document.querySelector('.graphiql-toolbar')!.getBoundingClientRect().left;
+        return [...document.querySelectorAll('.graphiql-query-editor .view-line')]
+          .filter((line) => (line.textContent ?? '').startsWith('#'))
+          .filter((line) => line.firstElementChild!.getBoundingClientRect().right > buttons)
+          .map((line) => line.textContent);
+      });
+      expect(overflowing).toEqual([]);
+      await expect.poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(/#\s+Step\s+1\s+of\s+9/);
+
+      // A reload restores GraphiQL's stored tabs as they were, with no tab added.
+      await page.reload();
+      await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+      await expect.poll(() => page.locator('.graphiql-tab').count()).toBe(9);
+      await expect.poll(() => page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').textContent()).toContain('ann@example.com');
+    });
+  }, TEST_TIMEOUT);
+
   it('opens with the onboarding flow as tabs and passes the session of verifyRegistration on to the next tabs', async () => {
     await withPage('onboarding', async (page) => {
       await openGraphiQL(page);
@@ -234,6 +270,19 @@ describe.runIf(chromiumForFile.browser !== null || Boolean(process.env.CI))('Gra
       expect(updateSettings.__typename).toBe('UpdateSettingsSuccess');
       await resultShows(page, '"__typename": "SettingsUpdated"');
       await resultShows(page, `"firstName": "${firstName}"`);
+
+      // GraphiQL shows the latest event; the box lists each one received.
+      const { updateSettings: again } = await client.execute(UpdateSettingsDocument, { input: { firstName: `${firstName}b` } });
+      expect(again.__typename).toBe('UpdateSettingsSuccess');
+      await resultShows(page, `"firstName": "${firstName}b"`);
+      const box = page.getByRole('status', { name: 'Events received' });
+      await expect.poll(() => box.textContent()).toContain('Events received: 2 (listening)');
+      expect(await box.locator('li summary').allTextContents()).toEqual([expect.stringMatching(/^\d.* SettingsUpdated$/), expect.stringMatching(/^\d.* SettingsUpdated$/)]);
+      const fields = await box.locator('li pre').allTextContents();
+      expect(fields.map((text) => JSON.parse(text))).toEqual([{ settings: { firstName } }, { settings: { firstName: `${firstName}b` } }]);
+      // Stopped (the button runs and stops), the box says so and keeps the list.
+      await page.locator('.graphiql-execute-button').click();
+      await expect.poll(() => box.textContent()).toContain('Events received: 2 (stopped');
       // Over SSE from the gateway itself: GraphiQL's headers tab reaches only HTTP requests (src/gateway.ts).
       expect(seen.eventStreams.some((url) => url.startsWith(stack.url))).toBe(true);
     });

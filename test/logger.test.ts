@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 
@@ -61,5 +64,39 @@ describe('the log format', () => {
     expect(out).toMatch(/site.*wellhello/);
     expect(out).not.toContain('{"level"');
     expect(out).not.toContain('pw-pretty-1');
+  });
+});
+
+describe('the log field names', () => {
+  /** The keys of the object literals passed to a logger's method (`debug`, `info`, `warn`, `error`, `child`), nested ones too. */
+  function fieldNames(file: string, text: string): { name: string; at: string }[] {
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const names: { name: string; at: string }[] = [];
+    const keysOf = (node: ts.Node) => {
+      if (!ts.isObjectLiteralExpression(node)) return;
+      for (const property of node.properties) {
+        if (property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))) {
+          names.push({ name: property.name.text, at: `${file}:${source.getLineAndCharacterOfPosition(property.getStart()).line + 1}` });
+        }
+        if (ts.isPropertyAssignment(property)) keysOf(property.initializer);
+      }
+    };
+    const visit = (node: ts.Node) => {
+      const call = ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) ? node.expression : undefined;
+      // A logger is named so (`logger`, `this.#logger`, `emulatorLog`): a tracer's `child` is not one.
+      if (call && ['debug', 'info', 'warn', 'error', 'child'].includes(call.name.text) && /log/i.test(call.expression.getText(source))) {
+        (node as ts.CallExpression).arguments.forEach(keysOf);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return names;
+  }
+
+  it('are camelCase in every line src/ writes', async () => {
+    const files = (await readdir('src', { recursive: true })).filter((f) => f.endsWith('.ts') && !f.startsWith(join('client', 'generated')));
+    const all = (await Promise.all(files.map(async (f) => fieldNames(join('src', f), await readFile(join('src', f), 'utf8'))))).flat();
+    expect(all.length).toBeGreaterThan(50);
+    expect(all.filter(({ name }) => !/^[a-z][A-Za-z0-9]*$/.test(name)).map(({ name, at }) => `${at} ${name}`)).toEqual([]);
   });
 });

@@ -68,6 +68,21 @@ describe('access log', () => {
     expect(lines[2]).toMatchObject({ operation: null, type: 'query', errors: ['GRAPHQL_VALIDATION_FAILED'], upstreamCalls: 0 });
     expect(gatewayLogLines().some((l) => l.includes(login))).toBe(false);
   });
+
+  it('writes the line of an introspection-only operation (GraphiQL loading) at debug, every other at info', async () => {
+    const before = accessLines().length;
+    await post(t.stack.url, { query: 'query IntrospectionQuery { __schema { queryType { name } } __typename }' });
+    await post(t.stack.url, { query: '{ __type(name: "User") { name } }' });
+    await post(t.stack.url, { query: 'query Ping { __typename }' });
+    await gql(t.stack.url, VIEWER, {}, { token: t.user.token });
+    const lines = accessLines().slice(before);
+    expect(lines.map((l) => [l.operation, l.level])).toEqual([
+      ['IntrospectionQuery', 'debug'],
+      [null, 'debug'],
+      ['Ping', 'info'],
+      ['Viewer', 'info'],
+    ]);
+  });
 });
 
 describe('graphql-ws operations', () => {

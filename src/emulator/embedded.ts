@@ -25,11 +25,12 @@ export interface EmbeddedUpstreams {
  * The emulators log to stderr, apart from the gateway's log on stdout: the
  * Account emulator's "code delivered" lines are its stand-in for SMS and
  * e-mail (shared/UPSTREAM.md §4) and must not mix with the gateway's log,
- * which never holds a code. They listen on `EMULATOR_HOST` and keep their
- * state in `EMULATOR_STATE_FILE`.
+ * which never holds a code. Same logger, same format: pretty on a terminal
+ * (where both streams show together), JSON lines otherwise. They listen on
+ * `EMULATOR_HOST` and keep their state in `EMULATOR_STATE_FILE`.
  */
 export async function startEmbeddedUpstreams(config: Config, logger: Logger): Promise<EmbeddedUpstreams> {
-  const emulatorLog = createLogger({ level: config.LOG_LEVEL, write: (line) => process.stderr.write(`${line}\n`) });
+  const emulatorLog = createLogger({ level: config.LOG_LEVEL, stream: 'stderr' });
   const closers: (() => Promise<void>)[] = [];
   const resolved = { ...config };
   let inboxUrl: string | undefined;

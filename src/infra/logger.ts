@@ -4,7 +4,8 @@ import { memoized } from './bounded-map.js';
 
 /**
  * The gateway's structured logger, on pino: one JSON object per line, or
- * pino-pretty's coloured lines when stdout is a terminal. A request's lines
+ * pino-pretty's coloured lines when its stream (stdout, or stderr for the
+ * embedded emulators) is a terminal. A request's lines
  * carry its `requestId` as a field: the request's context has a child
  * logger with it (src/schema/context.ts), upstream calls take it from the
  * operation's Deadline (src/infra/request-scope.ts says why not
@@ -79,9 +80,11 @@ function redactCopy(value: unknown, depth: number): unknown {
 
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Where lines go (without their newline). Default: stdout. Tests pass a collector. */
+  /** Where lines go (without their newline). Default: `stream`. Tests pass a collector. */
   write?: (line: string) => void;
-  /** pino-pretty instead of JSON. Default: when stdout is a terminal (and `write` is not given). */
+  /** The stream lines go to when `write` is not given. @default 'stdout' */
+  stream?: 'stdout' | 'stderr';
+  /** pino-pretty instead of JSON. Default: when `stream` is a terminal (and `write` is not given). */
   pretty?: boolean;
   bindings?: LogFields;
 }
@@ -121,13 +124,17 @@ function destination(options: LoggerOptions): DestinationStream {
     const write = options.write;
     return { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) };
   }
-  if (options.pretty ?? process.stdout.isTTY === true) {
+  const stream = options.stream ?? 'stdout';
+  const fd = stream === 'stdout' ? 1 : 2;
+  if (options.pretty ?? process[stream].isTTY === true) {
     // Loaded only for a terminal: production (stdout a pipe) never pays for it.
     const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => DestinationStream;
-    return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l' });
+    // One line per entry: a terminal that a person reads.
+    return pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', destination: fd });
   }
-  // Asynchronous writes (pino flushes what is buffered when the process exits).
-  return pino.destination({ fd: 1, sync: false });
+  // stdout: asynchronous writes (pino flushes what is buffered when the process exits).
+  // stderr: in order with the process's own messages there (a failed start's last line).
+  return pino.destination({ fd, sync: stream === 'stderr' });
 }
 
 /**

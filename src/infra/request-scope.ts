@@ -18,6 +18,8 @@ export class RequestScope {
   /** The operation's name as sent or in the document (a GraphQL name), and its type; null until parsed. */
   operation: string | null = null;
   type: string | null = null;
+  /** Whether the operation asks for `__schema` or `__type` and nothing else but `__typename` (GraphiQL's introspection): its access line is at debug. */
+  introspection = false;
   /** Error codes of the results (with repeats; the access line lists each once). */
   codes: string[] | undefined;
   readonly started = performance.now();

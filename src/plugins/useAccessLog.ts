@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import { scopeOf, type RequestScope } from '../infra/request-scope.js';
 
 export interface AccessLogOptions {
-  /** Where the lines go (info level). */
+  /** Where the lines go (info level; debug for introspection). */
   logger: Logger;
   /** Counts the error codes (`gateway_graphql_errors_total`) and observes the operation histogram. */
   metrics: Metrics;
@@ -47,12 +47,15 @@ export function describeOperation(scope: RequestScope, document: DocumentNode): 
   const ast = getOperationAST(document, scope.operation);
   scope.type = ast?.operation ?? null;
   scope.operation ??= cleanName(ast?.name?.value);
+  const fields = ast?.selectionSet.selections ?? [];
+  scope.introspection = fields.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__')) && fields.some((s) => s.kind === Kind.FIELD && s.name.value !== '__typename');
 }
 
 /**
  * The access log line of an operation: name and type, duration in ms,
  * status (HTTP, or null over graphql-ws), error codes, upstream calls, and
- * the request id. Never variables, the document or a header. Also observes
+ * the request id, at info (at debug for an introspection-only operation).
+ * Never variables, the document or a header. Also observes
  * the operation duration histogram. Nothing when the request ran no
  * operation (GraphiQL, a refused body).
  */
@@ -60,7 +63,7 @@ export function writeAccessLine({ logger, metrics }: AccessLogOptions, scope: Re
   if (scope.type === null && scope.operation === null && scope.codes === undefined) return;
   const ms = performance.now() - scope.started;
   metrics.operation(scope.operation, scope.type, ms / 1000);
-  logger.info('graphql operation', {
+  const fields = {
     requestId: scope.id,
     operation: scope.operation,
     type: scope.type,
@@ -68,7 +71,10 @@ export function writeAccessLine({ logger, metrics }: AccessLogOptions, scope: Re
     ms: Math.round(ms),
     errors: scope.codes ? [...new Set(scope.codes)] : [],
     upstreamCalls: scope.upstreamCalls,
-  });
+  };
+  // GraphiQL introspects on every load: at info that would be most of a developer's terminal.
+  if (scope.introspection) logger.debug('graphql operation', fields);
+  else logger.info('graphql operation', fields);
 }
 
 /** `result` with the request id in each error's extensions; each error's code counted and kept for the access line. */

@@ -20,18 +20,21 @@ import type { GraphiQLOptions } from 'graphql-yoga';
  * are loaded into the editor from its object when the tab is opened, so the
  * script sets them there. Before the first tab change nothing was reported:
  * the banner then offers only the copy. The token stays in this browser.
+ * The same script starts the editors with the values of the tab GraphiQL
+ * opens (on a fresh profile GraphiQL would leave the first tab's variables
+ * out) and lists the events of a running subscription.
  */
 
 /** The steps, in flow order: an operation of schema/operations/ and its example variables. */
 const FLOW: { operation: string; note: string; variables?: unknown }[] = [
   {
     operation: 'Register',
-    note: 'Step 1: register with an email (or a phone). The answer holds the userId; the code goes to the email.',
+    note: 'Step 1 of 9: register with an email (or a phone): press Run (the pink button). The answer holds the userId; a code goes to the email. To register again, change the email in Variables below.',
     variables: { input: { email: 'ann@example.com', password: 'correct horse 1', name: 'Ann', surname: 'Lee', language: 'EN' } },
   },
   {
     operation: 'VerifyRegistration',
-    note: 'Step 2: paste the userId from step 1 and the code. AuthSuccess signs you in: the other tabs get the session header.',
+    note: 'Step 2: put the userId from step 1 and the code into Variables below. AuthSuccess signs you in: the other tabs get the session header.',
     variables: { input: { userId: 'the userId from step 1', emailCode: 'the code' } },
   },
   { operation: 'Viewer', note: 'Step 3: who is signed in (needs the session header, filled in after step 2).' },
@@ -42,7 +45,10 @@ const FLOW: { operation: string; note: string; variables?: unknown }[] = [
   },
   { operation: 'ConfirmContactChange', note: 'Step 5: only after changing the email or phone in step 4: the code sent to the new one.', variables: { input: { code: 'the code' } } },
   { operation: 'ActivateProduct', note: 'Step 6: switch a product on (ProductsScreen lists them).', variables: { input: { productId: 'dating' } } },
-  { operation: 'AccountEvents', note: 'Step 7: run it, then change something in another tab: the event shows up here.' },
+  {
+    operation: 'AccountEvents',
+    note: 'Step 7: run it and stay on this tab: switching tabs stops it. Each event shows here as it comes, and the box "Events received" at the bottom right lists them all. To cause one, open this page in a second browser window and run UpdateSettings there with the same session header.',
+  },
   { operation: 'Logout', note: 'Step 8: end the session. Its token is refused from now on.' },
   {
     operation: 'Login',
@@ -50,6 +56,27 @@ const FLOW: { operation: string; note: string; variables?: unknown }[] = [
     variables: { input: { login: 'ann@example.com', password: 'correct horse 1' } },
   },
 ];
+
+/**
+ * The editor shows about 60 characters beside its buttons in a 1440 px
+ * window: each comment line is cut to fit (at spaces; a longer word keeps
+ * its own line).
+ */
+const COMMENT_WIDTH = 58;
+
+/** `text` as `# ` comment lines of at most COMMENT_WIDTH characters. */
+export function commentLines(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > COMMENT_WIDTH - 2) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => `# ${l}\n`).join('');
+}
 
 const OPERATIONS_DIR = new URL('../../schema/operations/', import.meta.url);
 
@@ -95,11 +122,15 @@ export interface TeachingGraphiQLOptions {
 /** Yoga's `graphiql` options: the onboarding tabs. */
 export function teachingGraphiQLOptions({ title, inboxUrl }: TeachingGraphiQLOptions): GraphiQLOptions {
   const byName = readOperations();
-  const inbox = inboxUrl ? `# Codes sent by the emulator: ${inboxUrl}\n` : '';
+  const inbox = inboxUrl ? `#\n# Codes sent by the emulator:\n#   ${inboxUrl}\n` : '';
+  // The emulator's route that sends the user a notification (an AccountEvents event).
+  const notify = inboxUrl
+    ? `#\n${commentLines(`Or have the emulator send you a notification: POST {"user_id": "<userId>", "kind": "info", "title": "Hi", "body": "Hello"} to ${new URL('/_emulator/notify', inboxUrl)}`)}`
+    : '';
   return {
     title,
     defaultTabs: FLOW.map(({ operation, note, variables }) => ({
-      query: `# ${note}\n${inbox}\n${documentOf(operation, byName)}\n`,
+      query: `${commentLines(note)}${operation === 'AccountEvents' ? notify : ''}${inbox}\n${documentOf(operation, byName)}\n`,
       // Strings, never null: GraphiQL puts a tab's values into the editors as they are.
       variables: variables === undefined ? '' : JSON.stringify(variables, null, 2),
       headers: '',

@@ -122,7 +122,7 @@ export class PushHub {
     ws.on('message', (raw) => this.#onMessage(client, raw));
     ws.on('close', () => this.#remove(client, false));
     ws.on('error', (error) => this.options.logger.debug('push socket error', { error }));
-    this.options.logger.debug('push socket opened', { user_id: client.userId });
+    this.options.logger.debug('push socket opened', { userId: client.userId });
   }
 
   /** Only the first frame matters: `{ resume_after }` replays what came after that id. */
