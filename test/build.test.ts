@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import madge from 'madge';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
@@ -29,6 +30,12 @@ describe('npm start', () => {
     expect(url, `${stdout}\n${stderr}`).toBeDefined();
     expect(stdout).toMatch(/> exec node (--[\w-]+=\S+ )*dist\/main\.js/);
     expect(readFileSync('dist/client/generated/persisted-documents.json', 'utf8')).toBe(readFileSync('src/client/generated/persisted-documents.json', 'utf8'));
+    // The compiled entry imports no emulator module statically: they load (import()) only when the emulators start.
+    const compiled = async (skipAsyncImports: boolean) => (await madge('dist/main.js', { excludeRegExp: [/\.json$/], detectiveOptions: { es6: { skipAsyncImports } } })).obj();
+    const [staticGraph, withDynamic] = await Promise.all([compiled(true), compiled(false)]);
+    expect(Object.keys(staticGraph)).toContain('gateway.js');
+    expect(Object.keys(staticGraph).filter((file) => file.startsWith('emulator/'))).toEqual([]);
+    expect(withDynamic['main.js']).toContain('emulator/embedded.js');
 
     const manifest = JSON.parse(readFileSync('dist/client/generated/persisted-documents.json', 'utf8')) as Record<string, string>;
     const [key] = Object.entries(manifest).find(([, document]) => document.startsWith('query DatingSites '))!;

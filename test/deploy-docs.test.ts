@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
 import { Scrape } from './support/prometheus.js';
 import { useStack } from './support/gateway.js';
 
 /**
- * docs/deploy.md, .env.example and the Grafana dashboard stay true: the same
- * variables as src/config.ts, and every metric a dashboard panel or an alert
- * rule names is served. (test/docs.test.ts checks the pages' links.)
+ * docs/deploy.md and the Grafana dashboard stay true: every metric a
+ * dashboard panel or an alert rule names is served. (The configuration
+ * reference and .env.example: test/configuration-docs.test.ts.)
  */
-const envExample = readFileSync('.env.example', 'utf8');
-const assignment = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/;
 
 /** Metric names in PromQL text: the gateway's own and Node's process metrics. */
 function metricNames(promql: string): Set<string> {
@@ -29,25 +26,6 @@ describe('docs/deploy.md', () => {
     const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(start).toMatch(/^exec node .*dist\/main\.js$/);
     expect(readFileSync('docs/deploy.md', 'utf8')).toContain(`In production start \`${start.replace(/^exec /, '')}\` directly`);
-  });
-});
-
-describe('.env.example', () => {
-  const lines = envExample.split('\n').map((line) => assignment.exec(line.trim())).filter((m) => m !== null);
-
-  it('names every config variable once, and nothing else', () => {
-    const names = lines.map((m) => m[2]!);
-    expect([...names].sort()).toEqual([...CONFIG_VARIABLES].sort());
-  });
-
-  it('its values are a valid configuration', () => {
-    const set = Object.fromEntries(lines.filter((m) => !m[1]).map((m) => [m[2]!, m[3]!]));
-    expect(Object.keys(set).length).toBeGreaterThan(5);
-    expect(() => loadConfig(set)).not.toThrow();
-    // Commented lines show the defaults.
-    const defaults = loadConfig({});
-    const shown = Object.fromEntries(lines.filter((m) => m[1]).map((m) => [m[2]!, m[3]!]));
-    expect(loadConfig(shown)).toMatchObject(Object.fromEntries(Object.keys(shown).map((k) => [k, (defaults as Record<string, unknown>)[k]])));
   });
 });
 

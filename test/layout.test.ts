@@ -13,6 +13,7 @@ const ROOMS: readonly { room: string; rank: number; prefix: string }[] = [
   { room: 'client', rank: 0, prefix: 'client/' },
   { room: 'infra', rank: 1, prefix: 'infra/' },
   { room: 'config', rank: 2, prefix: 'config.ts' },
+  { room: 'config', rank: 2, prefix: 'config/' },
   { room: 'upstream', rank: 3, prefix: 'upstream/' },
   { room: 'emulator', rank: 3, prefix: 'emulator/' },
   { room: 'events', rank: 4, prefix: 'events/' },

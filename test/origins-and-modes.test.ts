@@ -167,8 +167,9 @@ describe('GraphiQL delivery', () => {
 
 describe('configuration of the new limits', () => {
   it('NODE_ENV decides the switches unless each is set; CORS_ORIGINS must be origins', () => {
-    expect(loadConfig({})).toMatchObject({ GRAPHIQL: true, INTROSPECTION: true, FIELD_SUGGESTIONS: true, CORS_ORIGINS: [] });
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ GRAPHIQL: false, INTROSPECTION: false, FIELD_SUGGESTIONS: false });
+    expect(loadConfig({})).toMatchObject({ GRAPHIQL: true, INTROSPECTION: true, FIELD_SUGGESTIONS: true, EMULATORS: true, CORS_ORIGINS: [] });
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ GRAPHIQL: false, INTROSPECTION: false, FIELD_SUGGESTIONS: false, EMULATORS: false });
+    expect(loadConfig({ NODE_ENV: 'production', EMULATORS: 'on' })).toMatchObject({ EMULATORS: true, GRAPHIQL: false });
     expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' })).toMatchObject({ GRAPHIQL: true, INTROSPECTION: false });
     expect(loadConfig({ INTROSPECTION: 'false' })).toMatchObject({ INTROSPECTION: false, GRAPHIQL: true });
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example.com/, http://b.example.com:8080' }).CORS_ORIGINS).toEqual(['https://a.example.com', 'http://b.example.com:8080']);

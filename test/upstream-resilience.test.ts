@@ -73,7 +73,7 @@ function codes(result: GraphQLResult) {
 
 describe('circuit breaker', () => {
   it('opens after a run of 500s: of 50 queries only the first failures reach the API, the rest fail at once with retryAfterSeconds', async () => {
-    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '5', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000', UPSTREAM_RETRY_BACKOFF_MS: '1' }, 'breaker-50');
+    const g = await gatewayBehindProxy({ UPSTREAM_BREAKER_FAILURES: '5', UPSTREAM_BREAKER_HALF_OPEN_MS: '60000' }, 'breaker-50');
     proxy.failAll();
     const results = [];
     const answeredAt: number[] = [];
@@ -156,7 +156,7 @@ describe('circuit breaker', () => {
 });
 
 describe('retries', () => {
-  const env = { UPSTREAM_BREAKER_FAILURES: '100', UPSTREAM_RETRY_BACKOFF_MS: '5' };
+  const env = { UPSTREAM_BREAKER_FAILURES: '100' };
 
   it('a read is retried at most twice after 500s: two failures are absorbed, three are not', async () => {
     const g = await gatewayBehindProxy(env, 'retry-reads');
@@ -211,7 +211,7 @@ describe('retries', () => {
 
 describe('deadline per operation (REQUEST_TIMEOUT_MS)', () => {
   it('is shared by all the calls of an operation: past it every one is UPSTREAM_TIMEOUT and aborted, long before UPSTREAM_TIMEOUT_MS', async () => {
-    const g = await gatewayBehindProxy({ REQUEST_TIMEOUT_MS: '1000', UPSTREAM_TIMEOUT_MS: '60000', UPSTREAM_RETRY_BACKOFF_MS: '1' }, 'deadline');
+    const g = await gatewayBehindProxy({ REQUEST_TIMEOUT_MS: '1000', UPSTREAM_TIMEOUT_MS: '60000' }, 'deadline');
     proxy.hang();
     const abandoned = proxy.abandoned;
     const started = performance.now();
