@@ -49,7 +49,7 @@ export interface JoinDatingRequest {
   deadline: Deadline;
 }
 
-export type JoinDatingDeps = Pick<Services, 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency' | 'events'> & {
+export type JoinDatingDeps = Pick<Services, 'logger' | 'account' | 'sessions' | 'dating' | 'idempotency'> & {
   config: Pick<Config, 'UPSTREAM_TIMEOUT_MS'>;
   /** The account's user and products changed (the request's cached copies are stale). */
   accountChanged(): void;
