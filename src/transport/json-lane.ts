@@ -90,6 +90,9 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
     if (body === undefined) return; // the client left mid-body
     const params = regularParams(body);
     if (params === undefined) return delegate(req, res, body);
+    // A subscription's text goes to yoga before anything runs (the lane writes no streams); a
+    // document known only by its hash is caught below, once it has run.
+    if (mayBeSubscription(params)) return delegate(req, res, body);
     const request = new LaneRequest(req, body, params, fetchAPI) as unknown as Request;
     const serverContext = { req, res, waitUntil };
     // One payload for the onRequest and onRequestParse hooks: methods on its prototype, no closures per request.
@@ -181,4 +184,10 @@ export function createJsonLane(yoga: GatewayYoga, { endpoint, maxBodyBytes, plug
       return served;
     },
   };
+}
+
+/** Whether a document's text may hold a subscription (a cheap test first, on every request). */
+function mayBeSubscription(params: { query?: unknown }): boolean {
+  const { query } = params;
+  return typeof query === 'string' && query.includes('subscription') && /\bsubscription\b/.test(query);
 }
