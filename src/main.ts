@@ -4,13 +4,6 @@ import { PortUnavailableError } from './infra/listen.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { Tracing } from './infra/tracing.js';
 
-/**
- * Entry point: read config, start (with the bundled emulators for the
- * upstreams not configured, outside production or with EMULATORS=on), drain
- * on SIGTERM or SIGINT (docs/deploy.md "Graceful shutdown"): the gateway
- * first, the embedded emulators last. A second signal ends the process at once.
- */
-
 /** Ends the process with one line on stderr: the user changes a variable, a stack trace would not help. */
 function refuse(line: string): never {
   process.stderr.write(`${line}\n`);
@@ -18,8 +11,11 @@ function refuse(line: string): never {
 }
 
 /** The upstreams as configured, or with the unset ones served by the bundled emulators (loaded only then). */
-async function upstreamsFor(config: Config, logger: Logger): Promise<{ config: Config; inboxUrl?: string; close(): Promise<void> }> {
-  const unset = unsetUpstreams(config);
+async function upstreamsFor(
+  config: Config,
+  unset: readonly string[],
+  logger: Logger,
+): Promise<{ config: Config; inboxUrl?: string; close(): Promise<void> }> {
   if (unset.length === 0) return { config, close: async () => undefined };
   if (config.NODE_ENV === 'production') {
     const state = config.EMULATOR_STATE_FILE ? `passwords kept in clear in ${config.EMULATOR_STATE_FILE}` : 'passwords kept in clear in memory';
@@ -29,6 +25,12 @@ async function upstreamsFor(config: Config, logger: Logger): Promise<{ config: C
   return startEmbeddedUpstreams(config, logger);
 }
 
+/**
+ * Entry point: read config, start (with the bundled emulators for the
+ * upstreams not configured, outside production or with EMULATORS=on), drain
+ * on SIGTERM or SIGINT (docs/deploy.md "Graceful shutdown"): the gateway
+ * first, the embedded emulators last. A second signal ends the process at once.
+ */
 async function main() {
   let config;
   try {
@@ -47,7 +49,7 @@ async function main() {
   const tracing = await Tracing.start({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   let started;
   try {
-    const upstreams = await upstreamsFor(config, logger);
+    const upstreams = await upstreamsFor(config, unset, logger);
     const gateway = createGateway(upstreams.config, { logger, tracing, inboxUrl: upstreams.inboxUrl });
     started = { upstreams, gateway, ...(await gateway.start()) };
   } catch (error) {

@@ -104,7 +104,7 @@ const DeactivateProductPayload = builder.errorUnion('DeactivateProductPayload', 
 });
 
 /** After a change: the loaders are refreshed (other devices get the Account API's ProductsUpdated echo). */
-async function productsChanged(ctx: GatewayContext, session: string): Promise<void> {
+function productsChanged(ctx: GatewayContext, session: string): void {
   ctx.loaders.products.clear(session);
   ctx.loaders.user.clear(session);
 }
@@ -120,7 +120,7 @@ builder.mutationField('activateProduct', (t) =>
         input: productInput,
         call: ({ productId }) => ctx.account.activateProduct(session, productId, ctx.deadline),
         success: async ({ modules }, { productId }) => {
-          await productsChanged(ctx, session);
+          productsChanged(ctx, session);
           return new ProductActivated(productId, modules, null);
         },
       });
@@ -139,7 +139,7 @@ builder.mutationField('deactivateProduct', (t) =>
         input: productInput,
         call: ({ productId }) => ctx.account.deactivateProduct(session, productId, ctx.deadline),
         success: async ({ modules, subscriptionCancelUrl }, { productId }) => {
-          await productsChanged(ctx, session);
+          productsChanged(ctx, session);
           return new ProductDeactivated(productId, modules, subscriptionCancelUrl);
         },
       });
